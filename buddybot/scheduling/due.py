@@ -1,0 +1,160 @@
+"""The database holds the schedule. Features plan due items; the tick claims and delivers them.
+
+A claim is one conditional UPDATE (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two
+replicas or two overlapping ticks never take the same item. A claim carries a lease: when a
+replica dies mid-delivery, the item becomes claimable again once the lease runs out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import DueItem
+from buddybot.storage.queries import insert_ignore
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    SKIPPED = "skipped"  # no longer makes sense (e.g. the meeting already started)
+    FAILED = "failed"  # gave up after max attempts
+    CANCELLED = "cancelled"
+    PAUSED = "paused"  # the bot left the wijk; resumes when it comes back
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    kind: str
+    key: str
+    wijk_id: int | None
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    base: timedelta
+    cap: timedelta
+    max_attempts: int
+
+    def delay(self, attempts: int) -> timedelta:
+        delay: timedelta = self.base * (2 ** max(attempts - 1, 0))
+        return min(delay, self.cap)
+
+
+async def plan(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    wijk_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Plan work; planning the same key twice keeps the first plan."""
+    await insert_ignore(
+        uow.session,
+        DueItem,
+        {
+            "kind": kind,
+            "key": key,
+            "due_at": due_at,
+            "wijk_id": wijk_id,
+            "payload": payload or {},
+            "status": Status.PENDING.value,
+            "attempts": 0,
+        },
+        ["key"],
+    )
+
+
+async def cancel(uow: UnitOfWork, key: str) -> None:
+    await uow.session.execute(
+        update(DueItem)
+        .where(DueItem.key == key, DueItem.status.in_([Status.PENDING, Status.PAUSED]))
+        .values(status=Status.CANCELLED.value, done_at=uow.now)
+    )
+
+
+async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list[Claimed]:
+    now = uow.now
+    ready = or_(
+        and_(DueItem.status == Status.PENDING, DueItem.due_at <= now),
+        and_(DueItem.status == Status.CLAIMED, DueItem.lease_until < now),
+    )
+    pick = select(DueItem.id).where(ready).order_by(DueItem.due_at).limit(limit)
+    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    result = await uow.session.execute(
+        update(DueItem)
+        .where(DueItem.id.in_(pick.scalar_subquery()))
+        .values(
+            status=Status.CLAIMED.value,
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=DueItem.attempts + 1,
+        )
+        .returning(
+            DueItem.id,
+            DueItem.kind,
+            DueItem.key,
+            DueItem.wijk_id,
+            DueItem.payload,
+            DueItem.due_at,
+            DueItem.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    items = [Claimed(*row) for row in result.tuples()]
+    return sorted(items, key=lambda c: (c.due_at, c.id))
+
+
+async def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
+    """Record the outcome; only the worker that holds the claim may do so."""
+    await uow.session.execute(
+        update(DueItem)
+        .where(DueItem.id == item.id, DueItem.claimed_by == worker)
+        .values(status=status.value, done_at=uow.now, lease_until=None)
+    )
+
+
+async def retry(
+    uow: UnitOfWork, item: Claimed, worker: str, policy: RetryPolicy, error: str
+) -> Status:
+    """A delivery failed: try again later with backoff, or give up after max attempts."""
+    if item.attempts >= policy.max_attempts:
+        status, values = Status.FAILED, {"done_at": uow.now}
+    else:
+        status = Status.PENDING
+        values = {"due_at": uow.now + policy.delay(item.attempts)}
+    await uow.session.execute(
+        update(DueItem)
+        .where(DueItem.id == item.id, DueItem.claimed_by == worker)
+        .values(status=status.value, lease_until=None, last_error=error[:1000], **values)
+    )
+    return status
+
+
+async def pause_wijk(uow: UnitOfWork, wijk_id: int) -> None:
+    await uow.session.execute(
+        update(DueItem)
+        .where(DueItem.wijk_id == wijk_id, DueItem.status == Status.PENDING)
+        .values(status=Status.PAUSED.value)
+    )
+
+
+async def resume_wijk(uow: UnitOfWork, wijk_id: int) -> None:
+    await uow.session.execute(
+        update(DueItem)
+        .where(DueItem.wijk_id == wijk_id, DueItem.status == Status.PAUSED)
+        .values(status=Status.PENDING.value)
+    )

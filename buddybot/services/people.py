@@ -1,0 +1,259 @@
+"""Who is talking: people, their memberships of wijken, their language and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from buddybot.domain import language
+from buddybot.domain.roles import Role, is_facilitator, may_appoint
+from buddybot.i18n import supported
+from buddybot.services.errors import NotAllowed, Refusal
+from buddybot.services.refs import ActorRef, Authority, ChatRef
+from buddybot.settings import LANGUAGES
+from buddybot.storage import queries
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Membership, Person, Wijk
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Deployment-wide facts the services need (from settings)."""
+
+    superadmins: frozenset[int] = frozenset()
+    default_language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+
+
+@dataclass(slots=True)
+class Caller:
+    """The person behind an update, in the wijk of the chat (if it is a group)."""
+
+    person: Person | None  # None for an anonymous admin: identity unknown
+    wijk: Wijk | None
+    membership: Membership | None
+    facilitator: bool
+    superadmin: bool
+    language: str  # the language to answer in, in this chat
+    authority: Authority
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+
+def display_name(person: Person | None) -> str:
+    if person is None or person.erased:
+        return ""
+    return " ".join(p for p in (person.first_name, person.last_name) if p) or (
+        person.username or ""
+    )
+
+
+async def ensure_person(uow: UnitOfWork, actor: ActorRef) -> Person:
+    session = uow.session
+    person = await queries.person_by_tg(session, actor.tg_user_id)
+    if person is None:
+        await queries.insert_ignore(
+            session,
+            Person,
+            {
+                "tg_user_id": actor.tg_user_id,
+                "first_name": actor.first_name,
+                "last_name": actor.last_name,
+                "username": actor.username,
+                "tg_language_code": actor.language_code,
+                "private_ok": False,
+                "erased": False,
+                "created_at": uow.now,
+                "updated_at": uow.now,
+            },
+            ["tg_user_id"],
+        )
+        person = await queries.person_by_tg(session, actor.tg_user_id)
+        assert person is not None
+    elif not person.erased and (
+        person.first_name != actor.first_name
+        or person.last_name != actor.last_name
+        or person.username != actor.username
+        or person.tg_language_code != actor.language_code
+    ):
+        person.first_name = actor.first_name
+        person.last_name = actor.last_name
+        person.username = actor.username
+        person.tg_language_code = actor.language_code
+        person.updated_at = uow.now
+    return person
+
+
+async def ensure_membership(uow: UnitOfWork, wijk: Wijk, person: Person) -> Membership:
+    session = uow.session
+    member = await queries.membership(session, wijk.id, person.id)
+    if member is None:
+        await queries.insert_ignore(
+            session,
+            Membership,
+            {
+                "wijk_id": wijk.id,
+                "person_id": person.id,
+                "role": Role.RESIDENT.value,
+                "left": False,
+                "first_seen_at": uow.now,
+                "last_seen_at": uow.now,
+            },
+            ["wijk_id", "person_id"],
+        )
+        member = await queries.membership(session, wijk.id, person.id)
+        assert member is not None
+    else:
+        member.last_seen_at = uow.now
+        member.left = False
+    return member
+
+
+async def identify(
+    uow: UnitOfWork,
+    policy: Policy,
+    chat: ChatRef | None,
+    actor: ActorRef | None,
+    authority: Authority | None = None,
+) -> Caller:
+    """Record that ``actor`` spoke in ``chat`` and work out their rights and language."""
+    authority = authority or Authority()
+    wijk = None
+    if chat is not None and chat.is_group:
+        wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
+    person = None
+    member = None
+    if actor is not None and not authority.anonymous_admin:
+        person = await ensure_person(uow, actor)
+        if chat is not None and chat.kind == "private" and not person.private_ok:
+            person.private_ok = True
+        if wijk is not None:
+            member = await ensure_membership(uow, wijk, person)
+    superadmin = actor is not None and actor.tg_user_id in policy.superadmins
+    facilitator = wijk is not None and is_facilitator(
+        role=member.role if member else None,
+        telegram_admin=authority.telegram_admin,
+        anonymous_admin=authority.anonymous_admin,
+        superadmin=superadmin,
+    )
+    if wijk is not None:
+        lang = wijk.language
+    else:
+        lang = language.for_person(
+            person.language if person else None,
+            actor.language_code if actor else None,
+            None,
+            policy.default_language,
+        )
+    return Caller(person, wijk, member, facilitator, superadmin, lang, authority)
+
+
+def require_facilitator(caller: Caller) -> Wijk:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    if not caller.facilitator:
+        raise NotAllowed()
+    return caller.wijk
+
+
+async def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
+    lang = _language(code)
+    if caller.person is None:
+        raise Refusal("private_only")
+    caller.person.language = lang
+    caller.person.updated_at = uow.now
+    return lang
+
+
+def _language(code: str) -> str:
+    lang = supported(code.strip())
+    if lang is None or code.strip().lower() not in LANGUAGES:
+        raise Refusal("unknown_language", code=code.strip()[:16], choices=", ".join(LANGUAGES))
+    return lang
+
+
+async def set_wijk_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
+    wijk = require_facilitator(caller)
+    lang = _language(code)
+    wijk.language = lang
+    wijk.updated_at = uow.now
+    return lang
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    name: str
+    role: str
+    granted: bool  # False when the role was taken away
+
+
+async def appoint(uow: UnitOfWork, caller: Caller, target: ActorRef, role: Role) -> Appointment:
+    """Give ``target`` a role in the caller's wijk, or take it back when they already have it."""
+    wijk = caller.wijk
+    if wijk is None:
+        raise Refusal("group_only")
+    if not may_appoint(
+        telegram_admin=caller.authority.telegram_admin,
+        anonymous_admin=caller.authority.anonymous_admin,
+        superadmin=caller.superadmin,
+    ):
+        raise NotAllowed("admins_only")
+    person = await ensure_person(uow, target)
+    member = await ensure_membership(uow, wijk, person)
+    if role is Role.BUDDY and member.role != Role.BUDDY:
+        # One buddy per wijk: the previous one becomes a facilitator.
+        rows = await uow.session.execute(
+            select(Membership).where(Membership.wijk_id == wijk.id, Membership.role == Role.BUDDY)
+        )
+        for old in rows.scalars():
+            old.role = Role.FACILITATOR.value
+    granted = member.role != role
+    member.role = role.value if granted else Role.RESIDENT.value
+    return Appointment(display_name(person), role.value, granted)
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    buddy: list[str]
+    facilitators: list[str]
+
+
+async def team(uow: UnitOfWork, wijk: Wijk) -> Team:
+    rows = await uow.session.execute(
+        select(Membership.role, Person)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.wijk_id == wijk.id,
+            Membership.role.in_([Role.FACILITATOR, Role.BUDDY]),
+            Membership.left.is_(False),
+        )
+        .order_by(Person.first_name)
+    )
+    buddy: list[str] = []
+    facilitators: list[str] = []
+    for role, person in rows.tuples():
+        (buddy if role == Role.BUDDY else facilitators).append(display_name(person))
+    return Team(buddy, facilitators)
+
+
+async def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
+    wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
+    person = await queries.person_by_tg(uow.session, actor.tg_user_id)
+    if wijk is None or person is None:
+        return
+    member = await queries.membership(uow.session, wijk.id, person.id)
+    if member is not None:
+        member.left = True
+
+
+async def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:
+    rows = await uow.session.execute(
+        select(Wijk, Membership.role)
+        .join(Membership, Membership.wijk_id == Wijk.id)
+        .where(Membership.person_id == person.id, Membership.left.is_(False), Wijk.active)
+        .order_by(Wijk.title)
+    )
+    return [(w, r) for w, r in rows.tuples()]

@@ -1,0 +1,90 @@
+"""A wijk's life as a group chat: the bot is added, removed, re-added; the group migrates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from buddybot.i18n import supported
+from buddybot.scheduling import due
+from buddybot.services.people import Policy, ensure_membership, ensure_person
+from buddybot.services.refs import ActorRef, ChatRef
+from buddybot.storage import queries
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Wijk
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    wijk_id: int
+    language: str
+    rejoined: bool
+    title: str
+
+
+async def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | None) -> Joined:
+    """Register the group as a wijk, or wake up the wijk it already was."""
+    session = uow.session
+    wijk = await queries.wijk_by_chat(session, chat.tg_chat_id)
+    rejoined = wijk is not None
+    if wijk is None:
+        lang = supported(by.language_code if by else None) or policy.default_language
+        await queries.insert_ignore(
+            session,
+            Wijk,
+            {
+                "tg_chat_id": chat.tg_chat_id,
+                "title": (chat.title or "")[:255],
+                "language": lang,
+                "timezone": policy.timezone,
+                "settings": {},
+                "active": True,
+                "created_at": uow.now,
+                "updated_at": uow.now,
+            },
+            ["tg_chat_id"],
+        )
+        wijk = await queries.wijk_by_chat(session, chat.tg_chat_id)
+        assert wijk is not None
+    else:
+        wijk.active = True
+        wijk.title = (chat.title or wijk.title)[:255]
+        wijk.updated_at = uow.now
+        await due.resume_wijk(uow, wijk.id)
+    if by is not None:
+        await ensure_membership(uow, wijk, await ensure_person(uow, by))
+    return Joined(wijk.id, wijk.language, rejoined, wijk.title)
+
+
+async def bot_removed(uow: UnitOfWork, tg_chat_id: int) -> bool:
+    """Keep everything, but stop talking to and scheduling for this wijk."""
+    wijk = await queries.wijk_by_chat(uow.session, tg_chat_id)
+    if wijk is None or not wijk.active:
+        return False
+    wijk.active = False
+    wijk.updated_at = uow.now
+    await due.pause_wijk(uow, wijk.id)
+    return True
+
+
+async def migrated(uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int | None:
+    """The group became a supergroup: same wijk, new chat id, every row kept."""
+    session = uow.session
+    if await queries.wijk_by_chat(session, new_chat_id) is not None:
+        return None  # already done (both service messages arrive)
+    result = await session.execute(
+        update(Wijk)
+        .where(Wijk.tg_chat_id == old_chat_id)
+        .values(tg_chat_id=new_chat_id, updated_at=uow.now)
+        .returning(Wijk.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def chat_of(uow: UnitOfWork, wijk_id: int) -> tuple[int, str, bool] | None:
+    """The current chat id, language and active flag of a wijk."""
+    wijk = await uow.session.get(Wijk, wijk_id)
+    if wijk is None:
+        return None
+    return wijk.tg_chat_id, wijk.language, wijk.active

@@ -1,0 +1,104 @@
+"""All configuration, read from the environment (prefix ``BUDDYBOT_``) and ``.env``.
+
+This is the only module that reads the environment. Durations are seconds or ISO 8601
+(``PT2H``, ``P7D``); pydantic parses both into ``timedelta``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
+LANGUAGES = ("nl", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BUDDYBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    token: SecretStr | None = Field(default=None, description="Bot token from @BotFather")
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{Path('buddybot.db').absolute()}",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
+    )
+    api_base_url: str = Field(default=TELEGRAM_API, description="Bot API base URL")
+    api_file_url: str = Field(default=TELEGRAM_FILE_API, description="Bot API file URL")
+    timezone: str = Field(default="Europe/Amsterdam", description="Default wijk timezone")
+    default_language: Literal["nl", "en"] = Field(default="nl")
+    superadmins: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), description="Telegram user ids, comma separated"
+    )
+    tick_seconds: timedelta = Field(default=timedelta(seconds=30))
+    tick_batch: int = Field(default=200, ge=1, description="Due items claimed per tick")
+    claim_lease: timedelta = Field(default=timedelta(minutes=5))
+    retry_base: timedelta = Field(default=timedelta(seconds=30))
+    retry_max: timedelta = Field(default=timedelta(hours=1))
+    max_attempts: int = Field(default=8, ge=1)
+    admin_cache_ttl: timedelta = Field(default=timedelta(minutes=10))
+    webhook_url: str | None = Field(default=None)
+    webhook_secret: SecretStr | None = Field(default=None)
+    listen: str = Field(default="0.0.0.0")
+    port: int = Field(default=8443, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    migrate_on_start: bool = Field(default=True)
+    concurrent_updates: int = Field(default=64, ge=1, description="Chats handled at once")
+
+    @field_validator("superadmins", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").split(",") if p.strip()]
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line per problem."""
+
+
+def describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = "BUDDYBOT_" + "_".join(str(p) for p in item["loc"]).upper()
+        lines.append(f"{name}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None

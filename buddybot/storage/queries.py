@@ -1,0 +1,38 @@
+"""Queries shared by several services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from buddybot.storage.models import Base, Membership, Person, Wijk
+
+
+async def insert_ignore(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], keys: list[str]
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, so two replicas creating one row never collide."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    await session.execute(stmt)
+
+
+async def wijk_by_chat(session: AsyncSession, tg_chat_id: int) -> Wijk | None:
+    result = await session.execute(select(Wijk).where(Wijk.tg_chat_id == tg_chat_id))
+    return result.scalar_one_or_none()
+
+
+async def person_by_tg(session: AsyncSession, tg_user_id: int) -> Person | None:
+    result = await session.execute(select(Person).where(Person.tg_user_id == tg_user_id))
+    return result.scalar_one_or_none()
+
+
+async def membership(session: AsyncSession, wijk_id: int, person_id: int) -> Membership | None:
+    result = await session.execute(
+        select(Membership).where(Membership.wijk_id == wijk_id, Membership.person_id == person_id)
+    )
+    return result.scalar_one_or_none()
