@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8443, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     migrate_on_start: bool = Field(default=True)
+    messages_per_second: float = Field(default=30, gt=0, description="Telegram's overall cap")
+    group_messages_per_minute: float = Field(default=20, gt=0, description="per group")
+    send_retries: int = Field(default=3, ge=0, description="retries after a 429 answer")
+    poll_timeout: timedelta = Field(default=timedelta(seconds=30))
     concurrent_updates: int = Field(default=64, ge=1, description="Chats handled at once")
 
     @field_validator("superadmins", mode="before")

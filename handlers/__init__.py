@@ -1,0 +1,21 @@
+"""Telegram-facing adapters. ``register`` wires them all into an Application."""
+
+from __future__ import annotations
+
+from buddybot.app import BotApp, on_start
+from buddybot.bot.runtime import Deps
+
+
+def register(app: BotApp) -> None:
+    from handlers import basics, commands, errors, membership, notices
+
+    deps: Deps = app.bot_data["deps"]
+    membership.register(app)
+    basics.register(app)
+    notices.register(app)
+    errors.register(app)
+
+    async def publish_commands(app: BotApp) -> None:
+        await commands.publish(app, deps.policy.default_language)
+
+    on_start(app, publish_commands)

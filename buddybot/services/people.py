@@ -190,8 +190,16 @@ class Appointment:
     granted: bool  # False when the role was taken away
 
 
-async def appoint(uow: UnitOfWork, caller: Caller, target: ActorRef, role: Role) -> Appointment:
-    """Give ``target`` a role in the caller's wijk, or take it back when they already have it."""
+async def appoint(
+    uow: UnitOfWork,
+    caller: Caller,
+    target: ActorRef | None,
+    role: Role,
+    *,
+    is_bot: bool = False,
+) -> Appointment:
+    """Give ``target`` (the author of the message the command replied to) a role in the
+    caller's wijk, or take it back when they already have it."""
     wijk = caller.wijk
     if wijk is None:
         raise Refusal("group_only")
@@ -201,6 +209,10 @@ async def appoint(uow: UnitOfWork, caller: Caller, target: ActorRef, role: Role)
         superadmin=caller.superadmin,
     ):
         raise NotAllowed("admins_only")
+    if is_bot:
+        raise Refusal("not_a_person")
+    if target is None:
+        raise Refusal("reply_needed", command=role.value)
     person = await ensure_person(uow, target)
     member = await ensure_membership(uow, wijk, person)
     if role is Role.BUDDY and member.role != Role.BUDDY:

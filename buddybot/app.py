@@ -1,0 +1,136 @@
+"""Assembles the running bot: Application, update processing, the tick, start and stop.
+
+The Telegram handlers live in the ``handlers`` package, which depends on ``buddybot`` and
+not the other way round; ``register`` is handed in (the CLI finds it through the
+``buddybot.handlers`` entry point).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+from buddybot.bot.processor import ChatOrderedProcessor
+from buddybot.bot.runtime import Deps
+from buddybot.bot.tick import tick
+
+log = logging.getLogger(__name__)
+
+BotApp = Application[Any, Any, Any, Any, Any, Any]
+Register = Callable[[BotApp], None]
+StartHook = Callable[[BotApp], Awaitable[None]]
+
+# Explicit, because Telegram remembers the last list: chat_member must be asked for.
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "poll",
+    "poll_answer",
+    "my_chat_member",
+    "chat_member",
+]
+
+
+def default_register() -> Register:
+    (entry,) = entry_points(group="buddybot.handlers", name="default")
+    register: Register = entry.load()
+    return register
+
+
+def build_application(deps: Deps, register: Register | None = None) -> BotApp:
+    s = deps.settings
+    if s.token is None:
+        raise ValueError("no bot token")
+    app = (
+        ApplicationBuilder()
+        .token(s.token.get_secret_value())
+        .base_url(s.api_base_url)
+        .base_file_url(s.api_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=ZoneInfo(s.timezone),
+                allow_sending_without_reply=True,
+            )
+        )
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=s.messages_per_second,
+                group_max_rate=s.group_messages_per_minute,
+                max_retries=s.send_retries,
+            )
+        )
+        .concurrent_updates(ChatOrderedProcessor(s.concurrent_updates))
+        .get_updates_read_timeout(s.poll_timeout.total_seconds() + 10)
+        .build()
+    )
+    app.bot_data["deps"] = deps
+    app.bot_data["start_hooks"] = []
+    (register or default_register())(app)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        tick,
+        interval=s.tick_seconds,
+        first=1,
+        name="tick",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    return app
+
+
+def on_start(app: BotApp, hook: StartHook) -> None:
+    app.bot_data["start_hooks"].append(hook)
+
+
+def processor(app: BotApp) -> ChatOrderedProcessor:
+    proc = app.update_processor
+    assert isinstance(proc, ChatOrderedProcessor)
+    return proc
+
+
+async def start(app: BotApp, *, polling: bool = True) -> None:
+    """Initialize, run the start hooks, start fetching updates (long polling or webhook)."""
+    deps: Deps = app.bot_data["deps"]
+    s = deps.settings
+    await app.initialize()
+    deps.bot_username = app.bot.username
+    for hook in app.bot_data["start_hooks"]:
+        await hook(app)
+    assert app.updater is not None
+    if s.webhook_url:
+        await app.updater.start_webhook(
+            listen=s.listen,
+            port=s.port,
+            url_path=_webhook_path(s.webhook_url),
+            webhook_url=s.webhook_url,
+            secret_token=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    elif polling:
+        await app.updater.start_polling(
+            timeout=s.poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,  # queued votes and commands must not be lost
+        )
+    await app.start()
+
+
+async def stop(app: BotApp) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+def _webhook_path(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).path.lstrip("/")

@@ -1,0 +1,53 @@
+"""What every handler and job needs, built once per running bot."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from telegram import Bot
+from telegram.ext import CallbackContext
+
+from buddybot.bot.admins import AdminCache
+from buddybot.clock import Clock
+from buddybot.scheduling.due import Claimed, RetryPolicy, Status
+from buddybot.services.people import Policy
+from buddybot.settings import Settings
+from buddybot.storage.db import Database
+
+Deliverer = Callable[[Bot, "Deps", Claimed], Awaitable[Status]]
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    clock: Clock
+    admins: AdminCache
+    policy: Policy
+    retry: RetryPolicy
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    deliverers: dict[str, Deliverer] = field(default_factory=dict)
+    bot_username: str = ""
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, clock: Clock) -> Deps:
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            admins=AdminCache(clock, settings.admin_cache_ttl),
+            policy=Policy(
+                superadmins=settings.superadmins,
+                default_language=settings.default_language,
+                timezone=settings.timezone,
+            ),
+            retry=RetryPolicy(settings.retry_base, settings.retry_max, settings.max_attempts),
+        )
+
+
+def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:
+    return cast(Deps, context.bot_data["deps"])

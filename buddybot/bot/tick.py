@@ -1,0 +1,56 @@
+"""The one repeating job: claim what is due in the database and deliver it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from buddybot.bot.runtime import deps_of
+from buddybot.scheduling import due
+
+log = logging.getLogger(__name__)
+
+
+async def tick(context: CallbackContext[Any, Any, Any, Any]) -> int:
+    """Deliver everything due now; returns how many items were claimed."""
+    deps = deps_of(context)
+    total = 0
+    while True:
+        async with deps.db.unit_of_work() as uow:
+            items = await due.claim(
+                uow,
+                worker=deps.worker,
+                limit=deps.settings.tick_batch,
+                lease=deps.settings.claim_lease,
+            )
+        total += len(items)
+        for item in items:
+            await _deliver(context, item)
+        if len(items) < deps.settings.tick_batch:
+            return total
+
+
+async def _deliver(context: CallbackContext[Any, Any, Any, Any], item: due.Claimed) -> None:
+    deps = deps_of(context)
+    deliver = deps.deliverers.get(item.kind)
+    try:
+        if deliver is None:
+            raise LookupError(f"no deliverer for kind {item.kind!r}")
+        outcome = await deliver(context.bot, deps, item)
+    except TelegramError as exc:
+        log.warning("delivery of %s failed: %r", item.key, exc)
+        async with deps.db.unit_of_work() as uow:
+            await due.retry(uow, item, deps.worker, deps.retry, repr(exc))
+        return
+    except Exception as exc:
+        # A bug in one deliverer must not stop the others; the item is retried with backoff
+        # and ends as "failed" after max attempts, with the error kept on the row.
+        log.exception("delivery of %s crashed", item.key)
+        async with deps.db.unit_of_work() as uow:
+            await due.retry(uow, item, deps.worker, deps.retry, repr(exc))
+        return
+    async with deps.db.unit_of_work() as uow:
+        await due.finish(uow, item, deps.worker, outcome)

@@ -1,0 +1,166 @@
+"""``buddybot run | migrate | check | demo``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import text
+
+from buddybot.clock import SystemClock
+from buddybot.settings import Settings, SettingsError, load_settings
+
+EXIT_SETTINGS = 2
+EXIT_DATABASE = 3
+EXIT_MIGRATIONS = 4
+
+NO_TOKEN = (
+    "No bot token: set BUDDYBOT_TOKEN (create a bot with @BotFather in Telegram to get one). "
+    "To try buddybot without a token, run: buddybot demo"
+)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"Wrong setting: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_SETTINGS) from None
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+async def _migrate(settings: Settings) -> None:
+    from buddybot.storage.db import make_engine
+    from buddybot.storage.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings) -> None:
+    from buddybot import app as bot_app
+    from buddybot.bot.runtime import Deps
+    from buddybot.storage.db import Database
+
+    if settings.migrate_on_start:
+        await _migrate(settings)
+    clock = SystemClock()
+    db = Database(settings.database_url, clock)
+    application = bot_app.build_application(Deps.build(settings, db, clock))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await bot_app.start(application)
+    logging.getLogger("buddybot").info("buddybot is running as @%s", application.bot.username)
+    try:
+        await stop.wait()
+    finally:
+        await bot_app.stop(application)
+        await db.dispose()
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_SETTINGS
+    _logging(settings.log_level)
+    asyncio.run(_run(settings))
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    settings = _settings()
+    _logging(settings.log_level)
+    asyncio.run(_migrate(settings))
+    print("database is up to date")
+    return 0
+
+
+async def _check(settings: Settings) -> int:
+    from buddybot.storage.db import make_engine
+    from buddybot.storage.migrate import is_current
+
+    engine = make_engine(settings.database_url, connect_args=_connect_timeout(settings))
+    try:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means: not reachable
+            print(f"database: NOT reachable ({type(exc).__name__}: {exc})")
+            return EXIT_DATABASE
+        print("database: reachable")
+        if not await is_current(engine):
+            print("migrations: NOT current (run: buddybot migrate)")
+            return EXIT_MIGRATIONS
+        print("migrations: current")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def _connect_timeout(settings: Settings) -> dict[str, object]:
+    return {"timeout": 5} if settings.database_url.startswith("postgresql") else {}
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    settings = _settings()
+    print("settings: ok")
+    return asyncio.run(_check(settings))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from buddybot.demo import run_demo
+
+    return asyncio.run(run_demo(keep=args.keep))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="buddybot",
+        description="buddybot: the digital buddy in de wijk (a Telegram group bot).",
+        epilog=f"Exit codes of check: {EXIT_SETTINGS} settings, {EXIT_DATABASE} database, "
+        f"{EXIT_MIGRATIONS} migrations.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(
+        "run", help="run the bot (long polling; webhook mode when BUDDYBOT_WEBHOOK_URL is set)"
+    ).set_defaults(fn=cmd_run)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        fn=cmd_migrate
+    )
+    sub.add_parser(
+        "check", help="check settings, database and migrations; the exit code says which failed"
+    ).set_defaults(fn=cmd_check)
+    demo = sub.add_parser(
+        "demo", help="play a neighbourhood story against a local fake Telegram (no token needed)"
+    )
+    demo.add_argument("--keep", metavar="DIR", help="keep the demo database and files in DIR")
+    demo.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.fn(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""/start, /hulp, /wie and /taal: getting to know the buddy."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import people
+from buddybot.services.errors import Refusal
+from buddybot.settings import LANGUAGES
+from handlers import callbacks
+from handlers.commands import visible
+from handlers.common import Turn, button, command
+
+MESSAGES = filters.UpdateType.MESSAGE  # not edited messages: an edit must not run a command
+
+
+def _args(turn: Turn) -> list[str]:
+    return list(turn.context.args or [])
+
+
+def _help_lines(turn: Turn, facilitator: bool) -> list[Html]:
+    lines = [
+        t(turn.lang, "help.line", command=name, text=text)
+        for name, text in visible(lang=turn.lang, group=turn.in_group, facilitator=facilitator)
+    ]
+    return lines
+
+
+@command
+async def start(turn: Turn) -> None:
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        wijken = await people.my_wijken(uow, caller.person) if caller.person else []
+    if turn.in_group:
+        await turn.reply(join_lines([turn.t("start.group"), turn.t("help.more")]))
+        return
+    name = people.display_name(caller.person)
+    lines = [turn.t("start.private", name=name)]
+    if wijken:
+        lines.append(turn.t("start.your_wijken"))
+        lines += [turn.t("start.wijk_line", title=w.title) for w, _ in wijken]
+    else:
+        lines.append(turn.t("start.no_wijk"))
+    lines.append(turn.t("help.more"))
+    await turn.reply(join_lines(lines))
+
+
+@command
+async def help_(turn: Turn) -> None:
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        facilitator = caller.facilitator
+        if not turn.in_group and caller.person is not None:
+            facilitator = caller.superadmin or any(
+                role in ("facilitator", "buddy")
+                for _, role in await people.my_wijken(uow, caller.person)
+            )
+    lines = [turn.t("help.intro"), turn.t("help.commands")]
+    lines += _help_lines(turn, facilitator)
+    if facilitator:
+        lines.append(turn.t("help.facilitator_note"))
+    await turn.reply(join_lines(lines))
+
+
+@command
+async def who(turn: Turn) -> None:
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        if caller.wijk is not None:
+            teams = [(caller.wijk.title, await people.team(uow, caller.wijk))]
+        elif caller.person is not None:
+            teams = [
+                (w.title, await people.team(uow, w))
+                for w, _ in await people.my_wijken(uow, caller.person)
+            ]
+        else:
+            teams = []
+    admins: list[str] = []
+    if turn.in_group and turn.chat is not None:
+        admins = await turn.deps.admins.names(turn.context.bot, turn.chat.tg_chat_id)
+    if not teams:
+        await turn.reply(turn.t("who.none"))
+        return
+    lines: list[Html] = []
+    for title, team in teams:
+        lines.append(turn.t("who.wijk", title=title))
+        lines.append(turn.t("who.buddy", names=", ".join(team.buddy) or turn.t("who.nobody")))
+        names = sorted(set(team.facilitators) | set(admins))
+        lines.append(turn.t("who.facilitators", names=", ".join(names) or turn.t("who.nobody")))
+    lines.append(turn.t("who.explain"))
+    await turn.reply(join_lines(lines))
+
+
+def _language_buttons(scope: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(code, "language.name"), callback_data=callbacks.pack("taal", scope, code)
+                )
+                for code in LANGUAGES
+            ]
+        ]
+    )
+
+
+@command
+async def language(turn: Turn) -> None:
+    args = _args(turn)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=turn.in_group)
+        if turn.in_group and not caller.facilitator:
+            raise Refusal("language_group")
+        if not args:
+            scope = "g" if turn.in_group else "p"
+            current = turn.t("language.name")
+            await turn.reply(
+                turn.t(f"language.ask_{scope}", current=current), markup=_language_buttons(scope)
+            )
+            return
+        if turn.in_group:
+            lang = await people.set_wijk_language(uow, caller, args[0])
+        else:
+            lang = await people.set_person_language(uow, caller, args[0])
+    turn.lang = lang
+    await turn.reply(turn.t("language.set_g" if turn.in_group else "language.set_p"))
+
+
+@button
+async def language_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    scope, code = callbacks.unpack(query.data, "taal", 2)
+    if (scope == "g") != turn.in_group:
+        raise Refusal("stale_button")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=turn.in_group)
+        if scope == "g":
+            lang = await people.set_wijk_language(uow, caller, code)
+        else:
+            lang = await people.set_person_language(uow, caller, code)
+    turn.lang = lang
+    text = turn.t("language.set_g" if scope == "g" else "language.set_p")
+    if query.message is not None:
+        await turn.context.bot.edit_message_text(
+            text, chat_id=query.message.chat.id, message_id=query.message.message_id
+        )
+    return None
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(CommandHandler("start", start, filters=MESSAGES))
+    app.add_handler(CommandHandler(["hulp", "help"], help_, filters=MESSAGES))
+    app.add_handler(CommandHandler(["wie", "who"], who, filters=MESSAGES))
+    app.add_handler(CommandHandler(["taal", "language"], language, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(language_button, pattern=callbacks.pattern("taal")))

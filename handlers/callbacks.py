@@ -1,0 +1,29 @@
+"""Callback data: short, versioned, parsed strictly. Telegram allows at most 64 bytes."""
+
+from __future__ import annotations
+
+from buddybot.services.errors import Refusal
+
+VERSION = "1"
+MAX_BYTES = 64
+
+
+def pack(kind: str, *fields: str | int) -> str:
+    data = ":".join([VERSION, kind, *(str(f) for f in fields)])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
+
+
+def pattern(kind: str) -> str:
+    return rf"^{VERSION}:{kind}:"
+
+
+def unpack(data: str | None, kind: str, count: int) -> list[str]:
+    """The fields of ``data`` for ``kind``; anything else is refused as a stale button."""
+    if data is None or len(data.encode()) > MAX_BYTES:
+        raise Refusal("stale_button")
+    parts = data.split(":")
+    if len(parts) != count + 2 or parts[0] != VERSION or parts[1] != kind:
+        raise Refusal("stale_button")
+    return parts[2:]

@@ -1,0 +1,166 @@
+"""The shape every handler shares: read the update, open one unit of work, call a service,
+answer in the right language. Refusals and redelivered updates are handled here once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatID
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from buddybot.bot.runtime import Deps, deps_of
+from buddybot.i18n import Html, supported, t
+from buddybot.services import people
+from buddybot.services.errors import Refusal
+from buddybot.services.refs import ActorRef, Authority, ChatRef
+from buddybot.storage.db import AlreadyHandled, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def chat_ref(chat: Chat | None) -> ChatRef | None:
+    if chat is None:
+        return None
+    kind = chat.type if chat.type in ("private", "group", "supergroup") else "channel"
+    return ChatRef(chat.id, kind, chat.title)  # type: ignore[arg-type]
+
+
+def actor_ref(user: User | None) -> ActorRef | None:
+    if user is None or (user.is_bot and user.id != ChatID.ANONYMOUS_ADMIN):
+        return None
+    return ActorRef(user.id, user.first_name, user.last_name, user.username, user.language_code)
+
+
+def is_anonymous_admin(update: Update) -> bool:
+    msg = update.effective_message
+    user = update.effective_user
+    return (
+        user is not None
+        and user.id == ChatID.ANONYMOUS_ADMIN
+        and msg is not None
+        and msg.sender_chat is not None
+        and msg.sender_chat.id == msg.chat.id
+    )
+
+
+@dataclass
+class Turn:
+    """One update being handled."""
+
+    update: Update
+    context: Context
+    deps: Deps
+    chat: ChatRef | None
+    actor: ActorRef | None
+    lang: str
+    caller: people.Caller | None = field(default=None)
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat is not None and self.chat.is_group
+
+    @asynccontextmanager
+    async def uow(self) -> AsyncIterator[UnitOfWork]:
+        async with self.deps.db.unit_of_work(self.update.update_id) as uow:
+            yield uow
+
+    async def authority(self, need_admin: bool) -> Authority:
+        if is_anonymous_admin(self.update):
+            return Authority(telegram_admin=True, anonymous_admin=True)
+        if not need_admin or not self.in_group or self.actor is None or self.chat is None:
+            return Authority()
+        admin = await self.deps.admins.is_admin(
+            self.context.bot, self.chat.tg_chat_id, self.actor.tg_user_id
+        )
+        return Authority(telegram_admin=admin)
+
+    async def identify(self, uow: UnitOfWork, *, need_admin: bool = False) -> people.Caller:
+        authority = await self.authority(need_admin)
+        caller = await people.identify(uow, self.deps.policy, self.chat, self.actor, authority)
+        self.caller = caller
+        self.lang = caller.language
+        return caller
+
+    def t(self, key: str, /, **params: object) -> Html:
+        return t(self.lang, key, **params)
+
+    async def reply(
+        self, text: str, *, markup: InlineKeyboardMarkup | None = None, **kwargs: Any
+    ) -> Message | None:
+        msg = self.update.effective_message
+        if msg is None:
+            if self.chat is None:
+                return None
+            return await self.context.bot.send_message(
+                self.chat.tg_chat_id, text, reply_markup=markup, **kwargs
+            )
+        return await msg.reply_text(text, reply_markup=markup, **kwargs)
+
+
+def new_turn(update: Update, context: Context) -> Turn:
+    deps = deps_of(context)
+    chat = chat_ref(update.effective_chat)
+    actor = actor_ref(update.effective_user)
+    lang = supported(actor.language_code if actor else None) or deps.policy.default_language
+    return Turn(update, context, deps, chat, actor, lang)
+
+
+def command(fn: Callable[[Turn], Awaitable[None]]) -> Callback:
+    """Wrap a command or message handler: refusals become a friendly reply."""
+
+    @wraps(fn)
+    async def run(update: Update, context: Context) -> None:
+        turn = new_turn(update, context)
+        try:
+            await fn(turn)
+        except AlreadyHandled:
+            log.info("update %s was handled before; ignored", update.update_id)
+        except Refusal as refusal:
+            await turn.reply(turn.t(f"refusal.{refusal.key}", **refusal.params))
+
+    return run
+
+
+def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
+    """Wrap a button handler. It returns a short toast (or None); the query is always
+    answered, also when the press is refused or was handled before."""
+
+    @wraps(fn)
+    async def run(update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        turn = new_turn(update, context)
+        toast: str | None = None
+        alert = False
+        try:
+            toast = await fn(turn)
+        except AlreadyHandled:
+            log.info("button update %s was handled before; ignored", update.update_id)
+        except Refusal as refusal:
+            toast, alert = turn.t(f"refusal.{refusal.key}", **refusal.params), True
+        try:
+            await query.answer(_plain(toast), show_alert=alert)
+        except BadRequest as exc:  # too old, or already answered
+            log.info("could not answer callback query: %s", exc.message)
+
+    return run
+
+
+def _plain(text: str | None) -> str | None:
+    """Toasts are plain text: strip the few tags the catalogs use."""
+    if text is None:
+        return None
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?(b|i|u|s|code)>", "", text))[:200]

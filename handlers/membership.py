@@ -1,0 +1,128 @@
+"""The bot joins and leaves groups, groups migrate, people come and go, roles are handed out."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.bot.runtime import deps_of
+from buddybot.domain.roles import Role
+from buddybot.i18n import join_lines, t
+from buddybot.services import people, wijken
+from handlers.common import Context, Turn, actor_ref, chat_ref, command
+
+log = logging.getLogger(__name__)
+
+PRESENT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+
+
+def _present(member: ChatMember) -> bool:
+    if member.status == ChatMember.RESTRICTED:
+        return bool(getattr(member, "is_member", False))
+    return member.status in PRESENT
+
+
+def _change(cmu: ChatMemberUpdated) -> tuple[bool, bool]:
+    return _present(cmu.old_chat_member), _present(cmu.new_chat_member)
+
+
+@command
+async def bot_membership(turn: Turn) -> None:
+    cmu = turn.update.my_chat_member
+    assert cmu is not None
+    chat = chat_ref(cmu.chat)
+    if chat is None or not chat.is_group:
+        return  # private chats: blocking and unblocking are seen when sending
+    was, now = _change(cmu)
+    if was == now:
+        if cmu.new_chat_member.status == ChatMember.ADMINISTRATOR:
+            turn.deps.admins.forget(chat.tg_chat_id)
+        return
+    if now:
+        async with turn.uow() as uow:
+            joined = await wijken.bot_added(uow, turn.deps.policy, chat, actor_ref(cmu.from_user))
+        lang = joined.language
+        if joined.rejoined:
+            text = t(lang, "greet.back", title=joined.title)
+        else:
+            text = join_lines(
+                [
+                    t(lang, "greet.hello", title=joined.title),
+                    t(lang, "greet.what"),
+                    t(lang, "greet.start"),
+                    t(lang, "greet.admin"),
+                ]
+            )
+        await turn.context.bot.send_message(chat.tg_chat_id, text)
+    else:
+        async with turn.uow() as uow:
+            await wijken.bot_removed(uow, chat.tg_chat_id)
+        turn.deps.admins.forget(chat.tg_chat_id)
+
+
+@command
+async def member_change(turn: Turn) -> None:
+    cmu = turn.update.chat_member
+    assert cmu is not None
+    turn.deps.admins.forget(cmu.chat.id)
+    was, now = _change(cmu)
+    chat = chat_ref(cmu.chat)
+    actor = actor_ref(cmu.new_chat_member.user)
+    if was and not now and chat is not None and actor is not None:
+        async with turn.uow() as uow:
+            await people.member_left(uow, chat, actor)
+
+
+async def migrated(update: Update, context: Context) -> None:
+    msg = update.effective_message
+    if msg is None:
+        return
+    if msg.migrate_to_chat_id:
+        old, new = msg.chat.id, msg.migrate_to_chat_id
+    elif msg.migrate_from_chat_id:
+        old, new = msg.migrate_from_chat_id, msg.chat.id
+    else:
+        return
+    deps = deps_of(context)
+    async with deps.db.unit_of_work() as uow:
+        wijk_id = await wijken.migrated(uow, old, new)
+    deps.admins.moved(old, new)
+    if wijk_id is not None:
+        context.application.migrate_chat_data(old_chat_id=old, new_chat_id=new)
+        log.info("wijk %s moved from chat %s to %s", wijk_id, old, new)
+
+
+async def _appoint(turn: Turn, role: Role) -> None:
+    msg = turn.update.effective_message
+    user = msg.reply_to_message.from_user if msg and msg.reply_to_message else None
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        done = await people.appoint(
+            uow, caller, actor_ref(user), role, is_bot=bool(user and user.is_bot)
+        )
+    key = f"role.{role.value}.granted" if done.granted else f"role.{role.value}.revoked"
+    await turn.reply(turn.t(key, name=done.name))
+
+
+@command
+async def appoint_facilitator(turn: Turn) -> None:
+    await _appoint(turn, Role.FACILITATOR)
+
+
+@command
+async def appoint_buddy(turn: Turn) -> None:
+    await _appoint(turn, Role.BUDDY)
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(ChatMemberHandler(member_change, ChatMemberHandler.CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(
+        CommandHandler(["facilitator", "appoint"], appoint_facilitator, filters=messages)
+    )
+    app.add_handler(CommandHandler("buddy", appoint_buddy, filters=messages))

@@ -1,0 +1,39 @@
+"""Delivers ``notice`` due items: a planned text for a wijk's group.
+
+The simplest kind of scheduled work; it proves the tick (claim, deliver, retry) end to end.
+Features plan their own kinds next to it.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps
+from buddybot.i18n import t
+from buddybot.scheduling.due import Claimed, Status
+from buddybot.services import wijken
+
+KIND = "notice"
+
+
+async def deliver(bot: Bot, deps: Deps, item: Claimed) -> Status:
+    if item.wijk_id is None:
+        return Status.SKIPPED
+    async with deps.db.unit_of_work() as uow:
+        target = await wijken.chat_of(uow, item.wijk_id)
+    if target is None or not target[2]:
+        return Status.SKIPPED
+    chat_id, lang, _ = target
+    key = str(item.payload.get("key", ""))
+    if not key.startswith("notice."):
+        return Status.SKIPPED
+    params = {k: str(v) for k, v in dict(item.payload.get("params", {})).items()}
+    sent = await send.to_group(bot, deps, chat_id, t(lang, key, **params))
+    return Status.DONE if sent is not None else Status.SKIPPED
+
+
+def register(app: BotApp) -> None:
+    deps: Deps = app.bot_data["deps"]
+    deps.deliverers[KIND] = deliver
