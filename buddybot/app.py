@@ -18,7 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import tick
+from buddybot.bot.tick import tick_job
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,9 @@ def build_application(deps: Deps, register: Register | None = None) -> BotApp:
     (register or default_register())(app)
     assert app.job_queue is not None
     app.job_queue.run_repeating(
-        tick,
+        tick_job,
         interval=s.tick_seconds,
-        first=1,
+        first=s.tick_seconds,  # deterministic in tests; a restart catches up at the first tick
         name="tick",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )

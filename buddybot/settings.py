@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -66,6 +66,19 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _seconds(cls, value: object, info: ValidationInfo) -> object:
+        if info.field_name is None or cls.model_fields[info.field_name].annotation is not timedelta:
+            return value
+        # A bare number means seconds ("30"); anything else is ISO 8601 ("PT2H").
+        if isinstance(value, str):
+            try:
+                return timedelta(seconds=float(value))
+            except ValueError:
+                return value
         return value
 
     @field_validator("timezone")

@@ -84,6 +84,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         async with self._changed:
             self._changed.notify_all()
 
+    def is_handled(self, update_id: int) -> bool:
+        return update_id in self._done_set
+
     async def wait_handled(self, update_id: int) -> None:
         """Wait until the update is handled (callers bound it with ``asyncio.timeout``)."""
         async with self._changed:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
-from buddybot.bot.runtime import deps_of
+from buddybot.bot.runtime import Deps, deps_of
 from buddybot.scheduling import due
 
 log = logging.getLogger(__name__)
 
 
-async def tick(context: CallbackContext[Any, Any, Any, Any]) -> int:
-    """Deliver everything due now; returns how many items were claimed."""
-    deps = deps_of(context)
+async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    await run_tick(context.bot, deps_of(context))
+
+
+async def run_tick(bot: Bot, deps: Deps) -> int:
+    """Deliver everything due now, batch after batch; returns how many items were claimed."""
     total = 0
     while True:
         async with deps.db.unit_of_work() as uow:
@@ -28,18 +32,17 @@ async def tick(context: CallbackContext[Any, Any, Any, Any]) -> int:
             )
         total += len(items)
         for item in items:
-            await _deliver(context, item)
+            await _deliver(bot, deps, item)
         if len(items) < deps.settings.tick_batch:
             return total
 
 
-async def _deliver(context: CallbackContext[Any, Any, Any, Any], item: due.Claimed) -> None:
-    deps = deps_of(context)
+async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:
     deliver = deps.deliverers.get(item.kind)
     try:
         if deliver is None:
             raise LookupError(f"no deliverer for kind {item.kind!r}")
-        outcome = await deliver(context.bot, deps, item)
+        outcome = await deliver(bot, deps, item)
     except TelegramError as exc:
         log.warning("delivery of %s failed: %r", item.key, exc)
         async with deps.db.unit_of_work() as uow:

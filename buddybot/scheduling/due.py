@@ -114,7 +114,7 @@ async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -
         )
         .execution_options(synchronize_session=False)
     )
-    items = [Claimed(*row) for row in result.tuples()]
+    items = [Claimed(*row) for row in result]
     return sorted(items, key=lambda c: (c.due_at, c.id))
 
 

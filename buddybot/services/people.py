@@ -246,7 +246,7 @@ async def team(uow: UnitOfWork, wijk: Wijk) -> Team:
     )
     buddy: list[str] = []
     facilitators: list[str] = []
-    for role, person in rows.tuples():
+    for role, person in rows.all():
         (buddy if role == Role.BUDDY else facilitators).append(display_name(person))
     return Team(buddy, facilitators)
 
@@ -268,4 +268,4 @@ async def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:
         .where(Membership.person_id == person.id, Membership.left.is_(False), Wijk.active)
         .order_by(Wijk.title)
     )
-    return [(w, r) for w, r in rows.tuples()]
+    return [(w, r) for w, r in rows.all()]

@@ -1,0 +1,130 @@
+"""``buddybot demo``: a neighbourhood story, played against a local fake Telegram.
+
+No token and no setup: fakegram and the bot run on loopback with a fresh SQLite file,
+residents talk to the bot, and the conversation is printed as a chat transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from buddybot.clock import FakeClock
+from buddybot.fakegram import FakegramClient, FakegramServer
+from buddybot.stage import BOT_USERNAME, TOKEN, Stage, local_settings
+from buddybot.storage.db import make_engine
+from buddybot.storage.migrate import upgrade
+
+JSON = dict[str, Any]
+WIDTH = 78
+
+
+class Transcript:
+    """Prints each chat's new messages, residents' and the bot's, as they appear."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+        self.seen: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+
+    def title(self, chat_id: int, name: str) -> None:
+        self.names[chat_id] = name
+
+    def scene(self, text: str) -> None:
+        print()
+        print(textwrap.fill(f"*** {text}", WIDTH))
+
+    async def show(self, chat_id: int) -> None:
+        history = await self.stage.tg.history(chat_id)
+        last = self.seen.get(chat_id, 0)
+        for msg in history:
+            if int(msg["message_id"]) <= last:
+                continue
+            self.seen[chat_id] = int(msg["message_id"])
+            text = str(msg.get("text") or msg.get("caption") or "")
+            if not text or msg.get("fakegram", {}).get("deleted"):
+                continue
+            sender = msg.get("from") or {}
+            who = "🤖 Buddy" if sender.get("is_bot") else str(sender.get("first_name", "?"))
+            place = self.names.get(chat_id, "privé")
+            print(f"\n[{place}] {who}:")
+            for line in text.splitlines() or [""]:
+                print(textwrap.fill(line, WIDTH, initial_indent="  ", subsequent_indent="  "))
+            markup = msg.get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                print("  " + "  ".join(f"[ {b['text']} ]" for b in row))
+
+
+async def story(stage: Stage, out: Transcript) -> None:
+    tg = stage.tg
+    fatima = await tg.create_user("Fatima", last_name="El Amrani", language_code="nl")
+    anna = await tg.create_user("Anna", language_code="nl")
+    bert = await tg.create_user("Bert", language_code="nl")
+    sam = await tg.create_user("Sam", language_code="en")
+
+    out.scene(
+        "Fatima is de verbinder van de Bloemenbuurt. De buurt heeft al een groepsapp. "
+        "Ze voegt de buddy toe en maakt hem beheerder."
+    )
+    group = await tg.create_group("Bloemenbuurt", creator=fatima, members=[anna, bert, sam])
+    out.title(group, "Bloemenbuurt")
+    await tg.add_bot(group, by=fatima, admin=True)
+    await tg.wait_for_message(group)
+    await out.show(group)
+
+    out.scene("Anna wil weten wat de buddy doet.")
+    await stage.say(group, anna, "/hulp")
+    await out.show(group)
+
+    out.scene("Fatima maakt Bert de buddy: hij antwoordt op zijn bericht met /buddy.")
+    hello = await tg.send_message(group, bert, "Ik help graag, ik woon hier al 30 jaar.")
+    await stage.say(group, fatima, "/buddy", reply_to=int(hello["message"]["message_id"]))
+    await out.show(group)
+
+    out.scene(
+        "Anna probeert de taal van de groep te veranderen, maar dat mag alleen een facilitator."
+    )
+    await stage.say(group, anna, "/taal en")
+    await out.show(group)
+
+    out.scene("Sam spreekt Engels. Hij opent een privégesprek met de buddy.")
+    await stage.handled(await tg.start_private(sam))
+    out.title(sam, "Sam ↔ Buddy")
+    await stage.say(sam, sam, "/who")
+    await out.show(sam)
+
+
+async def run_demo(keep: str | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="buddybot-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db_file = folder / "demo.db"
+    db_file.unlink(missing_ok=True)
+    url = f"sqlite+aiosqlite:///{db_file}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+    print("buddybot demo: a local fake Telegram and the real bot, on this machine only.")
+    async with (
+        FakegramServer(token=TOKEN, bot_username=BOT_USERNAME) as server,
+        FakegramClient(server.url) as tg,
+    ):
+        stage = Stage(server, tg, local_settings(server, url), FakeClock(datetime.now(UTC)))
+        await stage.start()
+        try:
+            await story(stage, Transcript(stage))
+        finally:
+            await stage.close()
+    print()
+    if keep:
+        print(f"The demo database is kept in {db_file}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("End of the demo. To run the bot for real: see README.md (BUDDYBOT_TOKEN).")
+    return 0

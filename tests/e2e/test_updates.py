@@ -1,0 +1,58 @@
+"""Updates: redelivery changes nothing, chats run side by side, each in order; errors."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.e2e.harness import Harness, World
+
+
+async def test_a_redelivered_update_changes_nothing(world: World, bot: Harness) -> None:
+    await bot.handled(await bot.tg.start_private(world.anna))
+    update = await bot.say(world.anna, world.anna, "/taal en")
+    count = len(await bot.texts(world.anna))
+    await bot.handled(await bot.tg.redeliver(int(update["update_id"])))
+    assert len(await bot.texts(world.anna)) == count
+
+
+async def test_each_chat_in_order_while_chats_run_side_by_side(world: World, bot: Harness) -> None:
+    await bot.handled(await bot.tg.start_private(world.anna))
+    # Ten language switches in a row: the answers come in the order they were asked.
+    updates = [
+        await bot.tg.send_message(world.anna, world.anna, f"/taal {'en' if i % 2 else 'nl'}")
+        for i in range(10)
+    ]
+    for u in updates:
+        await bot.handled(u)
+    answers = (await bot.texts(world.anna))[-10:]
+    assert answers == [
+        "I will speak English with you from now on." if i % 2 else "Ik spreek nu Nederlands met je."
+        for i in range(10)
+    ]
+
+    # A slow answer in one chat does not hold up another chat.
+    await bot.tg.inject_fault(kind="slow", method="sendMessage", chat_id=world.group, delay=2.0)
+    slow = await bot.tg.send_message(world.group, world.bert, "/wie")
+    await bot.say(world.anna, world.anna, "/wie")
+    assert not bot.is_handled(slow), "the private chat waited for the slow group"
+    await bot.handled(slow)
+    assert "Buddy" in await bot.last_text(world.group)
+
+
+async def test_an_error_in_a_handler_is_logged_and_answered_politely(
+    world: World, bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot.tg.inject_fault(
+        kind="server_error", method="sendMessage", chat_id=world.group, count=1
+    )
+    with caplog.at_level(logging.ERROR, logger="buddybot.errors"):
+        await bot.say(world.group, world.bert, "/hulp")
+    assert any("error while handling update" in r.message for r in caplog.records)
+    assert "/hulp" in caplog.text
+    assert "Traceback" not in await bot.last_text(world.group)
+    assert (
+        await bot.last_text(world.group)
+        == "Sorry, er ging iets mis aan mijn kant. Probeer het straks nog eens."
+    )

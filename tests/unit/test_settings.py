@@ -1,0 +1,70 @@
+"""Settings: every one documented, durations in two notations, one clear line when wrong."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from buddybot.cli import main
+from buddybot.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    documented = (ROOT / ".env.example").read_text()
+    for name in Settings.model_fields:
+        assert f"BUDDYBOT_{name.upper()}=" in documented, name
+
+
+def test_durations_take_seconds_or_iso8601(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUDDYBOT_TICK_SECONDS", "PT2M")
+    monkeypatch.setenv("BUDDYBOT_RETRY_BASE", "45")
+    monkeypatch.setenv("BUDDYBOT_SUPERADMINS", "12, 34")
+    s = load_settings()
+    assert s.tick_seconds == timedelta(minutes=2)
+    assert s.retry_base == timedelta(seconds=45)
+    assert s.superadmins == {12, 34}
+
+
+def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUDDYBOT_TIMEZONE", "Europe/Nowhere")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith("BUDDYBOT_TIMEZONE: ")
+    assert "\n" not in str(err.value)
+
+
+def test_cli_says_one_line_for_a_wrong_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BUDDYBOT_PORT", "many")
+    with pytest.raises(SystemExit) as stop:
+        main(["check"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Wrong setting: BUDDYBOT_PORT") and "\n" not in err
+
+
+def test_run_without_token_points_to_the_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("BUDDYBOT_TOKEN", raising=False)
+    monkeypatch.chdir(ROOT / "tests")  # no .env here
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "@BotFather" in err and "buddybot demo" in err and "\n" not in err
+
+
+def test_check_reports_database_and_migrations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BUDDYBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    assert main(["check"]) == 4
+    assert "migrations: NOT current" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert main(["check"]) == 0
+    monkeypatch.setenv("BUDDYBOT_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/x")
+    assert main(["check"]) == 3
