@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
 
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
@@ -44,13 +45,20 @@ def default_register() -> Register:
     return register
 
 
-def build_application(deps: Deps, register: Register | None = None) -> BotApp:
+def build_application(
+    deps: Deps, register: Register | None = None, *, request: BaseRequest | None = None
+) -> BotApp:
+    """The bot. ``request`` replaces the HTTP client (benchmarks answer the Bot API locally)."""
     s = deps.settings
     if s.token is None:
         raise ValueError("no bot token")
+    builder = ApplicationBuilder()
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.get_updates_read_timeout(s.poll_timeout.total_seconds() + 10)
     app = (
-        ApplicationBuilder()
-        .token(s.token.get_secret_value())
+        builder.token(s.token.get_secret_value())
         .base_url(s.api_base_url)
         .base_file_url(s.api_file_url)
         .defaults(
@@ -68,7 +76,6 @@ def build_application(deps: Deps, register: Register | None = None) -> BotApp:
             )
         )
         .concurrent_updates(ChatOrderedProcessor(s.concurrent_updates))
-        .get_updates_read_timeout(s.poll_timeout.total_seconds() + 10)
         .build()
     )
     app.bot_data["deps"] = deps

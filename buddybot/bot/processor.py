@@ -44,6 +44,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._done_set: set[int] = set()
         self._changed = asyncio.Condition()
         self.in_flight = 0
+        self.handled_count = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
@@ -76,6 +77,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         return None
 
     async def _record(self, update: object) -> None:
+        self.handled_count += 1
         if isinstance(update, Update):
             if len(self._done) == self._done.maxlen:
                 self._done_set.discard(self._done[0])
@@ -91,6 +93,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """Wait until the update is handled (callers bound it with ``asyncio.timeout``)."""
         async with self._changed:
             await self._changed.wait_for(lambda: update_id in self._done_set)
+
+    async def wait_count(self, count: int) -> None:
+        """Wait until ``count`` updates have been handled since start."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.handled_count >= count)
 
     async def wait_idle(self) -> None:
         async with self._changed:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +70,9 @@ class Database:
         self.clock = clock
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Queueing writers here, in order, is much cheaper
+        # than letting them collide and sleep in SQLite's busy handler.
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -78,7 +82,11 @@ class Database:
     async def unit_of_work(self, update_id: int | None = None) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; with ``update_id`` it also records the update as handled,
         in the same transaction, so a redelivered update raises ``AlreadyHandled``."""
-        async with self._sessions() as session, session.begin():
+        async with AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(self._sessions())
+            await stack.enter_async_context(session.begin())
             uow = UnitOfWork(session, self.clock.now())
             if update_id is not None:
                 session.add(ProcessedUpdate(update_id=update_id, handled_at=uow.now))
