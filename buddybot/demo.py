@@ -92,7 +92,9 @@ async def story(stage: Stage, out: Transcript) -> None:
     await stage.say(group, anna, "/taal en")
     await out.show(group)
 
-    out.scene("Sam spreekt Engels. Hij opent een privégesprek met de buddy.")
+    out.scene("Sam spreekt Engels. Hij zegt hallo in de groep en opent dan een privégesprek.")
+    await stage.say(group, sam, "Hi all, new here!")
+    await out.show(group)
     await stage.handled(await tg.start_private(sam))
     out.title(sam, "Sam ↔ Buddy")
     await stage.say(sam, sam, "/who")

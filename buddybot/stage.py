@@ -59,6 +59,8 @@ class Stage:
         self.db = Database(settings.database_url, clock)
         self.deps: Deps | None = None
         self.app: bot_app.BotApp | None = None
+        self._settled = 0
+        self._handled_earlier: set[int] = set()  # by an Application that was stopped
 
     async def start(self, *, polling: bool = True) -> None:
         self.deps = Deps.build(self.settings, self.db, self.clock)
@@ -67,6 +69,7 @@ class Stage:
 
     async def stop(self) -> None:
         if self.app is not None:
+            self._handled_earlier |= bot_app.processor(self.app).handled_ids()
             await bot_app.stop(self.app)
             self.app = None
 
@@ -83,12 +86,30 @@ class Stage:
         assert self.app is not None
         return bot_app.processor(self.app).is_handled(int(update["update_id"]))
 
-    async def handled(self, update: JSON, limit: float = 15.0) -> JSON:
-        """Wait until the bot has handled ``update``."""
+    async def handled(self, update: JSON, times: int = 1, limit: float = 15.0) -> JSON:
+        """Wait until the bot has handled ``update`` (``times`` times, for redelivery)."""
         assert self.app is not None
         async with asyncio.timeout(limit):
-            await bot_app.processor(self.app).wait_handled(int(update["update_id"]))
+            await bot_app.processor(self.app).wait_handled(int(update["update_id"]), times)
         return update
+
+    async def settle(self, limit: float = 15.0) -> None:
+        """Wait until the bot has handled every update queued so far (joins, leaves, ...)."""
+        assert self.app is not None
+        proc = bot_app.processor(self.app)
+        async with asyncio.timeout(limit):
+            for update_id in await self.tg.queued_updates(since=self._settled):
+                if update_id not in self._handled_earlier:
+                    await proc.wait_handled(update_id)
+                self._settled = max(self._settled, update_id)
+
+    async def redeliver(self, update: JSON) -> JSON:
+        """Telegram sends ``update`` again (as after a crash); wait until it is handled."""
+        assert self.app is not None
+        update_id = int(update["update_id"])
+        before = bot_app.processor(self.app).times_handled(update_id)
+        await self.tg.redeliver(update_id)
+        return await self.handled(update, times=before + 1)
 
     async def say(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> JSON:
         """Post a message as a person and wait until the bot has handled it."""

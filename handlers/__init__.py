@@ -14,6 +14,7 @@ def register(app: BotApp) -> None:
     basics.register(app)
     notices.register(app)
     errors.register(app)
+    membership.register_last(app)
 
     async def publish_commands(app: BotApp) -> None:
         await commands.publish(app, deps.policy.default_language)

@@ -70,25 +70,22 @@ async def who(turn: Turn) -> None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         if caller.wijk is not None:
-            teams = [(caller.wijk.title, await people.team(uow, caller.wijk))]
+            wijken = [caller.wijk]
         elif caller.person is not None:
-            teams = [
-                (w.title, await people.team(uow, w))
-                for w, _ in await people.my_wijken(uow, caller.person)
-            ]
+            wijken = [w for w, _ in await people.my_wijken(uow, caller.person)]
         else:
-            teams = []
-    admins: list[str] = []
-    if turn.in_group and turn.chat is not None:
-        admins = await turn.deps.admins.names(turn.context.bot, turn.chat.tg_chat_id)
+            wijken = []
+        teams = [(w, await people.team(uow, w)) for w in wijken]
     if not teams:
         await turn.reply(turn.t("who.none"))
         return
     lines: list[Html] = []
-    for title, team in teams:
-        lines.append(turn.t("who.wijk", title=title))
-        lines.append(turn.t("who.buddy", names=", ".join(team.buddy) or turn.t("who.nobody")))
+    for wijk, team in teams:
+        # Telegram admins steer too; their names come from Telegram (cached).
+        admins = await turn.deps.admins.names(turn.context.bot, wijk.tg_chat_id)
         names = sorted(set(team.facilitators) | set(admins))
+        lines.append(turn.t("who.wijk", title=wijk.title))
+        lines.append(turn.t("who.buddy", names=", ".join(team.buddy) or turn.t("who.nobody")))
         lines.append(turn.t("who.facilitators", names=", ".join(names) or turn.t("who.nobody")))
     lines.append(turn.t("who.explain"))
     await turn.reply(join_lines(lines))

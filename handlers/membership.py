@@ -46,16 +46,16 @@ async def bot_membership(turn: Turn) -> None:
             joined = await wijken.bot_added(uow, turn.deps.policy, chat, actor_ref(cmu.from_user))
         lang = joined.language
         if joined.rejoined:
-            text = t(lang, "greet.back", title=joined.title)
+            lines = [t(lang, "greet.back", title=joined.title)]
         else:
-            text = join_lines(
-                [
-                    t(lang, "greet.hello", title=joined.title),
-                    t(lang, "greet.what"),
-                    t(lang, "greet.start"),
-                    t(lang, "greet.admin"),
-                ]
-            )
+            lines = [
+                t(lang, "greet.hello", title=joined.title),
+                t(lang, "greet.what"),
+                t(lang, "greet.start"),
+            ]
+        if cmu.new_chat_member.status != ChatMember.ADMINISTRATOR:
+            lines.append(t(lang, "greet.admin"))
+        text = join_lines(lines)
         await turn.context.bot.send_message(chat.tg_chat_id, text)
     else:
         async with turn.uow() as uow:
@@ -71,9 +71,20 @@ async def member_change(turn: Turn) -> None:
     was, now = _change(cmu)
     chat = chat_ref(cmu.chat)
     actor = actor_ref(cmu.new_chat_member.user)
-    if was and not now and chat is not None and actor is not None:
-        async with turn.uow() as uow:
+    if chat is None or actor is None or was == now:
+        return
+    async with turn.uow() as uow:
+        if now:
+            await people.member_joined(uow, chat, actor)
+        else:
             await people.member_left(uow, chat, actor)
+
+
+@command
+async def seen(turn: Turn) -> None:
+    """Any message in a wijk's group: the bot now knows this person lives there."""
+    async with turn.uow() as uow:
+        await turn.identify(uow)
 
 
 async def migrated(update: Update, context: Context) -> None:
@@ -126,3 +137,9 @@ def register(app: BotApp) -> None:
         CommandHandler(["facilitator", "appoint"], appoint_facilitator, filters=messages)
     )
     app.add_handler(CommandHandler("buddy", appoint_buddy, filters=messages))
+
+
+def register_last(app: BotApp) -> None:
+    """After every feature's handlers: any other message in a group tells who takes part."""
+    plain = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(plain & ~filters.StatusUpdate.ALL, seen))

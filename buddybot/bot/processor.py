@@ -41,7 +41,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._locks: dict[object, asyncio.Lock] = {}
         self._waiting: dict[object, int] = {}
         self._done: deque[int] = deque(maxlen=remember)
-        self._done_set: set[int] = set()
+        self._times: dict[int, int] = {}  # update id -> how often handled (redelivery)
         self._changed = asyncio.Condition()
         self.in_flight = 0
         self.handled_count = 0
@@ -79,20 +79,29 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     async def _record(self, update: object) -> None:
         self.handled_count += 1
         if isinstance(update, Update):
-            if len(self._done) == self._done.maxlen:
-                self._done_set.discard(self._done[0])
-            self._done.append(update.update_id)
-            self._done_set.add(update.update_id)
+            uid = update.update_id
+            if uid not in self._times:
+                if len(self._done) == self._done.maxlen:
+                    self._times.pop(self._done[0], None)
+                self._done.append(uid)
+            self._times[uid] = self._times.get(uid, 0) + 1
         async with self._changed:
             self._changed.notify_all()
 
-    def is_handled(self, update_id: int) -> bool:
-        return update_id in self._done_set
+    def times_handled(self, update_id: int) -> int:
+        return self._times.get(update_id, 0)
 
-    async def wait_handled(self, update_id: int) -> None:
-        """Wait until the update is handled (callers bound it with ``asyncio.timeout``)."""
+    def handled_ids(self) -> set[int]:
+        return set(self._times)
+
+    def is_handled(self, update_id: int) -> bool:
+        return update_id in self._times
+
+    async def wait_handled(self, update_id: int, times: int = 1) -> None:
+        """Wait until the update is handled ``times`` times (callers bound the wait with
+        ``asyncio.timeout``)."""
         async with self._changed:
-            await self._changed.wait_for(lambda: update_id in self._done_set)
+            await self._changed.wait_for(lambda: self._times.get(update_id, 0) >= times)
 
     async def wait_count(self, count: int) -> None:
         """Wait until ``count`` updates have been handled since start."""

@@ -251,6 +251,12 @@ async def team(uow: UnitOfWork, wijk: Wijk) -> Team:
     return Team(buddy, facilitators)
 
 
+async def member_joined(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
+    wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
+    if wijk is not None:
+        await ensure_membership(uow, wijk, await ensure_person(uow, actor))
+
+
 async def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
     wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
     person = await queries.person_by_tg(uow.session, actor.tg_user_id)

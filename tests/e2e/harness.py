@@ -31,5 +31,5 @@ class World:
             title, creator=self.admin, members=[self.anna, self.bert]
         )
         await tg.add_bot(self.group, by=self.admin, admin=admin_bot)
-        await tg.wait_for_message(self.group)
+        await self.h.settle()
         return self

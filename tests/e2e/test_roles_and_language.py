@@ -63,6 +63,18 @@ async def test_appointing_needs_a_reply_and_a_person(world: World, bot: Harness)
     assert "Reageer met deze opdracht" in await bot.last_text(world.group)
 
 
+async def test_people_who_join_later_are_known_in_the_wijk(world: World, bot: Harness) -> None:
+    carla = await bot.tg.create_user("Carla")
+    await bot.tg.add_member(world.group, carla)
+    await bot.settle()
+    await bot.handled(await bot.tg.start_private(carla))
+    assert "Wijk Oost" in await bot.last_text(carla)
+    await bot.tg.remove_member(world.group, carla)
+    await bot.settle()
+    await bot.say(carla, carla, "/start")
+    assert "nog niet mee in een wijkgroep" in await bot.last_text(carla)
+
+
 async def test_buddy_is_named_and_shown(world: World, bot: Harness) -> None:
     msg = await _reply_to(bot, world.group, world.bert, "Ik ben Bert")
     await bot.say(world.group, world.admin, "/buddy", reply_to=msg)
@@ -72,6 +84,7 @@ async def test_buddy_is_named_and_shown(world: World, bot: Harness) -> None:
 
 
 async def test_private_language_is_personal(world: World, bot: Harness) -> None:
+    await bot.say(world.group, world.anna, "/wie")  # the bot has seen Anna in the wijk
     await bot.handled(await bot.tg.start_private(world.anna))
     assert "Wijk Oost" in await bot.last_text(world.anna)
     await bot.say(world.anna, world.anna, "/taal en")

@@ -13,7 +13,7 @@ async def test_a_redelivered_update_changes_nothing(world: World, bot: Harness) 
     await bot.handled(await bot.tg.start_private(world.anna))
     update = await bot.say(world.anna, world.anna, "/taal en")
     count = len(await bot.texts(world.anna))
-    await bot.handled(await bot.tg.redeliver(int(update["update_id"])))
+    await bot.redeliver(update)
     assert len(await bot.texts(world.anna)) == count
 
 
