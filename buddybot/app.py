@@ -132,6 +132,8 @@ async def start(app: BotApp, *, polling: bool = True) -> None:
 async def stop(app: BotApp) -> None:
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
+    deps: Deps = app.bot_data["deps"]
+    await deps.wait_background()
     if app.running:
         await app.stop()
     await app.shutdown()

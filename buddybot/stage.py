@@ -102,6 +102,8 @@ class Stage:
                 if update_id not in self._handled_earlier:
                     await proc.wait_handled(update_id)
                 self._settled = max(self._settled, update_id)
+            assert self.deps is not None
+            await self.deps.wait_background()
 
     async def redeliver(self, update: JSON) -> JSON:
         """Telegram sends ``update`` again (as after a crash); wait until it is handled."""
@@ -112,8 +114,12 @@ class Stage:
         return await self.handled(update, times=before + 1)
 
     async def say(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> JSON:
-        """Post a message as a person and wait until the bot has handled it."""
-        return await self.handled(await self.tg.send_message(chat_id, user_id, text, **kwargs))
+        """Post a message as a person and wait until the bot has handled it (and the card
+        edits it started are done)."""
+        update = await self.handled(await self.tg.send_message(chat_id, user_id, text, **kwargs))
+        assert self.deps is not None
+        await self.deps.wait_background()
+        return update
 
     async def press(
         self, chat_id: int, message_id: int, user_id: int, **kwargs: Any
@@ -122,6 +128,8 @@ class Stage:
         update = await self.handled(
             await self.tg.press_button(chat_id, message_id, user_id, **kwargs)
         )
+        assert self.deps is not None
+        await self.deps.wait_background()
         answer: JSON | None = await self.tg.callback_answer(str(update["callback_query"]["id"]))
         return answer
 

@@ -7,14 +7,16 @@ from buddybot.bot.runtime import Deps
 
 
 def register(app: BotApp) -> None:
-    from handlers import basics, commands, errors, membership, notices
+    from handlers import basics, commands, errors, ideas, membership, notices
 
     deps: Deps = app.bot_data["deps"]
     membership.register(app)
     basics.register(app)
+    ideas.register(app)
     notices.register(app)
     errors.register(app)
     membership.register_last(app)
+    basics.register_last(app)
 
     async def publish_commands(app: BotApp) -> None:
         await commands.publish(app, deps.policy.default_language)

@@ -7,7 +7,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
 from buddybot.i18n import Html, join_lines, t
-from buddybot.services import people
+from buddybot.services import ideas, people
 from buddybot.services.errors import Refusal
 from buddybot.settings import LANGUAGES
 from handlers import callbacks
@@ -31,6 +31,10 @@ def _help_lines(turn: Turn, facilitator: bool) -> list[Html]:
 
 @command
 async def start(turn: Turn) -> None:
+    args = _args(turn)
+    if args and args[0].startswith("kit_") and args[0][4:].isdigit() and not turn.in_group:
+        await _kit(turn, int(args[0][4:]))
+        return
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         wijken = await people.my_wijken(uow, caller.person) if caller.person else []
@@ -46,6 +50,16 @@ async def start(turn: Turn) -> None:
         lines.append(turn.t("start.no_wijk"))
     lines.append(turn.t("help.more"))
     await turn.reply(join_lines(lines))
+
+
+async def _kit(turn: Turn, idea_id: int) -> None:
+    """Deep link from "continue in private": the champion kit of that idea."""
+    from handlers.ideas import kit_text
+
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        kit = await ideas.champion_kit(uow, caller, idea_id)
+    await turn.reply(kit_text(turn.lang, kit))
 
 
 @command
@@ -146,6 +160,16 @@ async def language_button(turn: Turn) -> str | None:
             text, chat_id=query.message.chat.id, message_id=query.message.message_id
         )
     return None
+
+
+@button
+async def unknown_button(turn: Turn) -> str | None:
+    """Buttons no handler knows (old versions, forged data): answered, nothing done."""
+    raise Refusal("stale_button")
+
+
+def register_last(app: BotApp) -> None:
+    app.add_handler(CallbackQueryHandler(unknown_button))
 
 
 def register(app: BotApp) -> None:

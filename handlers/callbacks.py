@@ -16,7 +16,7 @@ def pack(kind: str, *fields: str | int) -> str:
 
 
 def pattern(kind: str) -> str:
-    return rf"^{VERSION}:{kind}:"
+    return rf"^{VERSION}:{kind}(:|$)"
 
 
 def unpack(data: str | None, kind: str, count: int) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram import Chat, ForceReply, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatID
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -95,7 +95,7 @@ class Turn:
         return t(self.lang, key, **params)
 
     async def reply(
-        self, text: str, *, markup: InlineKeyboardMarkup | None = None, **kwargs: Any
+        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | None = None, **kwargs: Any
     ) -> Message | None:
         msg = self.update.effective_message
         if msg is None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -32,6 +33,17 @@ class Deps:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
     bot_username: str = ""
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background, keeping a reference until it is done."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def wait_background(self) -> None:
+        while self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Deps:

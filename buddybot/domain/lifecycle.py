@@ -53,3 +53,22 @@ def _rank(state: State) -> int:
 
 def targets(current: State) -> list[State]:
     return [s for s in State if allowed(current, s)]
+
+
+NAMES = {
+    State.PROPOSED: ("voorgesteld", "proposed"),
+    State.SELECTED: ("gekozen", "selected"),
+    State.IN_PROGRESS: ("bezig", "in_progress", "inprogress", "started"),
+    State.REALISED: ("gerealiseerd", "klaar", "realised", "realized", "done"),
+    State.PARKED: ("geparkeerd", "parkeren", "parked", "park"),
+    State.WITHDRAWN: ("ingetrokken", "intrekken", "withdrawn", "withdraw"),
+}
+
+
+def parse_state(word: str) -> State | None:
+    """A state from what a facilitator types, in Dutch or English."""
+    key = word.strip().lower().replace(" ", "_").replace("-", "_")
+    for state, names in NAMES.items():
+        if key == state.value or key in names:
+            return state
+    return None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -69,6 +70,8 @@ class Person(Base):
     tg_language_code: Mapped[str | None] = mapped_column(String(16))
     # True once the person opened a private chat with the bot (so it may write to them).
     private_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False: show this person on idea cards as a count only, never by name.
+    show_name: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -119,3 +122,83 @@ class DueItem(Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
+
+
+class Idea(Base):
+    """An idea of a wijk. ``number`` is what people see: #3 of one wijk is not #3 of another."""
+
+    __tablename__ = "idea"
+    __table_args__ = (
+        UniqueConstraint("wijk_id", "number"),
+        Index("ix_idea_wijk_status_activity", "wijk_id", "status", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    # Entered by a facilitator for someone at an offline evening: that someone's name.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    # The time of the newest IdeaEvent; kept by ideas.record() so "quiet" is one indexed query.
+    last_activity_at: Mapped[datetime]
+    # The newest card message in the group, edited in place when counts change.
+    card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Involvement(Base):
+    """A person behind an idea: supporter, helper or champion (wijkkampioen)."""
+
+    __tablename__ = "involvement"
+    __table_args__ = (UniqueConstraint("idea_id", "person_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # A champion waiting for a facilitator's confirmation (when the wijk asks for that).
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class IdeaEvent(Base):
+    """The activity log of an idea: every action, by whom, when."""
+
+    __tablename__ = "idea_event"
+    __table_args__ = (Index("ix_idea_event_idea_at", "idea_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+
+class Prompt(Base):
+    """The bot asked someone a question; their reply to that message is the answer.
+
+    Kept in the database so a restart between question and answer loses nothing."""
+
+    __tablename__ = "prompt"
+    __table_args__ = (UniqueConstraint("tg_chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    wijk_id: Mapped[int | None] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]

@@ -1,0 +1,671 @@
+"""Ideas and the people behind them: supporters, helpers, wijkkampioenen.
+
+Every action on an idea is an IdeaEvent; ``record`` also moves ``last_activity_at`` so the
+quiet-idea rule is one indexed query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+
+from buddybot.domain import language, lifecycle, similar, themes
+from buddybot.domain.lifecycle import State
+from buddybot.domain.wijk_settings import WijkSettings
+from buddybot.services.errors import NotAllowed, Refusal
+from buddybot.services.people import Caller, display_name
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Idea, IdeaEvent, Involvement, Person, Wijk
+
+TITLE_MIN, TITLE_MAX = 3, 100
+DESCRIPTION_MAX = 1000
+UPDATE_MAX = 500
+PAGE_SIZE = 8
+
+
+class Kind(StrEnum):
+    SUPPORTER = "supporter"
+    HELPER = "helper"
+    CHAMPION = "champion"
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Who is behind an idea in one role: names of those who show them, and the count."""
+
+    names: list[str]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    wijk_id: int
+    number: int
+    title: str
+    description: str
+    status: State
+    themes: list[str]
+    hidden: bool
+    author: str  # "" when unknown (erased, or the author keeps their name private)
+    supporters: People
+    helpers: People
+    champions: People
+    pending_champions: int
+    latest_update: str | None
+    card_chat_id: int | None
+    card_message_id: int | None
+
+    @property
+    def open(self) -> bool:
+        return self.status in lifecycle.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Similar:
+    id: int
+    number: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    card: Card | None  # None: not created yet, because it looks like an existing idea
+    similar: list[Similar] = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Toggled:
+    card: Card
+    on: bool
+    recruit: bool = False  # the idea just reached the threshold without a champion
+
+
+@dataclass(frozen=True, slots=True)
+class Helper:
+    name: str
+    username: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Kit:
+    """What a new wijkkampioen gets in private: the idea and who to call on."""
+
+    card: Card
+    wijk_title: str
+    helpers: list[Helper]
+
+
+@dataclass(frozen=True, slots=True)
+class Championed:
+    card: Card
+    confirmed: bool
+    tg_user_id: int
+    private_ok: bool
+    kit: Kit | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    card: Card
+    old: State
+    new: State
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    id: int
+    number: int
+    title: str
+    status: State
+    supporters: int
+    helpers: int
+    champions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    lines: list[Line]
+    page: int
+    pages: int
+    total: int
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _settings(wijk: Wijk) -> WijkSettings:
+    return WijkSettings.load(wijk.settings)
+
+
+def require_wijk(caller: Caller) -> Wijk:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    return caller.wijk
+
+
+def _require_person(caller: Caller) -> Person:
+    if caller.person is None:
+        raise Refusal("who_are_you")
+    return caller.person
+
+
+def caller_name(caller: Caller) -> str:
+    return display_name(caller.person)
+
+
+def check_can_propose(caller: Caller, on_behalf_of: str | None) -> None:
+    """The checks of ``propose`` that need no text (before the bot asks for it)."""
+    require_wijk(caller)
+    _require_person(caller)
+    if on_behalf_of is not None and not caller.facilitator:
+        raise NotAllowed()
+
+
+def require_steer(caller: Caller, idea: Idea) -> None:
+    """Facilitators steer every idea; an author may only withdraw their own."""
+    own = caller.person is not None and caller.person.id in (idea.author_id, idea.entered_by_id)
+    if not caller.facilitator and not own:
+        raise NotAllowed()
+
+
+async def person_language(uow: UnitOfWork, tg_user_id: int, default: str) -> str:
+    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    if person is None:
+        return default
+    return language.for_person(person.language, person.tg_language_code, None, default)
+
+
+async def private_closed(uow: UnitOfWork, tg_user_id: int) -> None:
+    """Telegram refused a private message: the person has to open the chat first."""
+    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    if person is not None:
+        person.private_ok = False
+
+
+async def find(uow: UnitOfWork, wijk: Wijk, number: int, *, hidden_ok: bool = False) -> Idea:
+    idea = await uow.session.scalar(
+        select(Idea).where(Idea.wijk_id == wijk.id, Idea.number == number)
+    )
+    if idea is None or (idea.hidden and not hidden_ok):
+        raise Refusal("unknown_idea", number=number)
+    return idea
+
+
+async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
+    """The idea behind a button: only in the wijk of the chat the button was pressed in."""
+    wijk = require_wijk(caller)
+    idea = await uow.session.get(Idea, idea_id)
+    if idea is None or idea.wijk_id != wijk.id:
+        raise Refusal("stale_button")
+    if idea.hidden:
+        raise Refusal("unknown_idea", number=idea.number)
+    return idea
+
+
+def _name(person: Person | None) -> str:
+    if person is None or not person.show_name:
+        return ""
+    return display_name(person)
+
+
+async def card(uow: UnitOfWork, idea: Idea) -> Card:
+    rows = (
+        await uow.session.execute(
+            select(Involvement.kind, Involvement.confirmed, Person)
+            .join(Person, Person.id == Involvement.person_id)
+            .where(Involvement.idea_id == idea.id)
+            .order_by(Involvement.created_at, Involvement.id)
+        )
+    ).all()
+    groups: dict[str, list[str]] = {k.value: [] for k in Kind}
+    counts = {k.value: 0 for k in Kind}
+    pending = 0
+    for kind, confirmed, person in rows:
+        if kind == Kind.CHAMPION and not confirmed:
+            pending += 1
+            continue
+        counts[kind] += 1
+        name = _name(person)
+        if name:
+            groups[kind].append(name)
+    latest = await uow.session.scalar(
+        select(IdeaEvent.detail)
+        .where(IdeaEvent.idea_id == idea.id, IdeaEvent.kind == "update")
+        .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
+        .limit(1)
+    )
+    if idea.on_behalf_of:
+        author = idea.on_behalf_of
+    else:
+        author = _name(await uow.session.get(Person, idea.author_id)) if idea.author_id else ""
+    return Card(
+        id=idea.id,
+        wijk_id=idea.wijk_id,
+        number=idea.number,
+        title=idea.title,
+        description=idea.description,
+        status=State(idea.status),
+        themes=list(idea.themes),
+        hidden=idea.hidden,
+        author=author,
+        supporters=People(groups[Kind.SUPPORTER], counts[Kind.SUPPORTER]),
+        helpers=People(groups[Kind.HELPER], counts[Kind.HELPER]),
+        champions=People(groups[Kind.CHAMPION], counts[Kind.CHAMPION]),
+        pending_champions=pending,
+        latest_update=str(latest["text"]) if latest else None,
+        card_chat_id=idea.card_chat_id,
+        card_message_id=idea.card_message_id,
+    )
+
+
+async def show(uow: UnitOfWork, caller: Caller, number: int) -> Card:
+    return await card(uow, await find(uow, require_wijk(caller), number))
+
+
+async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
+    idea = await uow.session.get(Idea, idea_id)
+    return None if idea is None else await card(uow, idea)
+
+
+async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
+    """Open ideas, newest activity first, one page of them."""
+    wijk = require_wijk(caller)
+    visible = (
+        Idea.wijk_id == wijk.id,
+        Idea.hidden.is_(False),
+        Idea.status.in_([s.value for s in lifecycle.OPEN]),
+    )
+    total = int(await uow.session.scalar(select(func.count()).where(*visible)) or 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    counts = (
+        select(
+            Involvement.idea_id,
+            func.count().filter(Involvement.kind == Kind.SUPPORTER).label("s"),
+            func.count().filter(Involvement.kind == Kind.HELPER).label("h"),
+            func.count()
+            .filter(Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True))
+            .label("c"),
+        )
+        .group_by(Involvement.idea_id)
+        .subquery()
+    )
+    rows = (
+        await uow.session.execute(
+            select(Idea, counts.c.s, counts.c.h, counts.c.c)
+            .outerjoin(counts, counts.c.idea_id == Idea.id)
+            .where(*visible)
+            .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+    ).all()
+    lines = [
+        Line(i.id, i.number, i.title, State(i.status), s or 0, h or 0, c or 0)
+        for i, s, h, c in rows
+    ]
+    return Page(lines, page, pages, total)
+
+
+# -- proposing ----------------------------------------------------------------------------
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """First line is the title, the lines after it the description."""
+    first, _, rest = text.strip().partition("\n")
+    return " ".join(first.split()), rest.strip()
+
+
+def _validate(title: str, description: str) -> None:
+    if len(title) < TITLE_MIN:
+        raise Refusal("title_short", minimum=TITLE_MIN)
+    if len(title) > TITLE_MAX:
+        raise Refusal("title_long", maximum=TITLE_MAX, length=len(title))
+    if len(description) > DESCRIPTION_MAX:
+        raise Refusal("description_long", maximum=DESCRIPTION_MAX, length=len(description))
+
+
+async def record(
+    uow: UnitOfWork, idea: Idea, actor: Person | None, kind: str, **detail: object
+) -> None:
+    uow.session.add(
+        IdeaEvent(
+            idea_id=idea.id,
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            detail=dict(detail),
+            at=uow.now,
+        )
+    )
+    idea.last_activity_at = uow.now
+
+
+async def propose(
+    uow: UnitOfWork,
+    caller: Caller,
+    text: str,
+    *,
+    on_behalf_of: str | None = None,
+    force: bool = False,
+) -> Proposed:
+    """A new idea from ``text`` (title line + description). Looks like an open idea of the
+    wijk? Then nothing is created (unless ``force``) and the look-alikes are returned."""
+    wijk = require_wijk(caller)
+    person = _require_person(caller)
+    check_can_propose(caller, on_behalf_of)
+    if on_behalf_of is not None:
+        on_behalf_of = " ".join(on_behalf_of.split())[:100]
+        if not on_behalf_of:
+            raise Refusal("behalf_name")
+    title, description = split_text(text)
+    _validate(title, description)
+    settings = _settings(wijk)
+    hour_ago = uow.now - timedelta(hours=1)
+    recent = await uow.session.scalar(
+        select(func.count()).where(
+            Idea.wijk_id == wijk.id,
+            func.coalesce(Idea.entered_by_id, Idea.author_id) == person.id,
+            Idea.created_at > hour_ago,
+        )
+    )
+    if on_behalf_of is None and (recent or 0) >= settings.ideas_per_hour:
+        raise Refusal("too_many_ideas", limit=settings.ideas_per_hour)
+    if not force:
+        candidates = (
+            await uow.session.execute(
+                select(Idea.id, Idea.number, Idea.title).where(
+                    Idea.wijk_id == wijk.id,
+                    Idea.hidden.is_(False),
+                    Idea.status.in_([s.value for s in lifecycle.OPEN]),
+                )
+            )
+        ).all()
+        numbers = {i: (n, t) for i, n, t in candidates}
+        close = similar.closest(title, [(i, t) for i, _, t in candidates])
+        if close:
+            found = [Similar(i, numbers[i][0], numbers[i][1]) for i, _ in close]
+            return Proposed(None, found, title, description)
+    number = 1 + int(
+        await uow.session.scalar(select(func.max(Idea.number)).where(Idea.wijk_id == wijk.id)) or 0
+    )
+    idea = Idea(
+        wijk_id=wijk.id,
+        number=number,
+        title=title,
+        description=description,
+        author_id=None if on_behalf_of else person.id,
+        on_behalf_of=on_behalf_of,
+        entered_by_id=person.id,
+        themes=themes.detect(f"{title}\n{description}"),
+        status=State.PROPOSED.value,
+        hidden=False,
+        created_at=uow.now,
+        last_activity_at=uow.now,
+    )
+    uow.session.add(idea)
+    await uow.session.flush()
+    await record(uow, idea, person, "proposed", on_behalf_of=on_behalf_of)
+    return Proposed(await card(uow, idea))
+
+
+async def remember_card(uow: UnitOfWork, idea_id: int, tg_chat_id: int, message_id: int) -> None:
+    idea = await uow.session.get(Idea, idea_id)
+    if idea is not None:
+        idea.card_chat_id = tg_chat_id
+        idea.card_message_id = message_id
+
+
+# -- taking part --------------------------------------------------------------------------
+
+
+def _require_open(idea: Idea) -> None:
+    if State(idea.status) not in lifecycle.OPEN:
+        raise Refusal("idea_closed", number=idea.number)
+
+
+async def _involvement(
+    uow: UnitOfWork, idea: Idea, person: Person, kind: Kind
+) -> Involvement | None:
+    return await uow.session.scalar(
+        select(Involvement).where(
+            Involvement.idea_id == idea.id,
+            Involvement.person_id == person.id,
+            Involvement.kind == kind,
+        )
+    )
+
+
+async def toggle(uow: UnitOfWork, caller: Caller, idea: Idea, kind: Kind) -> Toggled:
+    """Support (or help with) an idea; a second time takes it back."""
+    person = _require_person(caller)
+    _require_open(idea)
+    existing = await _involvement(uow, idea, person, kind)
+    if existing is not None:
+        await uow.session.delete(existing)
+        await record(uow, idea, person, f"un{kind.value}")
+        await uow.session.flush()
+        return Toggled(await card(uow, idea), on=False)
+    uow.session.add(
+        Involvement(idea_id=idea.id, person_id=person.id, kind=kind.value, created_at=uow.now)
+    )
+    await record(uow, idea, person, kind.value)
+    await uow.session.flush()
+    result = await card(uow, idea)
+    recruit = False
+    if kind is Kind.SUPPORTER and caller.wijk is not None:
+        threshold = _settings(caller.wijk).recruit_threshold
+        if result.supporters.count >= threshold and result.champions.count == 0:
+            asked = await uow.session.scalar(
+                select(func.count()).where(
+                    IdeaEvent.idea_id == idea.id, IdeaEvent.kind == "recruit"
+                )
+            )
+            if not asked:
+                await record(uow, idea, None, "recruit", supporters=result.supporters.count)
+                recruit = True
+    return Toggled(result, on=True, recruit=recruit)
+
+
+async def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind) -> Toggled:
+    return await toggle(uow, caller, await find(uow, require_wijk(caller), number), kind)
+
+
+async def kit(uow: UnitOfWork, idea: Idea) -> Kit:
+    wijk = await uow.session.get(Wijk, idea.wijk_id)
+    assert wijk is not None
+    rows = (
+        await uow.session.execute(
+            select(Person)
+            .join(Involvement, Involvement.person_id == Person.id)
+            .where(Involvement.idea_id == idea.id, Involvement.kind == Kind.HELPER)
+            .order_by(Involvement.created_at)
+        )
+    ).scalars()
+    # Helpers chose to help, so the champion may contact them.
+    helpers = [Helper(display_name(p), p.username) for p in rows if not p.erased]
+    return Kit(await card(uow, idea), wijk.title, helpers)
+
+
+async def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:
+    """Step up as wijkkampioen. Confirmed at once unless the wijk wants a facilitator to
+    confirm; at most ``max_champions`` per idea."""
+    person = _require_person(caller)
+    _require_open(idea)
+    wijk = require_wijk(caller)
+    settings = _settings(wijk)
+    if await _involvement(uow, idea, person, Kind.CHAMPION) is not None:
+        raise Refusal("already_champion", number=idea.number)
+    current = await card(uow, idea)
+    if current.champions.count + current.pending_champions >= settings.max_champions:
+        raise Refusal("champions_full", number=idea.number, maximum=settings.max_champions)
+    confirmed = not settings.champion_confirmation
+    uow.session.add(
+        Involvement(
+            idea_id=idea.id,
+            person_id=person.id,
+            kind=Kind.CHAMPION.value,
+            confirmed=confirmed,
+            created_at=uow.now,
+        )
+    )
+    await record(uow, idea, person, "champion" if confirmed else "champion_pending")
+    await uow.session.flush()
+    return Championed(
+        card=await card(uow, idea),
+        confirmed=confirmed,
+        tg_user_id=person.tg_user_id,
+        private_ok=person.private_ok,
+        kit=await kit(uow, idea) if confirmed else None,
+        name=display_name(person),
+    )
+
+
+async def confirm_champion(
+    uow: UnitOfWork, caller: Caller, idea: Idea, tg_user_id: int
+) -> Championed:
+    if not caller.facilitator:
+        raise NotAllowed()
+    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    pending = await _involvement(uow, idea, person, Kind.CHAMPION) if person else None
+    if person is None or pending is None:
+        raise Refusal("stale_button")
+    if pending.confirmed:
+        raise Refusal("already_champion", number=idea.number)
+    pending.confirmed = True
+    await record(uow, idea, caller.person, "champion", person=person.id)
+    await uow.session.flush()
+    return Championed(
+        card=await card(uow, idea),
+        confirmed=True,
+        tg_user_id=person.tg_user_id,
+        private_ok=person.private_ok,
+        kit=await kit(uow, idea),
+        name=display_name(person),
+    )
+
+
+async def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
+    """The kit again, from a deep link: only for a champion of that idea."""
+    person = _require_person(caller)
+    idea = await uow.session.get(Idea, idea_id)
+    involvement = await _involvement(uow, idea, person, Kind.CHAMPION) if idea else None
+    if idea is None or involvement is None or not involvement.confirmed:
+        raise Refusal("not_champion")
+    return await kit(uow, idea)
+
+
+async def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:
+    if caller.facilitator or idea.author_id == person.id or idea.entered_by_id == person.id:
+        return True
+    involved = await uow.session.scalar(
+        select(func.count()).where(
+            Involvement.idea_id == idea.id,
+            Involvement.person_id == person.id,
+            Involvement.kind.in_([Kind.HELPER, Kind.CHAMPION]),
+            Involvement.confirmed.is_(True),
+        )
+    )
+    return bool(involved)
+
+
+async def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> Card:
+    """A progress line on the idea by its author, a champion, a helper or a facilitator."""
+    person = _require_person(caller)
+    idea = await find(uow, require_wijk(caller), number)
+    text = text.strip()
+    if not text:
+        raise Refusal("update_empty", number=number)
+    if len(text) > UPDATE_MAX:
+        raise Refusal("update_long", maximum=UPDATE_MAX, length=len(text))
+    if not await _may_update(uow, caller, idea, person):
+        raise NotAllowed("update_who", number=number)
+    await record(uow, idea, person, "update", text=text)
+    await uow.session.flush()
+    return await card(uow, idea)
+
+
+async def replied_to_card(
+    uow: UnitOfWork, caller: Caller, tg_chat_id: int, message_id: int
+) -> int | None:
+    """A reply to an idea card counts as activity on that idea; returns its number."""
+    if caller.wijk is None:
+        return None
+    idea = await uow.session.scalar(
+        select(Idea).where(
+            Idea.wijk_id == caller.wijk.id,
+            Idea.card_chat_id == tg_chat_id,
+            Idea.card_message_id == message_id,
+        )
+    )
+    if idea is None:
+        return None
+    await record(uow, idea, caller.person, "reply")
+    return idea.number
+
+
+# -- steering -----------------------------------------------------------------------------
+
+
+async def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State) -> StatusChange:
+    """Facilitators move ideas; an author may withdraw their own."""
+    own = caller.person is not None and caller.person.id in (idea.author_id, idea.entered_by_id)
+    if not caller.facilitator and not (own and target is State.WITHDRAWN):
+        raise NotAllowed()
+    old = State(idea.status)
+    why = lifecycle.reason(old, target)
+    if why is not None:
+        raise Refusal(f"transition_{why}", number=idea.number, old=old.value, new=target.value)
+    idea.status = target.value
+    await record(uow, idea, caller.person, "status", old=old.value, new=target.value)
+    await uow.session.flush()
+    return StatusChange(await card(uow, idea), old, target)
+
+
+async def set_status_number(
+    uow: UnitOfWork, caller: Caller, number: int, word: str
+) -> StatusChange:
+    target = lifecycle.parse_state(word)
+    if target is None:
+        raise Refusal("unknown_state", word=word[:30])
+    return await set_status(uow, caller, await find(uow, require_wijk(caller), number), target)
+
+
+async def set_hidden(uow: UnitOfWork, caller: Caller, number: int, hidden: bool) -> Card:
+    wijk = require_wijk(caller)
+    if not caller.facilitator:
+        raise NotAllowed()
+    idea = await find(uow, wijk, number, hidden_ok=True)
+    if idea.hidden == hidden:
+        raise Refusal("already_hidden" if hidden else "not_hidden", number=number)
+    idea.hidden = hidden
+    await record(uow, idea, caller.person, "hidden" if hidden else "restored")
+    await uow.session.flush()
+    return await card(uow, idea)
+
+
+async def set_themes(uow: UnitOfWork, caller: Caller, number: int, words: str) -> Card:
+    person = _require_person(caller)
+    idea = await find(uow, require_wijk(caller), number)
+    if not caller.facilitator and person.id not in (idea.author_id, idea.entered_by_id):
+        raise NotAllowed("themes_who", number=number)
+    known, unknown = themes.parse(words)
+    if unknown or not known:
+        raise Refusal("unknown_theme", words=", ".join(unknown) or words[:50])
+    idea.themes = known
+    await record(uow, idea, person, "themes", themes=known)
+    await uow.session.flush()
+    return await card(uow, idea)
+
+
+async def toggle_show_name(uow: UnitOfWork, caller: Caller) -> bool:
+    person = _require_person(caller)
+    person.show_name = not person.show_name
+    person.updated_at = uow.now
+    return person.show_name

@@ -1,0 +1,128 @@
+"""How ideas look in a chat: the idea card, the list, and their buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from buddybot.domain import lifecycle
+from buddybot.domain.lifecycle import State
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import ideas
+from handlers import callbacks
+
+NAMES_SHOWN = 5
+
+
+def state_name(lang: str, state: State) -> str:
+    return str(t(lang, f"state.{state.value}"))
+
+
+def people(lang: str, group: ideas.People) -> str:
+    """ "Anna, Bert +3": names of those who show them, the rest as a number."""
+    names = group.names[:NAMES_SHOWN]
+    rest = group.count - len(names)
+    text = ", ".join(names)
+    if rest > 0:
+        text = f"{text} +{rest}" if text else str(t(lang, "card.people_count", count=rest))
+    return text
+
+
+def card_text(lang: str, card: ideas.Card) -> Html:
+    lines = [t(lang, "card.title", number=card.number, title=card.title)]
+    if card.description:
+        lines.append(t(lang, "card.description", text=card.description))
+    status = state_name(lang, card.status)
+    if card.author:
+        lines.append(t(lang, "card.by", author=card.author, status=status))
+    else:
+        lines.append(t(lang, "card.status", status=status))
+    if card.themes:
+        names = ", ".join(str(t(lang, f"theme.{k}")) for k in card.themes)
+        lines.append(t(lang, "card.themes", themes=names))
+    if card.supporters.count:
+        lines.append(
+            t(
+                lang,
+                "card.supporters",
+                count=card.supporters.count,
+                who=people(lang, card.supporters),
+            )
+        )
+    if card.helpers.count:
+        lines.append(
+            t(lang, "card.helpers", count=card.helpers.count, who=people(lang, card.helpers))
+        )
+    if card.champions.count:
+        lines.append(t(lang, "card.champions", who=people(lang, card.champions)))
+    elif card.open:
+        lines.append(t(lang, "card.no_champion"))
+    if card.pending_champions:
+        lines.append(t(lang, "card.pending_champions", count=card.pending_champions))
+    if card.latest_update:
+        lines.append(t(lang, "card.update", text=card.latest_update))
+    return join_lines(lines)
+
+
+def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callbacks.pack(kind, *fields))
+
+
+def card_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    if card.open:
+        rows.append(
+            [
+                _button(t(lang, "button.support", count=card.supporters.count), "sup", card.id),
+                _button(t(lang, "button.join", count=card.helpers.count), "join", card.id),
+            ]
+        )
+        rows.append(
+            [
+                _button(t(lang, "button.champion"), "champ", card.id),
+                _button(t(lang, "button.status"), "stm", card.id),
+            ]
+        )
+    elif card.status is State.PARKED:
+        rows.append([_button(t(lang, "button.status"), "stm", card.id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def status_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
+    targets = lifecycle.targets(card.status)
+    buttons = [_button(state_name(lang, s), "stv", card.id, s.value) for s in targets]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_button(t(lang, "button.back"), "stb", card.id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def page_text(lang: str, page: ideas.Page) -> Html:
+    if not page.total:
+        return t(lang, "list.empty")
+    lines = [t(lang, "list.title", page=page.page, pages=page.pages, total=page.total)]
+    for line in page.lines:
+        lines.append(
+            t(
+                lang,
+                "list.line",
+                number=line.number,
+                title=line.title,
+                supporters=line.supporters,
+                helpers=line.helpers,
+                champion="🏆" if line.champions else "",
+            )
+        )
+    lines.append(t(lang, "list.hint"))
+    return join_lines(lines)
+
+
+def page_markup(lang: str, page: ideas.Page) -> InlineKeyboardMarkup:
+    numbers = [_button(f"#{line.number}", "show", line.id) for line in page.lines]
+    rows = [numbers[i : i + 4] for i in range(0, len(numbers), 4)]
+    nav = []
+    if page.page > 1:
+        nav.append(_button(t(lang, "button.previous"), "pg", page.page - 1))
+    if page.page < page.pages:
+        nav.append(_button(t(lang, "button.next"), "pg", page.page + 1))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)

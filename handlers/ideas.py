@@ -1,0 +1,655 @@
+"""Ideas in the group: propose, list, show, support, join, champion, update, steer."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps
+from buddybot.domain.lifecycle import State
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import ideas, prompts
+from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
+from handlers import callbacks
+from handlers.common import Callback, Turn, button, command
+from handlers.idea_cards import CardRefresher
+from handlers.idea_views import (
+    card_markup,
+    card_text,
+    page_markup,
+    page_text,
+    state_name,
+    status_markup,
+)
+
+log = logging.getLogger(__name__)
+MESSAGES = filters.UpdateType.MESSAGE
+BEHALF = re.compile(r"^\s*(?:namens|on behalf of)\s+([^:\n]{1,100}):\s*(.*)$", re.I | re.S)
+NUMBER = re.compile(r"^#?(\d{1,6})$")
+
+
+def refresher(turn: Turn) -> CardRefresher:
+    found = turn.context.bot_data.get("cards")
+    assert isinstance(found, CardRefresher)
+    return found
+
+
+def command_text(turn: Turn) -> str:
+    """Everything after the command word, with its line breaks."""
+    msg = turn.update.effective_message
+    text = (msg.text or "") if msg else ""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def number_arg(turn: Turn, example: str) -> int:
+    args = turn.context.args or []
+    match = NUMBER.match(args[0]) if args else None
+    if match is None:
+        raise Refusal("need_number", example=example)
+    return int(match.group(1))
+
+
+async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
+    """Send the card to the chat and remember it as the card to keep up to date."""
+    msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
+    if msg is not None and turn.in_group:
+        async with turn.deps.db.unit_of_work() as uow:
+            await ideas.remember_card(uow, card.id, msg.chat.id, msg.message_id)
+    return msg
+
+
+async def to_group(bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: object) -> None:
+    await send.to_group(bot, deps, chat_id, text, **kwargs)
+
+
+# -- proposing ----------------------------------------------------------------------------
+
+
+async def _present(
+    turn: Turn, caller: Caller, result: ideas.Proposed, on_behalf_of: str | None
+) -> None:
+    """After a proposal: the new card, or the question whether it is one we already have."""
+    if result.card is not None:
+        await post_card(turn, result.card, turn.lang)
+        return
+    first = result.similar[0]
+    lines = [turn.t("similar.intro")]
+    lines += [turn.t("similar.line", number=s.number, title=s.title) for s in result.similar]
+    lines.append(turn.t("similar.question"))
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    turn.t("similar.support", number=first.number),
+                    callback_data=callbacks.pack("dup", first.id),
+                ),
+                InlineKeyboardButton(turn.t("similar.new"), callback_data=callbacks.pack("new")),
+            ]
+        ]
+    )
+    msg = await turn.reply(join_lines(lines), markup=markup)
+    if msg is not None and caller.person is not None:
+        async with turn.deps.db.unit_of_work() as uow:
+            await prompts.ask(
+                uow,
+                tg_chat_id=msg.chat.id,
+                message_id=msg.message_id,
+                person_id=caller.person.id,
+                wijk_id=caller.wijk.id if caller.wijk else None,
+                kind="similar",
+                payload={
+                    "text": f"{result.title}\n{result.description}".strip(),
+                    "on_behalf_of": on_behalf_of,
+                },
+            )
+
+
+@command
+async def idea(turn: Turn) -> None:
+    text = command_text(turn)
+    on_behalf_of = None
+    match = BEHALF.match(text)
+    if match:
+        on_behalf_of, text = match.group(1).strip(), match.group(2)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=on_behalf_of is not None)
+        if not text.strip():
+            ideas.check_can_propose(caller, on_behalf_of)
+            result = None
+        else:
+            result = await ideas.propose(uow, caller, text, on_behalf_of=on_behalf_of)
+    if result is not None:
+        await _present(turn, caller, result, on_behalf_of)
+        return
+    # No text: ask for it; the person's reply to this question is the idea.
+    placeholder = str(turn.t("idea.placeholder"))
+    msg = await turn.reply(
+        turn.t("idea.ask"),
+        markup=ForceReply(selective=True, input_field_placeholder=placeholder),
+    )
+    if msg is not None and caller.person is not None:
+        async with turn.deps.db.unit_of_work() as uow:
+            await prompts.ask(
+                uow,
+                tg_chat_id=msg.chat.id,
+                message_id=msg.message_id,
+                person_id=caller.person.id,
+                wijk_id=caller.wijk.id if caller.wijk else None,
+                kind="idea",
+                payload={"on_behalf_of": on_behalf_of},
+            )
+
+
+@command
+async def reply(turn: Turn) -> None:
+    """A reply to one of the bot's messages: the answer to a question, or talk about a card."""
+    msg = turn.update.effective_message
+    assert msg is not None and msg.reply_to_message is not None
+    if turn.actor is None or turn.chat is None:
+        return
+    result = None
+    on_behalf = None
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        prompt = await prompts.take(
+            uow,
+            tg_chat_id=turn.chat.tg_chat_id,
+            message_id=msg.reply_to_message.message_id,
+            person_id=caller.person.id if caller.person else None,
+            kind="idea",
+        )
+        if prompt is None:
+            await ideas.replied_to_card(
+                uow, caller, turn.chat.tg_chat_id, msg.reply_to_message.message_id
+            )
+        else:
+            behalf = prompt.payload.get("on_behalf_of")
+            on_behalf = str(behalf) if behalf else None
+            result = await ideas.propose(
+                uow, caller, msg.text or msg.caption or "", on_behalf_of=on_behalf
+            )
+    if result is not None:
+        await _present(turn, caller, result, on_behalf)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) -> None:
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        page = await ideas.open_page(uow, caller, page_number)
+    text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
+    if edit is not None:
+        try:
+            await edit.edit_text(text, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                raise
+        return
+    await turn.reply(text, markup=markup)
+
+
+@command
+async def list_ideas(turn: Turn) -> None:
+    await _send_page(turn, 1)
+
+
+@button
+async def page_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    (page,) = callbacks.unpack(query.data, "pg", 1)
+    if not page.isdigit():
+        raise Refusal("stale_button")
+    msg = query.message if isinstance(query.message, Message) else None
+    await _send_page(turn, int(page), edit=msg)
+    return None
+
+
+@command
+async def show(turn: Turn) -> None:
+    if not turn.context.args:
+        await _send_page(turn, 1)
+        return
+    number = number_arg(turn, "/toon 3")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        card = await ideas.show(uow, caller, number)
+    await post_card(turn, card, turn.lang)
+
+
+@button
+async def show_button(turn: Turn) -> str | None:
+    idea_id = _idea_id(turn, "show")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
+    await post_card(turn, card, turn.lang)
+    return None
+
+
+# -- taking part --------------------------------------------------------------------------
+
+
+def _idea_id(turn: Turn, kind: str) -> int:
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, kind, 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    return int(raw)
+
+
+async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
+    refresher(turn).request(turn.context.bot, result.card.id)
+    if result.recruit and turn.chat is not None:
+        await to_group(
+            turn.context.bot,
+            turn.deps,
+            turn.chat.tg_chat_id,
+            turn.t(
+                "recruit.call",
+                number=result.card.number,
+                title=result.card.title,
+                count=result.card.supporters.count,
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            turn.t("button.champion"),
+                            callback_data=callbacks.pack("champ", result.card.id),
+                        )
+                    ]
+                ]
+            ),
+        )
+
+
+def _toggle_text(turn: Turn, kind: ideas.Kind, result: ideas.Toggled) -> Html:
+    state = "on" if result.on else "off"
+    return turn.t(
+        f"toggle.{kind.value}.{state}",
+        number=result.card.number,
+        count=result.card.supporters.count
+        if kind is ideas.Kind.SUPPORTER
+        else result.card.helpers.count,
+    )
+
+
+def _toggle_command(kind: ideas.Kind, example: str) -> Callback:
+    @command
+    async def run(turn: Turn) -> None:
+        if not turn.context.args:
+            await _send_page(turn, 1)
+            return
+        number = number_arg(turn, example)
+        async with turn.uow() as uow:
+            caller = await turn.identify(uow)
+            result = await ideas.toggle_number(uow, caller, number, kind)
+        await turn.reply(_toggle_text(turn, kind, result))
+        await _after_toggle(turn, result)
+
+    return run
+
+
+def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
+    @button
+    async def run(turn: Turn) -> str | None:
+        idea_id = _idea_id(turn, data_kind)
+        async with turn.uow() as uow:
+            caller = await turn.identify(uow)
+            result = await ideas.toggle(uow, caller, await ideas.by_id(uow, caller, idea_id), kind)
+        await _after_toggle(turn, result)
+        return _toggle_text(turn, kind, result)
+
+    return run
+
+
+async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
+    """Tell the group, and give the new wijkkampioen their kit in private."""
+    bot = turn.context.bot
+    refresher(turn).request(bot, result.card.id)
+    assert turn.chat is not None
+    card = result.card
+    if not result.confirmed:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        turn.t("button.confirm_champion"),
+                        callback_data=callbacks.pack("cfc", card.id, result.tg_user_id),
+                    )
+                ]
+            ]
+        )
+        await turn.reply(
+            turn.t("champion.pending", name=result.name, number=card.number, title=card.title),
+            markup=markup,
+        )
+        return
+    await to_group(
+        bot,
+        turn.deps,
+        turn.chat.tg_chat_id,
+        turn.t("champion.new", name=result.name, number=card.number, title=card.title),
+    )
+    sent = False
+    if result.private_ok and result.kit is not None:
+        sent = await send_kit(turn, result.tg_user_id, result.kit)
+    if not sent:
+        link = f"https://t.me/{turn.deps.bot_username}?start=kit_{card.id}"
+        await to_group(
+            bot,
+            turn.deps,
+            turn.chat.tg_chat_id,
+            turn.t("champion.private_first", name=result.name),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(turn.t("button.continue_private"), url=link)]]
+            ),
+        )
+
+
+async def send_kit(turn: Turn, tg_user_id: int, kit: ideas.Kit) -> bool:
+    """The champion kit in private; False when Telegram does not let the bot write there."""
+    async with turn.deps.db.unit_of_work() as uow:
+        lang = await ideas.person_language(uow, tg_user_id, turn.deps.policy.default_language)
+    try:
+        await turn.context.bot.send_message(tg_user_id, kit_text(lang, kit))
+    except Forbidden:
+        async with turn.deps.db.unit_of_work() as uow:
+            await ideas.private_closed(uow, tg_user_id)
+        return False
+    return True
+
+
+def kit_text(lang: str, kit: ideas.Kit) -> Html:
+    card = kit.card
+    lines = [
+        t(lang, "kit.title", number=card.number, title=card.title, wijk=kit.wijk_title),
+        t(lang, "kit.what"),
+    ]
+    if kit.helpers:
+        lines.append(t(lang, "kit.helpers"))
+        for helper in kit.helpers:
+            handle = f" (@{helper.username})" if helper.username else ""
+            lines.append(t(lang, "kit.helper", name=helper.name, handle=handle))
+    else:
+        lines.append(t(lang, "kit.no_helpers"))
+    lines.append(t(lang, "kit.supporters", count=card.supporters.count))
+    lines.append(t(lang, "kit.next", number=card.number))
+    return join_lines(lines)
+
+
+@command
+async def champion(turn: Turn) -> None:
+    if not turn.context.args:
+        await _send_page(turn, 1)
+        return
+    number = number_arg(turn, "/kampioen 3")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        idea = await ideas.find(uow, ideas.require_wijk(caller), number)
+        result = await ideas.volunteer(uow, caller, idea)
+    await _champion_news(turn, result)
+
+
+@button
+async def champion_button(turn: Turn) -> str | None:
+    idea_id = _idea_id(turn, "champ")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        result = await ideas.volunteer(uow, caller, await ideas.by_id(uow, caller, idea_id))
+    await _champion_news(turn, result)
+    return None
+
+
+@button
+async def confirm_champion_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    raw_idea, raw_user = callbacks.unpack(query.data, "cfc", 2)
+    if not raw_idea.isdigit() or not raw_user.isdigit():
+        raise Refusal("stale_button")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        idea = await ideas.by_id(uow, caller, int(raw_idea))
+        result = await ideas.confirm_champion(uow, caller, idea, int(raw_user))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(None)
+    await _champion_news(turn, result)
+    return None
+
+
+@command
+async def progress(turn: Turn) -> None:
+    number = number_arg(turn, "/bijwerken 3 De eerste plantjes staan erin")
+    args = turn.context.args or []
+    text = command_text(turn).split(maxsplit=1)
+    body = text[1] if len(text) > 1 else ""
+    if len(args) < 2 or not body.strip():
+        raise Refusal("update_empty", number=number)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        card = await ideas.progress(uow, caller, number, body)
+        name = ideas.caller_name(caller)
+    await turn.reply(
+        turn.t("update.posted", number=card.number, title=card.title, name=name, text=body.strip())
+    )
+    refresher(turn).request(turn.context.bot, card.id)
+
+
+# -- steering -----------------------------------------------------------------------------
+
+
+async def _announce_status(turn: Turn, change: ideas.StatusChange) -> None:
+    card = change.card
+    refresher(turn).request(turn.context.bot, card.id)
+    if turn.chat is None:
+        return
+    if change.new is State.REALISED:
+        text = turn.t("status.realised", number=card.number, title=card.title)
+    else:
+        text = turn.t(
+            "status.changed",
+            number=card.number,
+            title=card.title,
+            state=state_name(turn.lang, change.new),
+        )
+    await to_group(turn.context.bot, turn.deps, turn.chat.tg_chat_id, text)
+
+
+@command
+async def set_status(turn: Turn) -> None:
+    args = turn.context.args or []
+    number = number_arg(turn, "/status 3 gekozen")
+    if len(args) < 2:
+        raise Refusal("need_state", number=number)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        change = await ideas.set_status_number(uow, caller, number, " ".join(args[1:]))
+    await _announce_status(turn, change)
+
+
+@button
+async def status_menu_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    idea_id = _idea_id(turn, "stm")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        idea = await ideas.by_id(uow, caller, idea_id)
+        ideas.require_steer(caller, idea)
+        card = await ideas.card(uow, idea)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(status_markup(turn.lang, card))
+    return None
+
+
+@button
+async def status_back_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    idea_id = _idea_id(turn, "stb")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(card_markup(turn.lang, card))
+    return None
+
+
+@button
+async def status_set_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    raw_id, raw_state = callbacks.unpack(query.data, "stv", 2)
+    if not raw_id.isdigit() or raw_state not in {s.value for s in State}:
+        raise Refusal("stale_button")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        idea = await ideas.by_id(uow, caller, int(raw_id))
+        change = await ideas.set_status(uow, caller, idea, State(raw_state))
+    await _announce_status(turn, change)
+    return None
+
+
+def _hide_command(hidden: bool, example: str) -> Callback:
+    @command
+    async def run(turn: Turn) -> None:
+        number = number_arg(turn, example)
+        async with turn.uow() as uow:
+            caller = await turn.identify(uow, need_admin=True)
+            card = await ideas.set_hidden(uow, caller, number, hidden)
+        await turn.reply(turn.t("hidden.on" if hidden else "hidden.off", number=card.number))
+        if not hidden:
+            refresher(turn).request(turn.context.bot, card.id)
+
+    return run
+
+
+@command
+async def set_themes(turn: Turn) -> None:
+    number = number_arg(turn, "/thema 3 groen spelen")
+    args = turn.context.args or []
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        card = await ideas.set_themes(uow, caller, number, " ".join(args[1:]))
+    names = ", ".join(str(t(turn.lang, f"theme.{k}")) for k in card.themes)
+    await turn.reply(turn.t("themes.set", number=card.number, themes=names))
+    refresher(turn).request(turn.context.bot, card.id)
+
+
+# -- near-duplicates ----------------------------------------------------------------------
+
+
+async def _take_similar(turn: Turn, caller: Caller, uow: UnitOfWork) -> dict[str, object]:
+    """The proposal waiting behind this question; only its author may answer it."""
+    query = turn.update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    prompt = await prompts.take(
+        uow,
+        tg_chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        person_id=caller.person.id if caller.person else None,
+        kind="similar",
+    )
+    if prompt is None:
+        raise Refusal("not_your_question")
+    return dict(prompt.payload)
+
+
+async def _close_question(turn: Turn) -> None:
+    query = turn.update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await query.message.edit_reply_markup(None)
+
+
+@button
+async def similar_support_button(turn: Turn) -> str | None:
+    idea_id = _idea_id(turn, "dup")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        await _take_similar(turn, caller, uow)
+        result = await ideas.toggle(
+            uow, caller, await ideas.by_id(uow, caller, idea_id), ideas.Kind.SUPPORTER
+        )
+    await _close_question(turn)
+    await _after_toggle(turn, result)
+    return _toggle_text(turn, ideas.Kind.SUPPORTER, result)
+
+
+@button
+async def similar_new_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "new", 0)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        payload = await _take_similar(turn, caller, uow)
+        behalf = payload.get("on_behalf_of")
+        result = await ideas.propose(
+            uow,
+            caller,
+            str(payload.get("text", "")),
+            on_behalf_of=str(behalf) if behalf else None,
+            force=True,
+        )
+    await _close_question(turn)
+    if result.card is not None:
+        await post_card(turn, result.card, turn.lang)
+    return None
+
+
+def register(app: BotApp) -> None:
+    deps: Deps = app.bot_data["deps"]
+    app.bot_data["cards"] = CardRefresher(deps)
+    for names, callback in [
+        (["idee", "idea"], idea),
+        (["ideeen", "ideas"], list_ideas),
+        (["toon", "show"], show),
+        (["steun", "support"], _toggle_command(ideas.Kind.SUPPORTER, "/steun 3")),
+        (["meedoen", "join"], _toggle_command(ideas.Kind.HELPER, "/meedoen 3")),
+        (["kampioen", "champion"], champion),
+        (["bijwerken", "update"], progress),
+        (["status", "setstatus"], set_status),
+        (["verberg", "hide"], _hide_command(True, "/verberg 3")),
+        (["herstel", "restore"], _hide_command(False, "/herstel 3")),
+        (["thema", "themes"], set_themes),
+    ]:
+        app.add_handler(CommandHandler(names, callback, filters=MESSAGES))
+    for kind, handler in [
+        ("sup", _toggle_button(ideas.Kind.SUPPORTER, "sup")),
+        ("join", _toggle_button(ideas.Kind.HELPER, "join")),
+        ("champ", champion_button),
+        ("cfc", confirm_champion_button),
+        ("stm", status_menu_button),
+        ("stb", status_back_button),
+        ("stv", status_set_button),
+        ("pg", page_button),
+        ("show", show_button),
+        ("dup", similar_support_button),
+        ("new", similar_new_button),
+    ]:
+        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))
+    app.add_handler(
+        MessageHandler(
+            MESSAGES & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reply
+        )
+    )
