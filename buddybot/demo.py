@@ -46,18 +46,30 @@ class Transcript:
             if int(msg["message_id"]) <= last:
                 continue
             self.seen[chat_id] = int(msg["message_id"])
-            text = str(msg.get("text") or msg.get("caption") or "")
-            if not text or msg.get("fakegram", {}).get("deleted"):
-                continue
-            sender = msg.get("from") or {}
-            who = "🤖 Buddy" if sender.get("is_bot") else str(sender.get("first_name", "?"))
-            place = self.names.get(chat_id, "privé")
-            print(f"\n[{place}] {who}:")
-            for line in text.splitlines() or [""]:
-                print(textwrap.fill(line, WIDTH, initial_indent="  ", subsequent_indent="  "))
-            markup = msg.get("reply_markup") or {}
-            for row in markup.get("inline_keyboard", []):
-                print("  " + "  ".join(f"[ {b['text']} ]" for b in row))
+            self._print(chat_id, msg)
+
+    async def again(self, chat_id: int, message_id: int, note: str) -> None:
+        """Show a message once more after the bot edited it (a card with new counts)."""
+        for msg in await self.stage.tg.history(chat_id):
+            if int(msg["message_id"]) == message_id:
+                self._print(chat_id, msg, note)
+
+    def _print(self, chat_id: int, msg: JSON, note: str = "") -> None:
+        text = str(msg.get("text") or msg.get("caption") or "")
+        if not text or msg.get("fakegram", {}).get("deleted"):
+            return
+        sender = msg.get("from") or {}
+        who = "🤖 Buddy" if sender.get("is_bot") else str(sender.get("first_name", "?"))
+        place = self.names.get(chat_id, "privé")
+        print(f"\n[{place}] {who}{note}:")
+        for line in text.splitlines() or [""]:
+            print(textwrap.fill(line, WIDTH, initial_indent="  ", subsequent_indent="  "))
+        markup = msg.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            print("  " + "  ".join(f"[ {b['text']} ]" for b in row))
+
+    def press(self, chat_id: int, who: str, label: str) -> None:
+        print(f"\n[{self.names.get(chat_id, 'privé')}] {who} drukt op [ {label} ]")
 
 
 async def story(stage: Stage, out: Transcript) -> None:
@@ -99,6 +111,42 @@ async def story(stage: Stage, out: Transcript) -> None:
     out.title(sam, "Sam ↔ Buddy")
     await stage.say(sam, sam, "/who")
     await out.show(sam)
+
+    out.scene("Anna heeft een idee voor het pleintje. Ze deelt het in de groep.")
+    await stage.say(
+        group,
+        anna,
+        "/idee Moestuin op het plein\nSamen groente kweken, met de kinderen van school.",
+    )
+    await out.show(group)
+    card = (await tg.messages(group))[-1]
+    card_id = int(card["message_id"])
+
+    out.scene("Buren drukken op de knoppen onder het idee. De kaart telt mee.")
+    for who, user, label in [
+        ("Bert", bert, "👍 Steun (0)"),
+        ("Sam", sam, "👍 Steun (1)"),
+        ("Sam", sam, "🙋 Ik doe mee (0)"),
+    ]:
+        out.press(group, who, label)
+        await stage.press(group, card_id, user, text=label)
+    await out.again(group, card_id, " (kaart bijgewerkt)")
+
+    out.scene("Bert deelt bijna hetzelfde idee. De buddy ziet dat en stelt voor om te steunen.")
+    await stage.say(group, bert, "/idee Een moestuin op het pleintje")
+    await out.show(group)
+    question = (await tg.messages(group))[-1]
+    out.press(group, "Bert", "👍 Steun #1")
+    await stage.press(group, int(question["message_id"]), bert, text="👍 Steun #1")
+
+    out.scene("Sam wil het idee trekken: hij wordt wijkkampioen en krijgt een startpakket.")
+    await stage.say(group, sam, "/kampioen 1")
+    await out.show(group)
+    await out.show(sam)
+
+    out.scene("Fatima bekijkt de open ideeën.")
+    await stage.say(group, fatima, "/ideeen")
+    await out.show(group)
 
 
 async def run_demo(keep: str | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
@@ -49,7 +49,29 @@ async def start(turn: Turn) -> None:
     else:
         lines.append(turn.t("start.no_wijk"))
     lines.append(turn.t("help.more"))
-    await turn.reply(join_lines(lines))
+    show = caller.person.show_name if caller.person else True
+    await turn.reply(join_lines(lines), markup=_name_markup(turn.lang, show))
+
+
+def _name_markup(lang: str, show: bool) -> InlineKeyboardMarkup:
+    label = t(lang, "start.hide_name" if show else "start.show_name")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=callbacks.pack("nm"))]])
+
+
+@button
+async def name_button(turn: Turn) -> str | None:
+    """Show my name on idea cards, or count me only."""
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "nm", 0)
+    if turn.in_group:
+        raise Refusal("private_only")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        show = await ideas.toggle_show_name(uow, caller)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(_name_markup(turn.lang, show))
+    return turn.t("start.name_shown" if show else "start.name_hidden")
 
 
 async def _kit(turn: Turn, idea_id: int) -> None:
@@ -178,3 +200,4 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(["wie", "who"], who, filters=MESSAGES))
     app.add_handler(CommandHandler(["taal", "language"], language, filters=MESSAGES))
     app.add_handler(CallbackQueryHandler(language_button, pattern=callbacks.pattern("taal")))
+    app.add_handler(CallbackQueryHandler(name_button, pattern=callbacks.pattern("nm")))

@@ -587,9 +587,8 @@ async def similar_support_button(turn: Turn) -> str | None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         await _take_similar(turn, caller, uow)
-        result = await ideas.toggle(
-            uow, caller, await ideas.by_id(uow, caller, idea_id), ideas.Kind.SUPPORTER
-        )
+        idea = await ideas.by_id(uow, caller, idea_id)
+        result = await ideas.toggle(uow, caller, idea, ideas.Kind.SUPPORTER, only_on=True)
     await _close_question(turn)
     await _after_toggle(turn, result)
     return _toggle_text(turn, ideas.Kind.SUPPORTER, result)

@@ -442,11 +442,15 @@ async def _involvement(
     )
 
 
-async def toggle(uow: UnitOfWork, caller: Caller, idea: Idea, kind: Kind) -> Toggled:
-    """Support (or help with) an idea; a second time takes it back."""
+async def toggle(
+    uow: UnitOfWork, caller: Caller, idea: Idea, kind: Kind, *, only_on: bool = False
+) -> Toggled:
+    """Support (or help with) an idea; a second time takes it back (unless ``only_on``)."""
     person = _require_person(caller)
     _require_open(idea)
     existing = await _involvement(uow, idea, person, kind)
+    if existing is not None and only_on:
+        return Toggled(await card(uow, idea), on=True)
     if existing is not None:
         await uow.session.delete(existing)
         await record(uow, idea, person, f"un{kind.value}")
@@ -477,7 +481,7 @@ async def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind
     return await toggle(uow, caller, await find(uow, require_wijk(caller), number), kind)
 
 
-async def kit(uow: UnitOfWork, idea: Idea) -> Kit:
+async def kit(uow: UnitOfWork, idea: Idea, champion: Person | None = None) -> Kit:
     wijk = await uow.session.get(Wijk, idea.wijk_id)
     assert wijk is not None
     rows = (
@@ -489,7 +493,11 @@ async def kit(uow: UnitOfWork, idea: Idea) -> Kit:
         )
     ).scalars()
     # Helpers chose to help, so the champion may contact them.
-    helpers = [Helper(display_name(p), p.username) for p in rows if not p.erased]
+    helpers = [
+        Helper(display_name(p), p.username)
+        for p in rows
+        if not p.erased and (champion is None or p.id != champion.id)
+    ]
     return Kit(await card(uow, idea), wijk.title, helpers)
 
 
@@ -522,7 +530,7 @@ async def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:
         confirmed=confirmed,
         tg_user_id=person.tg_user_id,
         private_ok=person.private_ok,
-        kit=await kit(uow, idea) if confirmed else None,
+        kit=await kit(uow, idea, person) if confirmed else None,
         name=display_name(person),
     )
 
@@ -546,7 +554,7 @@ async def confirm_champion(
         confirmed=True,
         tg_user_id=person.tg_user_id,
         private_ok=person.private_ok,
-        kit=await kit(uow, idea),
+        kit=await kit(uow, idea, person),
         name=display_name(person),
     )
 
@@ -558,7 +566,7 @@ async def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
     involvement = await _involvement(uow, idea, person, Kind.CHAMPION) if idea else None
     if idea is None or involvement is None or not involvement.confirmed:
         raise Refusal("not_champion")
-    return await kit(uow, idea)
+    return await kit(uow, idea, person)
 
 
 async def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:

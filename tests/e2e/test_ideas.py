@@ -134,17 +134,16 @@ def _id(card: JSON) -> int:
 
 async def test_names_can_be_kept_private(world: World, bot: Harness) -> None:
     card = await _idea(bot, world.group, "Geveltuintjes", world.anna)
-    await bot.say(world.group, world.bert, "Mooi plan")  # the bot now knows Bert
-    async with bot.db.unit_of_work() as uow:
-        from buddybot.storage.models import Person
-
-        bert = await uow.session.scalar(select(Person).where(Person.tg_user_id == world.bert))
-        if bert is None:
-            raise AssertionError("Bert unknown")
-        bert.show_name = False
+    await bot.handled(await bot.tg.start_private(world.bert))
+    home = await _last(bot, world.bert)
+    toast = await bot.press(world.bert, home["message_id"], world.bert, data="1:nm")
+    assert toast is not None and "je naam staat er niet bij" in str(toast["text"])
     await bot.press(world.group, card["message_id"], world.bert, data=f"1:sup:{_id(card)}")
     text = (await _card(bot, world.group, card["message_id"]))["text"]
     assert "👍 1 steun: 1 buren" in text and "Bert" not in text
+    await bot.press(world.bert, home["message_id"], world.bert, data="1:nm")
+    await bot.press(world.group, card["message_id"], world.anna, data=f"1:sup:{_id(card)}")
+    assert "👍 2 steun: Bert, Anna" in (await _card(bot, world.group, card["message_id"]))["text"]
 
 
 async def test_list_is_paged_and_never_too_long(world: World, bot: Harness) -> None:
