@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from buddybot.app import BotApp, on_start
 from buddybot.bot.runtime import Deps
+from handlers.live import LiveMessages
 
 
 def register(app: BotApp) -> None:
     from handlers import basics, commands, errors, ideas, membership, notices
 
     deps: Deps = app.bot_data["deps"]
+    app.bot_data["live"] = LiveMessages(deps)
     membership.register(app)
     basics.register(app)
     ideas.register(app)

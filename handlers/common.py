@@ -21,6 +21,7 @@ from buddybot.services import people
 from buddybot.services.errors import Refusal
 from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
+from handlers.live import LiveMessages
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +165,10 @@ def _plain(text: str | None) -> str | None:
     import re
 
     return html.unescape(re.sub(r"</?(b|i|u|s|code)>", "", text))[:200]
+
+
+def live(context: Context) -> LiveMessages:
+    """The application's live-message keeper (idea cards, meeting announcements)."""
+    found = context.bot_data["live"]
+    assert isinstance(found, LiveMessages)
+    return found

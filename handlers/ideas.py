@@ -20,13 +20,12 @@ from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.domain.lifecycle import State
 from buddybot.i18n import Html, join_lines, t
-from buddybot.services import ideas, prompts
+from buddybot.services import ideas, prompts, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from handlers import callbacks
-from handlers.common import Callback, Turn, button, command
-from handlers.idea_cards import CardRefresher
+from handlers.common import Callback, Turn, button, command, live
 from handlers.idea_views import (
     card_markup,
     card_text,
@@ -35,6 +34,7 @@ from handlers.idea_views import (
     state_name,
     status_markup,
 )
+from handlers.live import LiveMessages, View
 
 log = logging.getLogger(__name__)
 MESSAGES = filters.UpdateType.MESSAGE
@@ -42,10 +42,30 @@ BEHALF = re.compile(r"^\s*(?:namens|on behalf of)\s+([^:\n]{1,100}):\s*(.*)$", r
 NUMBER = re.compile(r"^#?(\d{1,6})$")
 
 
-def refresher(turn: Turn) -> CardRefresher:
-    found = turn.context.bot_data.get("cards")
-    assert isinstance(found, CardRefresher)
-    return found
+class _Cards:
+    """``refresher(turn).request(bot, idea_id)``: keep that idea's card up to date."""
+
+    def __init__(self, live: LiveMessages) -> None:
+        self.live = live
+
+    def request(self, bot: Bot, idea_id: int) -> None:
+        self.live.request(bot, "idea", idea_id)
+
+
+def refresher(turn: Turn) -> _Cards:
+    return _Cards(live(turn.context))
+
+
+async def render_card(deps: Deps, idea_id: int) -> View | None:
+    async with deps.db.unit_of_work() as uow:
+        card = await ideas.card_by_id(uow, idea_id)
+        target = await wijken.chat_of(uow, card.wijk_id) if card else None
+    if card is None or target is None or card.card_message_id is None:
+        return None
+    chat_id, lang, _ = target
+    if card.card_chat_id is not None and card.card_chat_id != chat_id:
+        return None  # the card is in the chat's old id (before a migration); leave it
+    return chat_id, card.card_message_id, card_text(lang, card), card_markup(lang, card)
 
 
 def command_text(turn: Turn) -> str:
@@ -616,9 +636,14 @@ async def similar_new_button(turn: Turn) -> str | None:
     return None
 
 
+def live_messages(app: BotApp) -> LiveMessages:
+    found = app.bot_data["live"]
+    assert isinstance(found, LiveMessages)
+    return found
+
+
 def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    app.bot_data["cards"] = CardRefresher(deps)
+    live_messages(app).kind("idea", render_card)
     for names, callback in [
         (["idee", "idea"], idea),
         (["ideeen", "ideas"], list_ideas),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 
@@ -13,12 +13,29 @@ class WijkSettings:
     max_champions: int = 3
     recruit_threshold: int = 5  # supporters before the bot asks who pulls the idea
     ideas_per_hour: int = 5  # per person
+    # Meetings and announcements (durations in seconds)
+    reminder_offsets: tuple[int, ...] = (24 * 3600, 2 * 3600)
+    followup_after: int = 3 * 3600  # after the start: "what came up? add it as an idea"
+    meeting_duration: int = 2 * 3600  # for calendar files
+    pin_meetings: bool = True
+    pin_warned: bool = False  # told the facilitators once that pinning needs admin rights
+    digest: bool = True
+    digest_weekday: int = 6  # 0 = Monday … 6 = Sunday
+    digest_time: str = "17:00"
 
     @classmethod
     def load(cls, stored: dict[str, Any] | None) -> WijkSettings:
         stored = stored or {}
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in stored.items() if k in known})
+        values = {k: v for k, v in stored.items() if k in known}
+        if "reminder_offsets" in values:
+            values["reminder_offsets"] = tuple(int(v) for v in values["reminder_offsets"])
+        return cls(**values)
 
     def dump(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["reminder_offsets"] = list(self.reminder_offsets)
+        return data
+
+    def with_(self, **changes: Any) -> WijkSettings:
+        return replace(self, **changes)

@@ -85,6 +85,18 @@ async def cancel(uow: UnitOfWork, key: str) -> None:
     )
 
 
+async def cancel_prefix(uow: UnitOfWork, prefix: str) -> None:
+    """Cancel every pending item whose key starts with ``prefix`` (e.g. a moved meeting)."""
+    await uow.session.execute(
+        update(DueItem)
+        .where(
+            DueItem.key.startswith(prefix, autoescape=True),
+            DueItem.status.in_([Status.PENDING, Status.PAUSED]),
+        )
+        .values(status=Status.CANCELLED.value, done_at=uow.now)
+    )
+
+
 async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list[Claimed]:
     now = uow.now
     ready = or_(

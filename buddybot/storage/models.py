@@ -202,3 +202,65 @@ class Prompt(Base):
     kind: Mapped[str] = mapped_column(String(24))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+
+
+class Meeting(Base):
+    """A neighbourhood meeting. ``sequence`` goes up with every move or cancel (calendar files
+    and reminders follow it)."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        UniqueConstraint("wijk_id", "number"),
+        Index("ix_meeting_wijk_status_starts", "wijk_id", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    place: Mapped[str] = mapped_column(String(255))
+    details: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime]
+    # draft (waiting for the facilitator's "Klopt"), planned, moved, cancelled, held
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Rsvp(Base):
+    __tablename__ = "rsvp"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[str] = mapped_column(String(8))  # yes, maybe, no
+    at: Mapped[datetime]
+
+
+class Announcement(Base):
+    """A text the bot posts in the group at a set time, once or every week.
+
+    Weekly ones keep their local weekday and time, so a daylight-saving change does not
+    move them an hour."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    next_at: Mapped[datetime]
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False)
+    local_time: Mapped[str] = mapped_column(String(5))  # "19:30" in the wijk's zone
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, cancelled
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

@@ -1,0 +1,68 @@
+"""Keeps live messages (idea cards, meeting announcements) up to date, merging bursts.
+
+A change asks for a refresh. When no edit of that message is running, one starts in the
+background; changes that come in while it runs only mark it stale, and one more edit
+follows with the newest state. Edits count against the group's flood budget, so ten quick
+presses give two or three edits, not ten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, TelegramError
+
+from buddybot.bot.runtime import Deps
+
+log = logging.getLogger(__name__)
+
+# (chat id, message id, text, buttons) of the message as it should look now; None: leave it.
+View = tuple[int, int, str, InlineKeyboardMarkup | None]
+Render = Callable[[Deps, int], Awaitable[View | None]]
+
+
+class LiveMessages:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._renderers: dict[str, Render] = {}
+        self._running: set[tuple[str, int]] = set()
+        self._stale: set[tuple[str, int]] = set()
+
+    def kind(self, name: str, render: Render) -> None:
+        self._renderers[name] = render
+
+    def request(self, bot: Bot, kind: str, item_id: int) -> None:
+        key = (kind, item_id)
+        if key in self._running:
+            self._stale.add(key)
+            return
+        self._running.add(key)
+        self.deps.spawn(self._run(bot, key))
+
+    async def _run(self, bot: Bot, key: tuple[str, int]) -> None:
+        try:
+            while True:
+                self._stale.discard(key)
+                await self._edit(bot, key)
+                if key not in self._stale:
+                    return
+        finally:
+            self._running.discard(key)
+            self._stale.discard(key)
+
+    async def _edit(self, bot: Bot, key: tuple[str, int]) -> None:
+        view = await self._renderers[key[0]](self.deps, key[1])
+        if view is None:
+            return
+        chat_id, message_id, text, markup = view
+        try:
+            await bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.info("live message %s not edited: %s", key, exc.message)
+        except TelegramError as exc:
+            log.warning("live message %s not edited: %s", key, exc)
