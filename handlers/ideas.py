@@ -13,7 +13,7 @@ from telegram import (
     Message,
 )
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
 from buddybot.bot import send
@@ -24,6 +24,7 @@ from buddybot.services import ideas, prompts, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Prompt
 from handlers import callbacks
 from handlers.common import Callback, Turn, button, command, live
 from handlers.idea_views import (
@@ -35,6 +36,7 @@ from handlers.idea_views import (
     status_markup,
 )
 from handlers.live import LiveMessages, View
+from handlers.replies import After, step
 
 log = logging.getLogger(__name__)
 MESSAGES = filters.UpdateType.MESSAGE
@@ -175,36 +177,19 @@ async def idea(turn: Turn) -> None:
             )
 
 
-@command
-async def reply(turn: Turn) -> None:
-    """A reply to one of the bot's messages: the answer to a question, or talk about a card."""
-    msg = turn.update.effective_message
-    assert msg is not None and msg.reply_to_message is not None
-    if turn.actor is None or turn.chat is None:
-        return
-    result = None
-    on_behalf = None
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        prompt = await prompts.take(
-            uow,
-            tg_chat_id=turn.chat.tg_chat_id,
-            message_id=msg.reply_to_message.message_id,
-            person_id=caller.person.id if caller.person else None,
-            kind="idea",
-        )
-        if prompt is None:
-            await ideas.replied_to_card(
-                uow, caller, turn.chat.tg_chat_id, msg.reply_to_message.message_id
-            )
-        else:
-            behalf = prompt.payload.get("on_behalf_of")
-            on_behalf = str(behalf) if behalf else None
-            result = await ideas.propose(
-                uow, caller, msg.text or msg.caption or "", on_behalf_of=on_behalf
-            )
-    if result is not None:
+@step("idea")
+async def idea_reply(
+    turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
+) -> After | None:
+    """The answer to "what is your idea?"."""
+    behalf = prompt.payload.get("on_behalf_of")
+    on_behalf = str(behalf) if behalf else None
+    result = await ideas.propose(uow, caller, text, on_behalf_of=on_behalf)
+
+    async def after() -> None:
         await _present(turn, caller, result, on_behalf)
+
+    return after
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -672,8 +657,3 @@ def register(app: BotApp) -> None:
         ("new", similar_new_button),
     ]:
         app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))
-    app.add_handler(
-        MessageHandler(
-            MESSAGES & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reply
-        )
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -34,13 +35,21 @@ async def ask(
 
 
 async def take(
-    uow: UnitOfWork, *, tg_chat_id: int, message_id: int, person_id: int | None, kind: str
+    uow: UnitOfWork,
+    *,
+    tg_chat_id: int,
+    message_id: int,
+    person_id: int | None,
+    kind: str | Collection[str],
 ) -> Prompt | None:
     """The open prompt this message answers, removed so it is answered once; None when the
-    message answers no prompt of this kind, or somebody else's."""
+    message answers no prompt of this kind (or kinds), or somebody else's."""
+    kinds = [kind] if isinstance(kind, str) else list(kind)
     prompt = await uow.session.scalar(
         select(Prompt).where(
-            Prompt.tg_chat_id == tg_chat_id, Prompt.message_id == message_id, Prompt.kind == kind
+            Prompt.tg_chat_id == tg_chat_id,
+            Prompt.message_id == message_id,
+            Prompt.kind.in_(kinds),
         )
     )
     if prompt is None or (person_id is not None and prompt.person_id != person_id):

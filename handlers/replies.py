@@ -1,0 +1,82 @@
+"""Replies to the bot's own questions (a ForceReply prompt), dispatched by kind.
+
+A step runs inside the update's one unit of work and returns what to send after the
+commit (or None). A reply to no question of this person is talk about an idea card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram.ext import MessageHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.services import ideas, prompts
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Prompt
+from handlers.common import Turn, command
+
+After = Callable[[], Awaitable[None]]
+Step = Callable[[Turn, UnitOfWork, Caller, Prompt, str], Awaitable[After | None]]
+STEPS: dict[str, Step] = {}
+
+
+def step(kind: str) -> Callable[[Step], Step]:
+    def add(fn: Step) -> Step:
+        STEPS[kind] = fn
+        return fn
+
+    return add
+
+
+async def ask(turn: Turn, caller: Caller, message_id: int, kind: str, **payload: object) -> None:
+    """Remember that the bot's message ``message_id`` asks ``caller`` a ``kind`` question."""
+    if caller.person is None or turn.chat is None:
+        return
+    async with turn.deps.db.unit_of_work() as uow:
+        await prompts.ask(
+            uow,
+            tg_chat_id=turn.chat.tg_chat_id,
+            message_id=message_id,
+            person_id=caller.person.id,
+            wijk_id=caller.wijk.id if caller.wijk else None,
+            kind=kind,
+            payload=dict(payload),
+        )
+
+
+@command
+async def reply(turn: Turn) -> None:
+    msg = turn.update.effective_message
+    assert msg is not None and msg.reply_to_message is not None
+    if turn.actor is None or turn.chat is None:
+        return
+    after: After | None = None
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow, need_admin=True)
+        prompt = await prompts.take(
+            uow,
+            tg_chat_id=turn.chat.tg_chat_id,
+            message_id=msg.reply_to_message.message_id,
+            person_id=caller.person.id if caller.person else None,
+            kind=list(STEPS),
+        )
+        if prompt is None:
+            await ideas.replied_to_card(
+                uow, caller, turn.chat.tg_chat_id, msg.reply_to_message.message_id
+            )
+        else:
+            text = (msg.text or msg.caption or "").strip()
+            after = await STEPS[prompt.kind](turn, uow, caller, prompt, text)
+    if after is not None:
+        await after()
+
+
+def register(app: BotApp) -> None:
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(
+        MessageHandler(
+            messages & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reply
+        )
+    )
