@@ -130,12 +130,13 @@ async def start(app: BotApp, *, polling: bool = True) -> None:
 
 
 async def stop(app: BotApp) -> None:
+    """Stop fetching, finish the updates in hand and the edits they started, then close."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
-    deps: Deps = app.bot_data["deps"]
-    await deps.wait_background()
     if app.running:
         await app.stop()
+    deps: Deps = app.bot_data["deps"]
+    await deps.wait_background()
     await app.shutdown()
 
 

@@ -6,12 +6,20 @@ This is the only module that reads the environment. Durations are seconds or ISO
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -56,6 +64,9 @@ class Settings(BaseSettings):
     group_messages_per_minute: float = Field(default=20, gt=0, description="per group")
     send_retries: int = Field(default=3, ge=0, description="retries after a 429 answer")
     poll_timeout: timedelta = Field(default=timedelta(seconds=30))
+    processed_retention: timedelta = Field(
+        default=timedelta(days=7), description="how long handled update ids are kept"
+    )
     concurrent_updates: int = Field(default=64, ge=1, description="Chats handled at once")
 
     @field_validator("superadmins", mode="before")
@@ -97,6 +108,17 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///… or postgresql+asyncpg://…")
         return value
 
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        # Without the secret anyone who finds the URL could post updates "from" an admin.
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("BUDDYBOT_WEBHOOK_SECRET is required when BUDDYBOT_WEBHOOK_URL is set")
+        if self.webhook_secret and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()
+        ):
+            raise ValueError("BUDDYBOT_WEBHOOK_SECRET may only hold A-Z, a-z, 0-9, _ and -")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -109,8 +131,11 @@ class SettingsError(Exception):
 def describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        name = "BUDDYBOT_" + "_".join(str(p) for p in item["loc"]).upper()
-        lines.append(f"{name}: {item['msg']}")
+        if item["loc"]:
+            name = "BUDDYBOT_" + "_".join(str(p) for p in item["loc"]).upper()
+            lines.append(f"{name}: {item['msg']}")
+        else:
+            lines.append(str(item["msg"]).removeprefix("Value error, "))
     return "\n".join(lines)
 
 

@@ -8,13 +8,23 @@ from handlers.live import LiveMessages
 
 
 def register(app: BotApp) -> None:
-    from handlers import basics, commands, errors, ideas, membership, notices, replies
+    from handlers import (
+        basics,
+        commands,
+        errors,
+        ideas,
+        meetings,
+        membership,
+        notices,
+        replies,
+    )
 
     deps: Deps = app.bot_data["deps"]
     app.bot_data["live"] = LiveMessages(deps)
     membership.register(app)
     basics.register(app)
     ideas.register(app)
+    meetings.register(app)
     replies.register(app)
     notices.register(app)
     errors.register(app)

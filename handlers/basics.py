@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
@@ -12,7 +12,7 @@ from buddybot.services.errors import Refusal
 from buddybot.settings import LANGUAGES
 from handlers import callbacks
 from handlers.commands import visible
-from handlers.common import Turn, button, command
+from handlers.common import Turn, button, command, safe_edit
 
 MESSAGES = filters.UpdateType.MESSAGE  # not edited messages: an edit must not run a command
 
@@ -69,8 +69,7 @@ async def name_button(turn: Turn) -> str | None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         show = await ideas.toggle_show_name(uow, caller)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(_name_markup(turn.lang, show))
+    await safe_edit(query, markup=_name_markup(turn.lang, show))
     return turn.t("start.name_shown" if show else "start.name_hidden")
 
 
@@ -86,8 +85,8 @@ async def _kit(turn: Turn, idea_id: int) -> None:
 
 @command
 async def help_(turn: Turn) -> None:
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         facilitator = caller.facilitator
         if not turn.in_group and caller.person is not None:
             facilitator = caller.superadmin or any(
@@ -143,21 +142,22 @@ def _language_buttons(scope: str) -> InlineKeyboardMarkup:
 @command
 async def language(turn: Turn) -> None:
     args = _args(turn)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=turn.in_group)
+    async with turn.uow(need_admin=turn.in_group) as uow:
+        caller = await turn.identify(uow)
         if turn.in_group and not caller.facilitator:
             raise Refusal("language_group")
-        if not args:
-            scope = "g" if turn.in_group else "p"
-            current = turn.t("language.name")
-            await turn.reply(
-                turn.t(f"language.ask_{scope}", current=current), markup=_language_buttons(scope)
-            )
-            return
-        if turn.in_group:
+        lang = None
+        if args and turn.in_group:
             lang = await people.set_wijk_language(uow, caller, args[0])
-        else:
+        elif args:
             lang = await people.set_person_language(uow, caller, args[0])
+    if lang is None:
+        scope = "g" if turn.in_group else "p"
+        current = turn.t("language.name")
+        await turn.reply(
+            turn.t(f"language.ask_{scope}", current=current), markup=_language_buttons(scope)
+        )
+        return
     turn.lang = lang
     await turn.reply(turn.t("language.set_g" if turn.in_group else "language.set_p"))
 
@@ -169,18 +169,15 @@ async def language_button(turn: Turn) -> str | None:
     scope, code = callbacks.unpack(query.data, "taal", 2)
     if (scope == "g") != turn.in_group:
         raise Refusal("stale_button")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=turn.in_group)
+    async with turn.uow(need_admin=turn.in_group) as uow:
+        caller = await turn.identify(uow)
         if scope == "g":
             lang = await people.set_wijk_language(uow, caller, code)
         else:
             lang = await people.set_person_language(uow, caller, code)
     turn.lang = lang
     text = turn.t("language.set_g" if scope == "g" else "language.set_p")
-    if query.message is not None:
-        await turn.context.bot.edit_message_text(
-            text, chat_id=query.message.chat.id, message_id=query.message.message_id
-        )
+    await safe_edit(query, text=text)
     return None
 
 

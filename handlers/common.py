@@ -8,9 +8,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
-from telegram import Chat, ForceReply, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ChatID
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -65,13 +73,19 @@ class Turn:
     actor: ActorRef | None
     lang: str
     caller: people.Caller | None = field(default=None)
+    _authority: Authority | None = field(default=None)
 
     @property
     def in_group(self) -> bool:
         return self.chat is not None and self.chat.is_group
 
     @asynccontextmanager
-    async def uow(self) -> AsyncIterator[UnitOfWork]:
+    async def uow(self, *, need_admin: bool = False) -> AsyncIterator[UnitOfWork]:
+        """The update's one unit of work (it records the update id, so use it once).
+
+        ``need_admin`` asks Telegram who the group's admins are *before* the transaction
+        starts: no network call ever runs while the database is held."""
+        self._authority = await self.authority(need_admin)
         async with self.deps.db.unit_of_work(self.update.update_id) as uow:
             yield uow
 
@@ -85,8 +99,10 @@ class Turn:
         )
         return Authority(telegram_admin=admin)
 
-    async def identify(self, uow: UnitOfWork, *, need_admin: bool = False) -> people.Caller:
-        authority = await self.authority(need_admin)
+    async def identify(self, uow: UnitOfWork) -> people.Caller:
+        authority = self._authority or Authority(anonymous_admin=is_anonymous_admin(self.update))
+        if authority.anonymous_admin:
+            authority = Authority(telegram_admin=True, anonymous_admin=True)
         caller = await people.identify(uow, self.deps.policy, self.chat, self.actor, authority)
         self.caller = caller
         self.lang = caller.language
@@ -172,3 +188,24 @@ def live(context: Context) -> LiveMessages:
     found = context.bot_data["live"]
     assert isinstance(found, LiveMessages)
     return found
+
+
+async def safe_edit(
+    query: CallbackQuery,
+    *,
+    text: str | None = None,
+    markup: InlineKeyboardMarkup | Literal["keep"] | None = "keep",
+) -> None:
+    """Edit the message under a pressed button. A double press ("not modified") or a message
+    that is gone is not an error worth an apology."""
+    msg = query.message
+    if not isinstance(msg, Message):
+        return
+    try:
+        if text is not None:
+            await msg.edit_text(text, reply_markup=None if markup == "keep" else markup)
+        elif markup != "keep":
+            await msg.edit_reply_markup(markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message and "not found" not in exc.message:
+            raise

@@ -12,7 +12,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
 )
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
@@ -26,7 +26,7 @@ from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Prompt
 from handlers import callbacks
-from handlers.common import Callback, Turn, button, command, live
+from handlers.common import Callback, Turn, button, command, live, safe_edit
 from handlers.idea_views import (
     card_markup,
     card_text,
@@ -96,7 +96,12 @@ async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
 
 
 async def to_group(bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: object) -> None:
-    await send.to_group(bot, deps, chat_id, text, **kwargs)
+    """A follow-up message after the change is saved: best effort. Failing here must not make
+    the person think their press failed (and press again, which would undo it)."""
+    try:
+        await send.to_group(bot, deps, chat_id, text, **kwargs)
+    except TelegramError as exc:
+        log.warning("follow-up message to %s not sent: %s", chat_id, exc)
 
 
 # -- proposing ----------------------------------------------------------------------------
@@ -148,8 +153,8 @@ async def idea(turn: Turn) -> None:
     match = BEHALF.match(text)
     if match:
         on_behalf_of, text = match.group(1).strip(), match.group(2)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=on_behalf_of is not None)
+    async with turn.uow(need_admin=on_behalf_of is not None) as uow:
+        caller = await turn.identify(uow)
         if not text.strip():
             ideas.check_can_propose(caller, on_behalf_of)
             result = None
@@ -377,7 +382,7 @@ async def send_kit(turn: Turn, tg_user_id: int, kit: ideas.Kit) -> bool:
         lang = await ideas.person_language(uow, tg_user_id, turn.deps.policy.default_language)
     try:
         await turn.context.bot.send_message(tg_user_id, kit_text(lang, kit))
-    except Forbidden:
+    except (Forbidden, BadRequest):
         async with turn.deps.db.unit_of_work() as uow:
             await ideas.private_closed(uow, tg_user_id)
         return False
@@ -432,12 +437,11 @@ async def confirm_champion_button(turn: Turn) -> str | None:
     raw_idea, raw_user = callbacks.unpack(query.data, "cfc", 2)
     if not raw_idea.isdigit() or not raw_user.isdigit():
         raise Refusal("stale_button")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         idea = await ideas.by_id(uow, caller, int(raw_idea))
         result = await ideas.confirm_champion(uow, caller, idea, int(raw_user))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(None)
+    await safe_edit(query, markup=None)
     await _champion_news(turn, result)
     return None
 
@@ -450,8 +454,8 @@ async def progress(turn: Turn) -> None:
     body = text[1] if len(text) > 1 else ""
     if len(args) < 2 or not body.strip():
         raise Refusal("update_empty", number=number)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         card = await ideas.progress(uow, caller, number, body)
         name = ideas.caller_name(caller)
     await turn.reply(
@@ -486,8 +490,8 @@ async def set_status(turn: Turn) -> None:
     number = number_arg(turn, "/status 3 gekozen")
     if len(args) < 2:
         raise Refusal("need_state", number=number)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         change = await ideas.set_status_number(uow, caller, number, " ".join(args[1:]))
     await _announce_status(turn, change)
 
@@ -497,13 +501,12 @@ async def status_menu_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     idea_id = _idea_id(turn, "stm")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         idea = await ideas.by_id(uow, caller, idea_id)
         ideas.require_steer(caller, idea)
         card = await ideas.card(uow, idea)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(status_markup(turn.lang, card))
+    await safe_edit(query, markup=status_markup(turn.lang, card))
     return None
 
 
@@ -515,8 +518,7 @@ async def status_back_button(turn: Turn) -> str | None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(card_markup(turn.lang, card))
+    await safe_edit(query, markup=card_markup(turn.lang, card))
     return None
 
 
@@ -527,8 +529,8 @@ async def status_set_button(turn: Turn) -> str | None:
     raw_id, raw_state = callbacks.unpack(query.data, "stv", 2)
     if not raw_id.isdigit() or raw_state not in {s.value for s in State}:
         raise Refusal("stale_button")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         idea = await ideas.by_id(uow, caller, int(raw_id))
         change = await ideas.set_status(uow, caller, idea, State(raw_state))
     await _announce_status(turn, change)
@@ -539,8 +541,8 @@ def _hide_command(hidden: bool, example: str) -> Callback:
     @command
     async def run(turn: Turn) -> None:
         number = number_arg(turn, example)
-        async with turn.uow() as uow:
-            caller = await turn.identify(uow, need_admin=True)
+        async with turn.uow(need_admin=True) as uow:
+            caller = await turn.identify(uow)
             card = await ideas.set_hidden(uow, caller, number, hidden)
         await turn.reply(turn.t("hidden.on" if hidden else "hidden.off", number=card.number))
         if not hidden:
@@ -553,8 +555,8 @@ def _hide_command(hidden: bool, example: str) -> Callback:
 async def set_themes(turn: Turn) -> None:
     number = number_arg(turn, "/thema 3 groen spelen")
     args = turn.context.args or []
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         card = await ideas.set_themes(uow, caller, number, " ".join(args[1:]))
     names = ", ".join(str(t(turn.lang, f"theme.{k}")) for k in card.themes)
     await turn.reply(turn.t("themes.set", number=card.number, themes=names))
@@ -582,8 +584,8 @@ async def _take_similar(turn: Turn, caller: Caller, uow: UnitOfWork) -> dict[str
 
 async def _close_question(turn: Turn) -> None:
     query = turn.update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        await query.message.edit_reply_markup(None)
+    if query is not None:
+        await safe_edit(query, markup=None)
 
 
 @button
@@ -604,8 +606,8 @@ async def similar_new_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     callbacks.unpack(query.data, "new", 0)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         payload = await _take_similar(turn, caller, uow)
         behalf = payload.get("on_behalf_of")
         result = await ideas.propose(

@@ -67,7 +67,9 @@ async def bot_membership(turn: Turn) -> None:
 async def member_change(turn: Turn) -> None:
     cmu = turn.update.chat_member
     assert cmu is not None
-    turn.deps.admins.forget(cmu.chat.id)
+    admin_states = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+    if cmu.old_chat_member.status in admin_states or cmu.new_chat_member.status in admin_states:
+        turn.deps.admins.forget(cmu.chat.id)  # the admins changed: ask Telegram again
     was, now = _change(cmu)
     chat = chat_ref(cmu.chat)
     actor = actor_ref(cmu.new_chat_member.user)
@@ -109,8 +111,8 @@ async def migrated(update: Update, context: Context) -> None:
 async def _appoint(turn: Turn, role: Role) -> None:
     msg = turn.update.effective_message
     user = msg.reply_to_message.from_user if msg and msg.reply_to_message else None
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
         done = await people.appoint(
             uow, caller, actor_ref(user), role, is_bot=bool(user and user.is_bot)
         )

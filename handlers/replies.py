@@ -53,8 +53,12 @@ async def reply(turn: Turn) -> None:
     if turn.actor is None or turn.chat is None:
         return
     after: After | None = None
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow, need_admin=True)
+    # Only an answer to the bot's own question may need facilitator rights (on-behalf ideas,
+    # the meeting dialogue); other replies are just talk and cost no admin lookup.
+    replied = msg.reply_to_message.from_user
+    to_bot = replied is not None and replied.id == turn.context.bot.id
+    async with turn.uow(need_admin=to_bot) as uow:
+        caller = await turn.identify(uow)
         prompt = await prompts.take(
             uow,
             tg_chat_id=turn.chat.tg_chat_id,

@@ -21,6 +21,8 @@ async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 async def run_tick(bot: Bot, deps: Deps) -> int:
     """Deliver everything due now, batch after batch; returns how many items were claimed."""
+    async with deps.db.unit_of_work() as uow:
+        await due.prune_handled_updates(uow, deps.settings.processed_retention)
     total = 0
     while True:
         async with deps.db.unit_of_work() as uow:
@@ -38,6 +40,11 @@ async def run_tick(bot: Bot, deps: Deps) -> int:
 
 
 async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:
+    async with deps.db.unit_of_work() as uow:
+        still_mine = await due.renew(uow, item, deps.worker, deps.settings.claim_lease)
+    if not still_mine:
+        log.warning("claim on %s ran out before delivery; left to its new owner", item.key)
+        return
     deliver = deps.deliverers.get(item.kind)
     try:
         if deliver is None:

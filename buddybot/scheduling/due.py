@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import DueItem
+from buddybot.storage.models import DueItem, ProcessedUpdate
 from buddybot.storage.queries import insert_ignore
 
 
@@ -130,11 +130,32 @@ async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -
     return sorted(items, key=lambda c: (c.due_at, c.id))
 
 
+async def renew(uow: UnitOfWork, item: Claimed, worker: str, lease: timedelta) -> bool:
+    """Extend this worker's claim just before delivering; False when the claim ran out and
+    another worker may have taken the item (then this one must not send it)."""
+    result = await uow.session.execute(
+        update(DueItem)
+        .where(
+            DueItem.id == item.id,
+            DueItem.claimed_by == worker,
+            DueItem.status == Status.CLAIMED,
+            DueItem.attempts == item.attempts,
+        )
+        .values(lease_until=uow.now + lease)
+        .returning(DueItem.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
 async def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
     """Record the outcome; only the worker that holds the claim may do so."""
     await uow.session.execute(
         update(DueItem)
-        .where(DueItem.id == item.id, DueItem.claimed_by == worker)
+        .where(
+            DueItem.id == item.id,
+            DueItem.claimed_by == worker,
+            DueItem.status == Status.CLAIMED,
+        )
         .values(status=status.value, done_at=uow.now, lease_until=None)
     )
 
@@ -150,7 +171,11 @@ async def retry(
         values = {"due_at": uow.now + policy.delay(item.attempts)}
     await uow.session.execute(
         update(DueItem)
-        .where(DueItem.id == item.id, DueItem.claimed_by == worker)
+        .where(
+            DueItem.id == item.id,
+            DueItem.claimed_by == worker,
+            DueItem.status == Status.CLAIMED,
+        )
         .values(status=status.value, lease_until=None, last_error=error[:1000], **values)
     )
     return status
@@ -169,4 +194,11 @@ async def resume_wijk(uow: UnitOfWork, wijk_id: int) -> None:
         update(DueItem)
         .where(DueItem.wijk_id == wijk_id, DueItem.status == Status.PAUSED)
         .values(status=Status.PENDING.value)
+    )
+
+
+async def prune_handled_updates(uow: UnitOfWork, older_than: timedelta) -> None:
+    """Forget handled update ids after a while (Telegram reuses ids after a long pause)."""
+    await uow.session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < uow.now - older_than)
     )

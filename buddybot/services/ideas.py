@@ -19,6 +19,7 @@ from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, IdeaEvent, Involvement, Person, Wijk
+from buddybot.storage.queries import insert_ignore
 
 TITLE_MIN, TITLE_MAX = 3, 100
 DESCRIPTION_MAX = 1000
@@ -456,8 +457,17 @@ async def toggle(
         await record(uow, idea, person, f"un{kind.value}")
         await uow.session.flush()
         return Toggled(await card(uow, idea), on=False)
-    uow.session.add(
-        Involvement(idea_id=idea.id, person_id=person.id, kind=kind.value, created_at=uow.now)
+    await insert_ignore(
+        uow.session,
+        Involvement,
+        {
+            "idea_id": idea.id,
+            "person_id": person.id,
+            "kind": kind.value,
+            "confirmed": True,
+            "created_at": uow.now,
+        },
+        ["idea_id", "person_id", "kind"],
     )
     await record(uow, idea, person, kind.value)
     await uow.session.flush()
@@ -540,6 +550,7 @@ async def confirm_champion(
 ) -> Championed:
     if not caller.facilitator:
         raise NotAllowed()
+    _require_open(idea)
     person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
     pending = await _involvement(uow, idea, person, Kind.CHAMPION) if person else None
     if person is None or pending is None:

@@ -54,5 +54,8 @@ async def take(
     )
     if prompt is None or (person_id is not None and prompt.person_id != person_id):
         return None
-    await uow.session.execute(delete(Prompt).where(Prompt.id == prompt.id))
-    return prompt
+    # DELETE … RETURNING: of two answers at once (two replicas) only one gets the prompt.
+    taken = await uow.session.execute(
+        delete(Prompt).where(Prompt.id == prompt.id).returning(Prompt.id)
+    )
+    return prompt if taken.scalar_one_or_none() is not None else None

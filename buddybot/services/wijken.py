@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
-
 from buddybot.i18n import supported
 from buddybot.scheduling import due
 from buddybot.services.people import Policy, ensure_membership, ensure_person
@@ -69,17 +67,24 @@ async def bot_removed(uow: UnitOfWork, tg_chat_id: int) -> bool:
 
 
 async def migrated(uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int | None:
-    """The group became a supergroup: same wijk, new chat id, every row kept."""
+    """The group became a supergroup: same wijk, new chat id, every row kept.
+
+    Telegram may announce the bot in the new supergroup (my_chat_member) before the
+    migration message arrives; the empty wijk that created is dropped, so the real one
+    with all its ideas and people moves to the new id."""
     session = uow.session
-    if await queries.wijk_by_chat(session, new_chat_id) is not None:
-        return None  # already done (both service messages arrive)
-    result = await session.execute(
-        update(Wijk)
-        .where(Wijk.tg_chat_id == old_chat_id)
-        .values(tg_chat_id=new_chat_id, updated_at=uow.now)
-        .returning(Wijk.id)
-    )
-    return result.scalar_one_or_none()
+    old = await queries.wijk_by_chat(session, old_chat_id)
+    if old is None:
+        return None  # already done (both service messages arrive), or never known
+    new = await queries.wijk_by_chat(session, new_chat_id)
+    if new is not None and new.id != old.id:
+        await session.delete(new)
+        await session.flush()
+    old.tg_chat_id = new_chat_id
+    old.active = True
+    old.updated_at = uow.now
+    await session.flush()
+    return old.id
 
 
 async def chat_of(uow: UnitOfWork, wijk_id: int) -> tuple[int, str, bool] | None:

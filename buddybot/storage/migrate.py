@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,8 +23,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+# Two replicas starting together must not migrate at the same time (PostgreSQL).
+ADVISORY_LOCK = 4242_0001
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
 
 

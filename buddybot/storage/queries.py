@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from buddybot.storage.models import Base, Membership, Person, Wijk
+
+
+class HasSession(Protocol):
+    session: AsyncSession
 
 
 async def insert_ignore(
@@ -36,3 +40,11 @@ async def membership(session: AsyncSession, wijk_id: int, person_id: int) -> Mem
         select(Membership).where(Membership.wijk_id == wijk_id, Membership.person_id == person_id)
     )
     return result.scalar_one_or_none()
+
+
+async def lock_wijk(uow: HasSession, wijk: Wijk) -> None:
+    """Serialise numbering in one wijk across replicas (row lock on PostgreSQL; SQLite
+    transactions are already one at a time)."""
+    session = uow.session
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(select(Wijk.id).where(Wijk.id == wijk.id).with_for_update())

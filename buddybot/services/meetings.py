@@ -1,0 +1,454 @@
+"""Meetings: announce (draft, then confirm), RSVP, move, cancel, remind, follow up.
+
+Reminders and the follow-up are due items keyed by meeting and sequence, so a moved
+meeting's old reminders are cancelled and never sent at the old time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+
+from buddybot.domain import when as when_
+from buddybot.domain.ics import MeetingEvent
+from buddybot.domain.wijk_settings import WijkSettings
+from buddybot.scheduling import due
+from buddybot.services.errors import NotAllowed, Refusal
+from buddybot.services.people import Caller, display_name
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
+
+TITLE_MIN, TITLE_MAX = 3, 100
+PLACE_MAX = 100
+DETAILS_MAX = 1000
+REMINDER = "meeting.reminder"
+FOLLOWUP = "meeting.followup"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PLANNED = "planned"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    MAYBE = "maybe"
+    NO = "no"
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    wijk_id: int
+    number: int
+    title: str
+    place: str
+    details: str
+    starts_at: datetime
+    zone: str
+    status: Status
+    sequence: int
+    organiser: str
+    yes: int
+    maybe: int
+    no: int
+    reason: str | None
+    card_chat_id: int | None
+    card_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    tg_user_id: int
+    private_ok: bool
+    language: str | None
+    tg_language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    card: Card
+    old_start: datetime
+    notify: list[Recipient]
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    card: Card
+    tg_chat_id: int
+    language: str
+    offset: int  # seconds before the start
+    going: list[Recipient]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    card: Card
+    tg_chat_id: int
+    language: str
+
+
+def _settings(wijk: Wijk) -> WijkSettings:
+    return WijkSettings.load(wijk.settings)
+
+
+def require_facilitator(caller: Caller) -> Wijk:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    if not caller.facilitator:
+        raise NotAllowed()
+    return caller.wijk
+
+
+def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
+    """The moment a facilitator means, or a refusal that says what was wrong."""
+    try:
+        return when_.parse_when(text, now=uow.now, zone=wijk.timezone, lang=wijk.language)
+    except when_.WhenError as exc:
+        raise Refusal(
+            f"when_{exc.kind}", text=text[:60], example=when_.format_example(wijk.language)
+        ) from None
+
+
+def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
+    title, place, details = " ".join(title.split()), " ".join(place.split()), details.strip()
+    if len(title) < TITLE_MIN:
+        raise Refusal("meeting_title_short", minimum=TITLE_MIN)
+    if len(title) > TITLE_MAX:
+        raise Refusal("meeting_title_long", maximum=TITLE_MAX, length=len(title))
+    if not place:
+        raise Refusal("meeting_place_missing")
+    if len(place) > PLACE_MAX:
+        raise Refusal("meeting_place_long", maximum=PLACE_MAX, length=len(place))
+    if len(details) > DETAILS_MAX:
+        raise Refusal("description_long", maximum=DETAILS_MAX, length=len(details))
+    return title, place, details
+
+
+async def card(uow: UnitOfWork, meeting: Meeting) -> Card:
+    counts = dict(
+        (
+            await uow.session.execute(
+                select(Rsvp.answer, func.count())
+                .where(Rsvp.meeting_id == meeting.id)
+                .group_by(Rsvp.answer)
+            )
+        ).all()
+    )
+    wijk = await uow.session.get(Wijk, meeting.wijk_id)
+    assert wijk is not None
+    organiser = (
+        await uow.session.get(Person, meeting.organiser_id) if meeting.organiser_id else None
+    )
+    return Card(
+        id=meeting.id,
+        wijk_id=meeting.wijk_id,
+        number=meeting.number,
+        title=meeting.title,
+        place=meeting.place,
+        details=meeting.details,
+        starts_at=meeting.starts_at,
+        zone=wijk.timezone,
+        status=Status(meeting.status),
+        sequence=meeting.sequence,
+        organiser=display_name(organiser),
+        yes=int(counts.get(Answer.YES, 0)),
+        maybe=int(counts.get(Answer.MAYBE, 0)),
+        no=int(counts.get(Answer.NO, 0)),
+        reason=meeting.reason,
+        card_chat_id=meeting.card_chat_id,
+        card_message_id=meeting.card_message_id,
+    )
+
+
+async def card_by_id(uow: UnitOfWork, meeting_id: int) -> Card | None:
+    meeting = await uow.session.get(Meeting, meeting_id)
+    return None if meeting is None else await card(uow, meeting)
+
+
+async def draft(
+    uow: UnitOfWork, caller: Caller, when_text: str, place: str, title: str, details: str = ""
+) -> Card:
+    """A meeting waiting for the facilitator's "Klopt": nothing is posted yet."""
+    wijk = require_facilitator(caller)
+    starts = read_when(uow, wijk, when_text)
+    title, place, details = _fields(title, place, details)
+    number = 1 + int(
+        await uow.session.scalar(select(func.max(Meeting.number)).where(Meeting.wijk_id == wijk.id))
+        or 0
+    )
+    meeting = Meeting(
+        wijk_id=wijk.id,
+        number=number,
+        title=title,
+        place=place,
+        details=details,
+        starts_at=starts,
+        status=Status.DRAFT.value,
+        sequence=0,
+        organiser_id=caller.person.id if caller.person else None,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    uow.session.add(meeting)
+    await uow.session.flush()
+    return await card(uow, meeting)
+
+
+async def _own_meeting(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
+    wijk = require_facilitator(caller)
+    meeting = await uow.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.wijk_id != wijk.id:
+        raise Refusal("stale_button")
+    return meeting
+
+
+async def _plan(uow: UnitOfWork, meeting: Meeting, wijk: Wijk) -> None:
+    settings = _settings(wijk)
+    prefix = f"meeting:{meeting.id}:{meeting.sequence}"
+    for offset in settings.reminder_offsets:
+        at = meeting.starts_at - timedelta(seconds=offset)
+        if at > uow.now:
+            await due.plan(
+                uow,
+                kind=REMINDER,
+                key=f"{prefix}:remind:{offset}",
+                due_at=at,
+                wijk_id=wijk.id,
+                payload={"meeting": meeting.id, "sequence": meeting.sequence, "offset": offset},
+            )
+    await due.plan(
+        uow,
+        kind=FOLLOWUP,
+        key=f"{prefix}:followup",
+        due_at=meeting.starts_at + timedelta(seconds=settings.followup_after),
+        wijk_id=wijk.id,
+        payload={"meeting": meeting.id, "sequence": meeting.sequence},
+    )
+
+
+async def confirm(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Card:
+    meeting = await _own_meeting(uow, caller, meeting_id)
+    if meeting.status != Status.DRAFT:
+        raise Refusal("meeting_not_draft")
+    if meeting.starts_at <= uow.now:
+        raise Refusal("when_past", text="", example="")
+    wijk = caller.wijk
+    assert wijk is not None
+    meeting.status = Status.PLANNED.value
+    meeting.updated_at = uow.now
+    await _plan(uow, meeting, wijk)
+    return await card(uow, meeting)
+
+
+async def discard(uow: UnitOfWork, caller: Caller, meeting_id: int) -> None:
+    meeting = await _own_meeting(uow, caller, meeting_id)
+    if meeting.status != Status.DRAFT:
+        raise Refusal("meeting_not_draft")
+    await uow.session.delete(meeting)
+
+
+async def remember_card(uow: UnitOfWork, meeting_id: int, tg_chat_id: int, message_id: int) -> None:
+    meeting = await uow.session.get(Meeting, meeting_id)
+    if meeting is not None:
+        meeting.card_chat_id = tg_chat_id
+        meeting.card_message_id = message_id
+
+
+async def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
+    """A meeting behind a button, only from its own wijk's chat."""
+    if caller.wijk is None:
+        raise Refusal("stale_button")
+    meeting = await uow.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.wijk_id != caller.wijk.id or meeting.status == Status.DRAFT:
+        raise Refusal("stale_button")
+    return meeting
+
+
+async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer) -> Card:
+    """Answer (or change the answer to) a meeting invitation."""
+    if caller.person is None:
+        raise Refusal("who_are_you")
+    meeting = await _visible(uow, caller, meeting_id)
+    if meeting.status in (Status.CANCELLED, Status.HELD) or meeting.starts_at <= uow.now:
+        raise Refusal("meeting_over", number=meeting.number)
+    existing = await uow.session.scalar(
+        select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == caller.person.id)
+    )
+    if existing is None:
+        uow.session.add(
+            Rsvp(meeting_id=meeting.id, person_id=caller.person.id, answer=answer, at=uow.now)
+        )
+    else:
+        existing.answer = answer.value
+        existing.at = uow.now
+    await uow.session.flush()
+    return await card(uow, meeting)
+
+
+async def upcoming(uow: UnitOfWork, caller: Caller, limit: int = 10) -> list[Card]:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    rows = await uow.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.wijk_id == caller.wijk.id,
+            Meeting.status.in_([Status.PLANNED, Status.MOVED]),
+            Meeting.starts_at > uow.now,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(limit)
+    )
+    return [await card(uow, m) for m in rows]
+
+
+async def _by_number(uow: UnitOfWork, caller: Caller, number: int) -> Meeting:
+    wijk = require_facilitator(caller)
+    meeting = await uow.session.scalar(
+        select(Meeting).where(Meeting.wijk_id == wijk.id, Meeting.number == number)
+    )
+    if meeting is None or meeting.status == Status.DRAFT:
+        raise Refusal("unknown_meeting", number=number)
+    if meeting.status in (Status.CANCELLED, Status.HELD) or meeting.starts_at <= uow.now:
+        raise Refusal("meeting_over", number=number)
+    return meeting
+
+
+async def _answered(uow: UnitOfWork, meeting: Meeting) -> list[Recipient]:
+    """Everyone who said "Ik kom" or "Misschien"."""
+    rows = await uow.session.scalars(
+        select(Person)
+        .join(Rsvp, Rsvp.person_id == Person.id)
+        .where(Rsvp.meeting_id == meeting.id, Rsvp.answer.in_([Answer.YES, Answer.MAYBE]))
+    )
+    return [
+        Recipient(p.tg_user_id, p.private_ok, p.language, p.tg_language_code)
+        for p in rows
+        if not p.erased
+    ]
+
+
+async def reschedule(uow: UnitOfWork, caller: Caller, number: int, when_text: str) -> Change:
+    meeting = await _by_number(uow, caller, number)
+    wijk = caller.wijk
+    assert wijk is not None
+    starts = read_when(uow, wijk, when_text)
+    if starts == meeting.starts_at:
+        raise Refusal("meeting_same_time", number=number)
+    old = meeting.starts_at
+    await due.cancel_prefix(uow, f"meeting:{meeting.id}:")
+    meeting.starts_at = starts
+    meeting.status = Status.MOVED.value
+    meeting.sequence += 1
+    meeting.updated_at = uow.now
+    await _plan(uow, meeting, wijk)
+    return Change(await card(uow, meeting), old, await _answered(uow, meeting))
+
+
+async def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
+    meeting = await _by_number(uow, caller, number)
+    reason = reason.strip()
+    if len(reason) > 300:
+        raise Refusal("reason_long", maximum=300, length=len(reason))
+    await due.cancel_prefix(uow, f"meeting:{meeting.id}:")
+    meeting.status = Status.CANCELLED.value
+    meeting.sequence += 1
+    meeting.reason = reason or None
+    meeting.updated_at = uow.now
+    return Change(await card(uow, meeting), meeting.starts_at, await _answered(uow, meeting))
+
+
+async def calendar_event(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingEvent:
+    meeting = await _visible(uow, caller, meeting_id)
+    c = await card(uow, meeting)
+    assert caller.wijk is not None
+    return event_of(c, _settings(caller.wijk))
+
+
+def event_of(c: Card, settings: WijkSettings) -> MeetingEvent:
+    return MeetingEvent(
+        uid=f"meeting-{c.id}@buddybot",
+        sequence=c.sequence,
+        title=c.title,
+        start=c.starts_at,
+        duration=timedelta(seconds=settings.meeting_duration),
+        zone=c.zone,
+        place=c.place,
+        details=c.details,
+        organiser=c.organiser,
+        cancelled=c.status is Status.CANCELLED,
+    )
+
+
+async def _due_meeting(uow: UnitOfWork, payload: dict[str, object]) -> tuple[Meeting, Wijk] | None:
+    meeting = await uow.session.get(Meeting, int(str(payload.get("meeting", 0))))
+    if meeting is None or meeting.sequence != int(str(payload.get("sequence", -1))):
+        return None
+    if meeting.status not in (Status.PLANNED, Status.MOVED):
+        return None
+    wijk = await uow.session.get(Wijk, meeting.wijk_id)
+    if wijk is None or not wijk.active:
+        return None
+    return meeting, wijk
+
+
+async def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder | None:
+    """What a due reminder says; None when it no longer makes sense (moved, cancelled, or
+    the meeting has already started: a late reminder is skipped, not sent late)."""
+    found = await _due_meeting(uow, payload)
+    if found is None or found[0].starts_at <= uow.now:
+        return None
+    meeting, wijk = found
+    offset = int(str(payload.get("offset", 0)))
+    closer = [o for o in _settings(wijk).reminder_offsets if o < offset]
+    if any(uow.now >= meeting.starts_at - timedelta(seconds=o) for o in closer):
+        return None  # a closer reminder is due already: one reminder, not two at once
+    going = await uow.session.scalars(
+        select(Person)
+        .join(Rsvp, Rsvp.person_id == Person.id)
+        .where(Rsvp.meeting_id == meeting.id, Rsvp.answer == Answer.YES)
+    )
+    recipients = [
+        Recipient(p.tg_user_id, p.private_ok, p.language, p.tg_language_code)
+        for p in going
+        if not p.erased
+    ]
+    return Reminder(
+        await card(uow, meeting),
+        wijk.tg_chat_id,
+        wijk.language,
+        offset,
+        recipients,
+    )
+
+
+async def followup_due(uow: UnitOfWork, payload: dict[str, object]) -> FollowUp | None:
+    found = await _due_meeting(uow, payload)
+    if found is None:
+        return None
+    meeting, wijk = found
+    meeting.status = Status.HELD.value
+    meeting.updated_at = uow.now
+    return FollowUp(await card(uow, meeting), wijk.tg_chat_id, wijk.language)
+
+
+async def pin_warning_needed(uow: UnitOfWork, wijk_id: int) -> bool:
+    """True the first time pinning failed in this wijk (the facilitators are told once)."""
+    wijk = await uow.session.get(Wijk, wijk_id)
+    if wijk is None:
+        return False
+    settings = _settings(wijk)
+    if settings.pin_warned:
+        return False
+    wijk.settings = settings.with_(pin_warned=True).dump()
+    return True
+
+
+def pin_wanted(wijk: Wijk | None) -> bool:
+    return wijk is not None and _settings(wijk).pin_meetings

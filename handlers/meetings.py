@@ -1,0 +1,572 @@
+"""Meetings: announce with a check step, RSVP, calendar file, move, cancel, remind, follow up."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps
+from buddybot.domain import ics, language
+from buddybot.i18n import Html, join_lines, t, when
+from buddybot.scheduling.due import Claimed
+from buddybot.scheduling.due import Status as DueStatus
+from buddybot.services import meetings
+from buddybot.services.errors import Refusal
+from buddybot.services.meetings import Answer
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Prompt
+from handlers import callbacks
+from handlers.common import Turn, button, command, live, safe_edit
+from handlers.live import LiveMessages, View
+from handlers.replies import After, ask, step
+
+log = logging.getLogger(__name__)
+MESSAGES = filters.UpdateType.MESSAGE
+ANSWERS = {"y": Answer.YES, "m": Answer.MAYBE, "n": Answer.NO}
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+def moment(lang: str, card: meetings.Card) -> str:
+    return when(lang, card.starts_at, card.zone, year=True)
+
+
+def card_text(lang: str, card: meetings.Card) -> Html:
+    lines = []
+    if card.status is meetings.Status.CANCELLED:
+        lines.append(t(lang, "meeting.cancelled_head"))
+    elif card.status is meetings.Status.MOVED:
+        lines.append(t(lang, "meeting.moved_head"))
+    lines += [
+        t(lang, "meeting.title", number=card.number, title=card.title),
+        t(lang, "meeting.when", when=moment(lang, card)),
+        t(lang, "meeting.where", place=card.place),
+    ]
+    if card.details:
+        lines.append(t(lang, "meeting.details", text=card.details))
+    if card.organiser:
+        lines.append(t(lang, "meeting.organiser", name=card.organiser))
+    if card.reason:
+        lines.append(t(lang, "meeting.reason", text=card.reason))
+    if card.status is not meetings.Status.CANCELLED:
+        lines.append(t(lang, "meeting.counts", yes=card.yes, maybe=card.maybe, no=card.no))
+    return join_lines(lines)
+
+
+def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callbacks.pack(kind, *fields))
+
+
+def card_markup(lang: str, card: meetings.Card) -> InlineKeyboardMarkup:
+    rows = []
+    if card.status in (meetings.Status.PLANNED, meetings.Status.MOVED):
+        rows.append(
+            [
+                _button(t(lang, "button.rsvp_yes", count=card.yes), "rsvp", card.id, "y"),
+                _button(t(lang, "button.rsvp_maybe", count=card.maybe), "rsvp", card.id, "m"),
+                _button(t(lang, "button.rsvp_no", count=card.no), "rsvp", card.id, "n"),
+            ]
+        )
+    rows.append([_button(t(lang, "button.calendar"), "ics", card.id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def plain_text(lang: str, card: meetings.Card) -> str:
+    """The announcement for the wijkkrant, a Facebook page or a newsletter: no markup."""
+    lines = [
+        str(t(lang, "channels.title", title=card.title)),
+        str(t(lang, "channels.when", when=moment(lang, card))),
+        str(t(lang, "channels.where", place=card.place)),
+    ]
+    if card.details:
+        lines.append(card.details)
+    lines.append(str(t(lang, "channels.footer")))
+    return "\n".join(lines)
+
+
+async def render(deps: Deps, meeting_id: int) -> View | None:
+    async with deps.db.unit_of_work() as uow:
+        card = await meetings.card_by_id(uow, meeting_id)
+        wijk = await meetings_wijk(uow, card)
+    if card is None or wijk is None or card.card_message_id is None:
+        return None
+    chat_id, lang = wijk
+    if card.card_chat_id is not None and card.card_chat_id != chat_id:
+        return None
+    return chat_id, card.card_message_id, card_text(lang, card), card_markup(lang, card)
+
+
+async def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[int, str] | None:
+    from buddybot.services import wijken
+
+    if card is None:
+        return None
+    found = await wijken.chat_of(uow, card.wijk_id)
+    return (found[0], found[1]) if found else None
+
+
+def refresh(turn: Turn, meeting_id: int) -> None:
+    live(turn.context).request(turn.context.bot, "meeting", meeting_id)
+
+
+# -- announcing ---------------------------------------------------------------------------
+
+
+def _command_text(turn: Turn) -> str:
+    msg = turn.update.effective_message
+    parts = ((msg.text or "") if msg else "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+async def _show_draft(turn: Turn, card: meetings.Card) -> None:
+    lines = [
+        turn.t("draft.check"),
+        turn.t("meeting.title", number=card.number, title=card.title),
+        turn.t("meeting.when", when=moment(turn.lang, card)),
+        turn.t("meeting.where", place=card.place),
+    ]
+    if card.details:
+        lines.append(turn.t("meeting.details", text=card.details))
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                _button(turn.t("button.draft_ok"), "mok", card.id),
+                _button(turn.t("button.draft_change"), "mno", card.id),
+            ]
+        ]
+    )
+    await turn.reply(join_lines(lines), markup=markup)
+
+
+@command
+async def announce_meeting(turn: Turn) -> None:
+    text = _command_text(turn)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        if not text.strip():
+            meetings.require_facilitator(caller)
+            card = None
+        else:
+            parts = [p.strip() for p in text.split("|")]
+            if len(parts) < 3:
+                raise Refusal("meeting_usage")
+            details = " | ".join(parts[3:])
+            card = await meetings.draft(uow, caller, parts[0], parts[1], parts[2], details)
+    if card is not None:
+        await _show_draft(turn, card)
+        return
+    # Guided: ask when, then where, then the title, then details.
+    await _ask(turn, caller, "meeting.when", {})
+
+
+QUESTIONS = {
+    "meeting.when": "ask.when",
+    "meeting.place": "ask.place",
+    "meeting.title": "ask.title",
+    "meeting.details": "ask.details",
+}
+
+
+async def _ask(turn: Turn, caller: Caller, kind: str, payload: dict[str, object]) -> None:
+    msg = await turn.reply(turn.t(QUESTIONS[kind]), markup=ForceReply(selective=True))
+    if msg is not None:
+        await ask(turn, caller, msg.message_id, kind, **payload)
+
+
+def _next(kind: str) -> str | None:
+    order = list(QUESTIONS)
+    i = order.index(kind)
+    return order[i + 1] if i + 1 < len(order) else None
+
+
+def _guided(kind: str) -> None:
+    @step(kind)
+    async def answer(
+        turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
+    ) -> After | None:
+        payload = dict(prompt.payload)
+        field = kind.split(".")[1]
+        if kind == "meeting.details" and text.strip() in ("-", "—", "nee", "no"):
+            text = ""
+        if kind == "meeting.when":
+            wijk = meetings.require_facilitator(caller)
+            meetings.read_when(uow, wijk, text)  # a bad date is refused now, not at the end
+        payload[field] = text
+        following = _next(kind)
+        card = None
+        if following is None:
+            card = await meetings.draft(
+                uow,
+                caller,
+                str(payload["when"]),
+                str(payload["place"]),
+                str(payload["title"]),
+                str(payload.get("details", "")),
+            )
+
+        async def after() -> None:
+            if card is not None:
+                await _show_draft(turn, card)
+            elif following is not None:
+                await _ask(turn, caller, following, payload)
+
+        return after
+
+
+for _kind in QUESTIONS:
+    _guided(_kind)
+
+
+def _id(turn: Turn, kind: str) -> int:
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, kind, 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    return int(raw)
+
+
+@button
+async def draft_ok(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None and turn.chat is not None
+    meeting_id = _id(turn, "mok")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        card = await meetings.confirm(uow, caller, meeting_id)
+        pin = meetings.pin_wanted(caller.wijk)
+    await safe_edit(
+        query,
+        text=turn.t("draft.posted", number=card.number),
+        markup=InlineKeyboardMarkup([[_button(turn.t("button.other_channels"), "mtx", card.id)]]),
+    )
+    msg = await send.to_group(
+        turn.context.bot,
+        turn.deps,
+        turn.chat.tg_chat_id,
+        card_text(turn.lang, card),
+        reply_markup=card_markup(turn.lang, card),
+    )
+    if msg is None:
+        return None
+    async with turn.deps.db.unit_of_work() as uow:
+        await meetings.remember_card(uow, card.id, msg.chat.id, msg.message_id)
+    if pin:
+        await _pin(turn, msg, card.wijk_id)
+    return None
+
+
+async def _pin(turn: Turn, msg: Message, wijk_id: int) -> None:
+    try:
+        await msg.pin(disable_notification=True)
+    except (BadRequest, Forbidden) as exc:
+        log.info("could not pin in %s: %s", msg.chat.id, exc.message)
+        async with turn.deps.db.unit_of_work() as uow:
+            first_time = await meetings.pin_warning_needed(uow, wijk_id)
+        if first_time:
+            await turn.reply(turn.t("meeting.pin_failed"))
+
+
+@button
+async def draft_change(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    meeting_id = _id(turn, "mno")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        await meetings.discard(uow, caller, meeting_id)
+    await safe_edit(query, text=turn.t("draft.discarded"))
+    return None
+
+
+@button
+async def other_channels(turn: Turn) -> str | None:
+    """The announcement as plain text, in private, for the wijkkrant or a Facebook page."""
+    meeting_id = _id(turn, "mtx")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        meetings.require_facilitator(caller)
+        card = await meetings.card_by_id(uow, meeting_id)
+        if card is None or caller.wijk is None or card.wijk_id != caller.wijk.id:
+            raise Refusal("stale_button")
+        lang = _person_lang(caller, turn)
+    assert turn.actor is not None
+    try:
+        await turn.context.bot.send_message(
+            turn.actor.tg_user_id, plain_text(lang, card), parse_mode=None
+        )
+    except Forbidden:
+        raise Refusal("open_private_first") from None
+    return turn.t("channels.sent")
+
+
+def _person_lang(caller: Caller, turn: Turn) -> str:
+    person = caller.person
+    return language.for_person(
+        person.language if person else None,
+        turn.actor.language_code if turn.actor else None,
+        None,
+        turn.deps.policy.default_language,
+    )
+
+
+# -- taking part --------------------------------------------------------------------------
+
+
+@button
+async def rsvp_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    raw_id, raw_answer = callbacks.unpack(query.data, "rsvp", 2)
+    if not raw_id.isdigit() or raw_answer not in ANSWERS:
+        raise Refusal("stale_button")
+    answer = ANSWERS[raw_answer]
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        card = await meetings.rsvp(uow, caller, int(raw_id), answer)
+    refresh(turn, card.id)
+    return turn.t(f"rsvp.{answer.value}", title=card.title)
+
+
+@button
+async def calendar_button(turn: Turn) -> str | None:
+    """The .ics file in private; in the group when the bot cannot write privately."""
+    meeting_id = _id(turn, "ics")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        event = await meetings.calendar_event(uow, caller, meeting_id)
+        card = await meetings.card_by_id(uow, meeting_id)
+        private_ok = bool(caller.person and caller.person.private_ok)
+        lang = _person_lang(caller, turn)
+    assert card is not None and turn.actor is not None and turn.chat is not None
+    data = ics.meeting_ics(
+        event, stamp=turn.deps.clock.now(), organiser_label=str(t(lang, "ics.organiser"))
+    )
+    document = InputFile(data, filename=ics.filename(card.title, card.number))
+    if private_ok:
+        try:
+            await turn.context.bot.send_document(
+                turn.actor.tg_user_id, document, caption=t(lang, "ics.caption", title=card.title)
+            )
+            return turn.t("ics.sent_private")
+        except Forbidden:
+            pass
+    await turn.context.bot.send_document(
+        turn.chat.tg_chat_id,
+        InputFile(data, filename=ics.filename(card.title, card.number)),
+        caption=turn.t("ics.caption", title=card.title),
+    )
+    return None
+
+
+@command
+async def list_meetings(turn: Turn) -> None:
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        cards = await meetings.upcoming(uow, caller)
+    if not cards:
+        await turn.reply(turn.t("meetings.none"))
+        return
+    lines = [turn.t("meetings.title")]
+    for c in cards:
+        lines.append(
+            turn.t(
+                "meetings.line",
+                number=c.number,
+                title=c.title,
+                when=moment(turn.lang, c),
+                place=c.place,
+                yes=c.yes,
+                maybe=c.maybe,
+            )
+        )
+    await turn.reply(join_lines(lines))
+
+
+# -- moving and cancelling ----------------------------------------------------------------
+
+
+def _number(turn: Turn, example: str) -> int:
+    args = turn.context.args or []
+    raw = args[0].lstrip("#") if args else ""
+    if not raw.isdigit():
+        raise Refusal("need_meeting_number", example=example)
+    return int(raw)
+
+
+async def _notify(turn: Turn, change: meetings.Change, key: str) -> None:
+    """Tell everyone who said "Ik kom" or "Misschien", in private where the bot may."""
+    card = change.card
+    for person in change.notify:
+        if not person.private_ok:
+            continue
+        lang = language.for_person(
+            person.language, person.tg_language_code, turn.lang, turn.deps.policy.default_language
+        )
+        text = t(
+            lang,
+            key,
+            title=card.title,
+            when=moment(lang, card),
+            old=when(lang, change.old_start, card.zone, year=True),
+            reason=card.reason or "",
+        )
+        try:
+            await turn.context.bot.send_message(person.tg_user_id, text)
+        except TelegramError as exc:
+            log.info("could not tell %s about meeting %s: %s", person.tg_user_id, card.id, exc)
+
+
+@command
+async def reschedule(turn: Turn) -> None:
+    number = _number(turn, "/verzetten 2 vrijdag 19:30")
+    args = turn.context.args or []
+    if len(args) < 2:
+        raise Refusal("need_when", number=number)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        change = await meetings.reschedule(uow, caller, number, " ".join(args[1:]))
+    card = change.card
+    refresh(turn, card.id)
+    await turn.reply(
+        turn.t("meeting.moved", number=card.number, title=card.title, when=moment(turn.lang, card))
+    )
+    await _notify(turn, change, "notify.moved")
+
+
+@command
+async def cancel(turn: Turn) -> None:
+    number = _number(turn, "/afzeggen 2 De zaal is niet vrij")
+    args = turn.context.args or []
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        change = await meetings.cancel(uow, caller, number, " ".join(args[1:]))
+    card = change.card
+    refresh(turn, card.id)
+    key = "meeting.cancelled_reason" if card.reason else "meeting.cancelled"
+    await turn.reply(turn.t(key, number=card.number, title=card.title, reason=card.reason or ""))
+    await _notify(turn, change, "notify.cancelled")
+
+
+# -- scheduled work -----------------------------------------------------------------------
+
+
+def _hours(seconds: int) -> int:
+    return max(1, round(seconds / 3600))
+
+
+async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+    async with deps.db.unit_of_work() as uow:
+        work = await meetings.reminder_due(uow, item.payload)
+    if work is None:
+        return DueStatus.SKIPPED
+    card, lang = work.card, work.language
+    text = join_lines(
+        [
+            t(lang, "reminder.group", hours=_hours(work.offset), title=card.title),
+            t(lang, "meeting.when", when=moment(lang, card)),
+            t(lang, "meeting.where", place=card.place),
+            t(lang, "meeting.counts", yes=card.yes, maybe=card.maybe, no=card.no),
+        ]
+    )
+    sent = await send.to_group(bot, deps, work.tg_chat_id, text)
+    if sent is None:
+        return DueStatus.SKIPPED
+    for person in work.going:
+        if not person.private_ok:
+            continue
+        plang = language.for_person(
+            person.language, person.tg_language_code, lang, deps.policy.default_language
+        )
+        try:
+            await bot.send_message(
+                person.tg_user_id,
+                t(
+                    plang,
+                    "reminder.private",
+                    hours=_hours(work.offset),
+                    title=card.title,
+                    when=moment(plang, card),
+                    place=card.place,
+                ),
+            )
+        except Forbidden:
+            continue
+    return DueStatus.DONE
+
+
+async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+    async with deps.db.unit_of_work() as uow:
+        work = await meetings.followup_due(uow, item.payload)
+    if work is None:
+        return DueStatus.SKIPPED
+    lang = work.language
+    markup = InlineKeyboardMarkup([[_button(t(lang, "button.add_idea"), "ask")]])
+    sent = await send.to_group(
+        bot,
+        deps,
+        work.tg_chat_id,
+        t(lang, "followup.text", title=work.card.title),
+        reply_markup=markup,
+    )
+    return DueStatus.DONE if sent is not None else DueStatus.SKIPPED
+
+
+@button
+async def add_idea_button(turn: Turn) -> str | None:
+    """From the follow-up: ask the person who pressed for their idea."""
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "ask", 0)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        if caller.wijk is None or caller.person is None:
+            raise Refusal("group_only")
+    assert turn.chat is not None
+    name = turn.actor.first_name if turn.actor else ""
+    msg = await turn.context.bot.send_message(
+        turn.chat.tg_chat_id,
+        turn.t("idea.ask_named", name=name),
+        reply_markup=ForceReply(selective=False),
+    )
+    await ask(turn, caller, msg.message_id, "idea", on_behalf_of=None)
+    return None
+
+
+def register(app: BotApp) -> None:
+    deps: Deps = app.bot_data["deps"]
+    live_messages = app.bot_data["live"]
+    assert isinstance(live_messages, LiveMessages)
+    live_messages.kind("meeting", render)
+    deps.deliverers[meetings.REMINDER] = deliver_reminder
+    deps.deliverers[meetings.FOLLOWUP] = deliver_followup
+    for names, callback in [
+        (["bijeenkomst", "meeting"], announce_meeting),
+        (["bijeenkomsten", "meetings"], list_meetings),
+        (["verzetten", "reschedule"], reschedule),
+        (["afzeggen", "cancelmeeting"], cancel),
+    ]:
+        app.add_handler(CommandHandler(names, callback, filters=MESSAGES))
+    for kind, handler in [
+        ("mok", draft_ok),
+        ("mno", draft_change),
+        ("mtx", other_channels),
+        ("rsvp", rsvp_button),
+        ("ics", calendar_button),
+        ("ask", add_idea_button),
+    ]:
+        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))
