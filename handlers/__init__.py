@@ -9,6 +9,7 @@ from handlers.live import LiveMessages
 
 def register(app: BotApp) -> None:
     from handlers import (
+        announcements,
         basics,
         commands,
         errors,
@@ -25,6 +26,7 @@ def register(app: BotApp) -> None:
     basics.register(app)
     ideas.register(app)
     meetings.register(app)
+    announcements.register(app)
     replies.register(app)
     notices.register(app)
     errors.register(app)

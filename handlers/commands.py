@@ -57,6 +57,7 @@ COMMANDS: list[Command] = [
     Command("bijeenkomsten", "meetings", private=False),
     Command("bijeenkomst", "meeting", facilitator=True, private=False),
     Command("verzetten", "reschedule", facilitator=True, private=False),
+    Command("aankondiging", "announce", facilitator=True, private=False),
     Command("afzeggen", "cancelmeeting", facilitator=True, private=False),
     Command("status", "setstatus", facilitator=True, private=False),
     Command("verberg", "hide", facilitator=True, private=False),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from buddybot.i18n import supported
 from buddybot.scheduling import due
+from buddybot.services import announcements
 from buddybot.services.people import Policy, ensure_membership, ensure_person
 from buddybot.services.refs import ActorRef, ChatRef
 from buddybot.storage import queries
@@ -52,6 +53,7 @@ async def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef
         await due.resume_wijk(uow, wijk.id)
     if by is not None:
         await ensure_membership(uow, wijk, await ensure_person(uow, by))
+    await announcements.plan_digest(uow, wijk.id)
     return Joined(wijk.id, wijk.language, rejoined, wijk.title)
 
 

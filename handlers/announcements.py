@@ -1,0 +1,174 @@
+"""/aankondiging: texts the bot posts on time (once or weekly), and the weekly digest."""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps
+from buddybot.i18n import Html, join_lines, t, when
+from buddybot.scheduling.due import Claimed
+from buddybot.scheduling.due import Status as DueStatus
+from buddybot.services import announcements
+from buddybot.services.errors import Refusal
+from handlers import callbacks
+from handlers.common import Turn, button, command, safe_edit
+from handlers.idea_views import state_name
+
+
+def _moment(lang: str, planned: announcements.Planned) -> str:
+    return when(lang, planned.next_at, planned.zone, year=True)
+
+
+def _buttons(turn: Turn, planned: announcements.Planned) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(
+            turn.t("button.cancel_announcement"),
+            callback_data=callbacks.pack("anc", planned.id),
+        ),
+        InlineKeyboardButton(
+            turn.t("button.other_channels"), callback_data=callbacks.pack("atx", planned.id)
+        ),
+    ]
+
+
+@command
+async def announce(turn: Turn) -> None:
+    msg = turn.update.effective_message
+    parts = ((msg.text or "") if msg else "").split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        if text.strip():
+            planned = await announcements.schedule(uow, caller, text)
+            listing = None
+        else:
+            planned = None
+            listing = await announcements.pending(uow, caller)
+    if planned is not None:
+        key = "announce.weekly" if planned.weekly else "announce.once"
+        await turn.reply(
+            turn.t(key, when=_moment(turn.lang, planned), text=planned.text),
+            markup=InlineKeyboardMarkup([_buttons(turn, planned)]),
+        )
+        return
+    if not listing:
+        await turn.reply(turn.t("announce.none"))
+        return
+    lines: list[Html] = [turn.t("announce.list")]
+    rows = []
+    for i, p in enumerate(listing, 1):
+        repeat = turn.t("announce.every_week") if p.weekly else ""
+        lines.append(
+            turn.t(
+                "announce.line", n=i, when=_moment(turn.lang, p), repeat=repeat, text=p.text[:80]
+            )
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    turn.t("button.cancel_n", n=i), callback_data=callbacks.pack("anc", p.id)
+                )
+            ]
+        )
+    await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
+
+
+def _id(turn: Turn, kind: str) -> int:
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, kind, 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    return int(raw)
+
+
+@button
+async def cancel_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    announcement_id = _id(turn, "anc")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        planned = await announcements.cancel(uow, caller, announcement_id)
+    await safe_edit(query, markup=None)
+    return turn.t("announce.cancelled", text=planned.text[:60])
+
+
+@button
+async def text_button(turn: Turn) -> str | None:
+    """The announcement as plain text in private, for the wijk's other channels."""
+    announcement_id = _id(turn, "atx")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        text = await announcements.text_of(uow, caller, announcement_id)
+    assert turn.actor is not None
+    try:
+        await turn.context.bot.send_message(turn.actor.tg_user_id, text, parse_mode=None)
+    except Forbidden:
+        raise Refusal("open_private_first") from None
+    return turn.t("channels.sent")
+
+
+async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+    async with deps.db.unit_of_work() as uow:
+        work = await announcements.announcement_due(uow, item.payload)
+    if work is None:
+        return DueStatus.SKIPPED
+    sent = await send.to_group(
+        bot, deps, work.tg_chat_id, t(work.language, "announce.post", text=work.text)
+    )
+    return DueStatus.DONE if sent is not None else DueStatus.SKIPPED
+
+
+async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+    async with deps.db.unit_of_work() as uow:
+        digest = await announcements.digest_due(uow, item.payload)
+    if digest is None:
+        return DueStatus.SKIPPED
+    lang = digest.language
+    lines: list[Html] = [t(lang, "digest.title")]
+    if digest.new_ideas:
+        lines.append(t(lang, "digest.new"))
+        lines += [t(lang, "digest.idea", number=i.number, title=i.title) for i in digest.new_ideas]
+    if digest.moved_ideas:
+        lines.append(t(lang, "digest.moved"))
+        lines += [
+            t(
+                lang,
+                "digest.moved_idea",
+                number=i.number,
+                title=i.title,
+                state=state_name(lang, i.status),
+            )
+            for i in digest.moved_ideas
+        ]
+    if digest.meetings:
+        lines.append(t(lang, "digest.meetings"))
+        lines += [
+            t(
+                lang,
+                "digest.meeting",
+                number=m.number,
+                title=m.title,
+                when=when(lang, m.starts_at, digest.zone),
+            )
+            for m in digest.meetings
+        ]
+    lines.append(t(lang, "digest.footer"))
+    sent = await send.to_group(bot, deps, digest.tg_chat_id, join_lines(lines))
+    return DueStatus.DONE if sent is not None else DueStatus.SKIPPED
+
+
+def register(app: BotApp) -> None:
+    deps: Deps = app.bot_data["deps"]
+    deps.deliverers[announcements.ANNOUNCEMENT] = deliver_announcement
+    deps.deliverers[announcements.DIGEST] = deliver_digest
+    app.add_handler(
+        CommandHandler(["aankondiging", "announce"], announce, filters=filters.UpdateType.MESSAGE)
+    )
+    app.add_handler(CallbackQueryHandler(cancel_button, pattern=callbacks.pattern("anc")))
+    app.add_handler(CallbackQueryHandler(text_button, pattern=callbacks.pattern("atx")))
