@@ -10,15 +10,18 @@ import logging
 import shutil
 import tempfile
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.stage import BOT_USERNAME, TOKEN, Stage, local_settings
 from buddybot.storage.db import make_engine
 from buddybot.storage.migrate import upgrade
+from buddybot.storage.models import Meeting
 
 JSON = dict[str, Any]
 WIDTH = 78
@@ -147,6 +150,46 @@ async def story(stage: Stage, out: Transcript) -> None:
     out.scene("Fatima bekijkt de open ideeën.")
     await stage.say(group, fatima, "/ideeen")
     await out.show(group)
+
+    out.scene("Fatima kondigt de startavond aan. De buddy laat eerst zien hoe hij de datum leest.")
+    await stage.say(
+        group,
+        fatima,
+        "/bijeenkomst vrijdag 19:30 | Buurthuis De Linde | Startavond Bloemenbuurt"
+        " | Kom kennismaken en neem je ideeën mee!",
+    )
+    await out.show(group)
+    draft = (await tg.messages(group))[-1]
+    out.press(group, "Fatima", "✅ Klopt")
+    await stage.press(group, int(draft["message_id"]), fatima, text="✅ Klopt")
+    await out.show(group)
+    card = [m for m in await tg.messages(group) if str(m["text"]).startswith("📢")][-1]
+    card_id = int(card["message_id"])
+
+    out.scene("Buren geven antwoord met de knoppen onder de aankondiging.")
+    for who, user, label in [("Anna", anna, "✅ Ik kom"), ("Bert", bert, "🤔 Misschien")]:
+        out.press(group, who, label)
+        await stage.press(group, card_id, user, data=_rsvp_data(card, label))
+    out.press(group, "Sam", "✅ Ik kom")
+    await stage.press(group, card_id, sam, data=_rsvp_data(card, "✅ Ik kom"))
+    await out.again(group, card_id, " (aankondiging bijgewerkt)")
+
+    out.scene("De klok springt naar een dag voor de startavond: de buddy herinnert iedereen.")
+    async with stage.db.unit_of_work() as uow:
+        starts = await uow.session.scalar(select(Meeting.starts_at))
+    assert starts is not None
+    stage.clock.set(starts - timedelta(hours=24))
+    await stage.tick()
+    await out.show(group)
+    await out.show(sam)
+
+
+def _rsvp_data(card: JSON, label: str) -> str:
+    for row in card["reply_markup"]["inline_keyboard"]:
+        for b in row:
+            if str(b["text"]).startswith(label):
+                return str(b["callback_data"])
+    raise LookupError(label)
 
 
 async def run_demo(keep: str | None = None) -> int:
