@@ -108,6 +108,14 @@ class Turn:
         self.lang = caller.language
         return caller
 
+    async def settle_language(self) -> None:
+        """A refusal before ``identify`` (a bad argument) still answers a group in the
+        wijk's language, not in the sender's."""
+        if self.caller is None and self.in_group and self.chat is not None:
+            async with self.deps.db.unit_of_work() as uow:
+                found = await people.wijk_language(uow, self.chat.tg_chat_id)
+            self.lang = found or self.lang
+
     def t(self, key: str, /, **params: object) -> Html:
         return t(self.lang, key, **params)
 
@@ -143,6 +151,7 @@ def command(fn: Callable[[Turn], Awaitable[None]]) -> Callback:
         except AlreadyHandled:
             log.info("update %s was handled before; ignored", update.update_id)
         except Refusal as refusal:
+            await turn.settle_language()
             await turn.reply(turn.t(f"refusal.{refusal.key}", **refusal.params))
 
     return run
@@ -164,6 +173,7 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
         except AlreadyHandled:
             log.info("button update %s was handled before; ignored", update.update_id)
         except Refusal as refusal:
+            await turn.settle_language()
             toast, alert = turn.t(f"refusal.{refusal.key}", **refusal.params), True
         try:
             await query.answer(_plain(toast), show_alert=alert)

@@ -142,13 +142,29 @@ async def identify(
     if wijk is not None:
         lang = wijk.language
     else:
-        lang = language.for_person(
-            person.language if person else None,
-            actor.language_code if actor else None,
-            None,
-            policy.default_language,
-        )
+        chosen = person.language if person else None
+        telegram_code = actor.language_code if actor else None
+        home = None
+        if person is not None and not chosen and not supported(telegram_code):
+            home = await _home_language(uow, person)
+        lang = language.for_person(chosen, telegram_code, home, policy.default_language)
     return Caller(person, wijk, member, facilitator, superadmin, lang, authority)
+
+
+async def _home_language(uow: UnitOfWork, person: Person) -> str | None:
+    """The language of a wijk the person takes part in (for private chats)."""
+    return await uow.session.scalar(
+        select(Wijk.language)
+        .join(Membership, Membership.wijk_id == Wijk.id)
+        .where(Membership.person_id == person.id, Membership.left.is_(False))
+        .order_by(Membership.last_seen_at.desc())
+        .limit(1)
+    )
+
+
+async def wijk_language(uow: UnitOfWork, tg_chat_id: int) -> str | None:
+    wijk = await queries.wijk_by_chat(uow.session, tg_chat_id)
+    return wijk.language if wijk else None
 
 
 def require_facilitator(caller: Caller) -> Wijk:

@@ -138,3 +138,20 @@ async def test_command_menus_are_localized_per_scope(bot: Harness) -> None:
     assert "facilitator" not in menus[("all_group_chats", "nl")]
     assert "facilitator" in menus[("all_chat_administrators", "nl")]
     assert "appoint" in menus[("all_chat_administrators", "en")]
+
+
+async def test_refusals_in_a_group_use_the_wijk_language(world: World, bot: Harness) -> None:
+    sam = await bot.tg.create_user("Sam", language_code="en")
+    await bot.tg.add_member(world.group, sam)
+    await bot.settle()
+    await bot.say(world.group, sam, "/steun abc")
+    assert "Welk idee bedoel je?" in await bot.last_text(world.group)
+
+
+async def test_private_chat_falls_back_to_the_wijk_language(bot: Harness) -> None:
+    w = await World(bot).build(title="Riverside", lang="en")
+    lina = await bot.tg.create_user("Lina", language_code="tr")
+    await bot.tg.add_member(w.group, lina)
+    await bot.settle()
+    await bot.handled(await bot.tg.start_private(lina))
+    assert "Hi Lina!" in await bot.last_text(lina)

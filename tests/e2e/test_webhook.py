@@ -1,0 +1,82 @@
+"""Webhook mode: Telegram (fakegram) pushes updates; requests without the secret are refused."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from buddybot.clock import FakeClock
+from buddybot.fakegram import FakegramClient, FakegramServer
+from handlers import register
+from tests.e2e.harness import Harness, World, local_settings
+
+SECRET = "s3cret-token_1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def hooked(
+    server: FakegramServer, tg: FakegramClient, database_url: str, clock: FakeClock
+) -> AsyncIterator[tuple[Harness, str]]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    settings = local_settings(
+        server,
+        database_url,
+        webhook_url=url,
+        webhook_secret=SECRET,
+        listen="127.0.0.1",
+        port=port,
+    )
+    harness = Harness(server, tg, settings, clock, register)
+    await harness.start()
+    yield harness, url
+    await harness.close()
+
+
+async def test_updates_arrive_by_webhook_with_the_secret(
+    hooked: tuple[Harness, str],
+) -> None:
+    bot, url = hooked
+    calls = await bot.tg.calls("setWebhook")
+    assert calls[-1]["params"]["url"] == url
+    assert calls[-1]["params"]["secret_token"] == SECRET
+    w = await World(bot).build()
+    await bot.say(w.group, w.anna, "/wie")
+    assert "Buddy: nog niemand" in await bot.last_text(w.group)
+
+
+async def test_a_request_without_the_secret_is_refused(hooked: tuple[Harness, str]) -> None:
+    bot, url = hooked
+    forged = {
+        "update_id": 999,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private", "first_name": "Eve"},
+            "from": {"id": 5, "is_bot": False, "first_name": "Eve"},
+            "text": "/start",
+        },
+    }
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=forged) as resp:
+            assert resp.status == 403
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        async with http.post(url, json=forged, headers=headers) as resp:
+            assert resp.status == 403
+    assert not bot.is_handled(forged)
+
+
+def test_webhook_without_secret_is_a_settings_error() -> None:
+    from buddybot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET is required"):
+        load_settings(_env_file=None, webhook_url="https://bot.example.org/hook")
