@@ -17,6 +17,7 @@ def register(app: BotApp) -> None:
         meetings,
         membership,
         notices,
+        polls,
         replies,
     )
 
@@ -27,6 +28,7 @@ def register(app: BotApp) -> None:
     ideas.register(app)
     meetings.register(app)
     announcements.register(app)
+    polls.register(app)
     replies.register(app)
     notices.register(app)
     errors.register(app)

@@ -58,6 +58,8 @@ COMMANDS: list[Command] = [
     Command("bijeenkomst", "meeting", facilitator=True, private=False),
     Command("verzetten", "reschedule", facilitator=True, private=False),
     Command("aankondiging", "announce", facilitator=True, private=False),
+    Command("stemming", "poll", private=False),
+    Command("sluitstemming", "closepoll", facilitator=True, private=False),
     Command("afzeggen", "cancelmeeting", facilitator=True, private=False),
     Command("status", "setstatus", facilitator=True, private=False),
     Command("verberg", "hide", facilitator=True, private=False),

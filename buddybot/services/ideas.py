@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -278,14 +278,23 @@ async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
 async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     """Open ideas, newest activity first, one page of them."""
     wijk = require_wijk(caller)
-    visible = (
+    total = int(await uow.session.scalar(select(func.count()).where(*_open(wijk))) or 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    lines = await open_lines(uow, wijk, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return Page(lines, page, pages, total)
+
+
+def _open(wijk: Wijk) -> tuple[ColumnElement[bool], ...]:
+    return (
         Idea.wijk_id == wijk.id,
         Idea.hidden.is_(False),
         Idea.status.in_([s.value for s in lifecycle.OPEN]),
     )
-    total = int(await uow.session.scalar(select(func.count()).where(*visible)) or 0)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+
+
+async def open_lines(uow: UnitOfWork, wijk: Wijk, *, offset: int = 0, limit: int) -> list[Line]:
+    """Open ideas with their counts in one query, newest activity first."""
     counts = (
         select(
             Involvement.idea_id,
@@ -302,17 +311,16 @@ async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
         await uow.session.execute(
             select(Idea, counts.c.s, counts.c.h, counts.c.c)
             .outerjoin(counts, counts.c.idea_id == Idea.id)
-            .where(*visible)
+            .where(*_open(wijk))
             .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
+            .offset(offset)
+            .limit(limit)
         )
     ).all()
-    lines = [
+    return [
         Line(i.id, i.number, i.title, State(i.status), s or 0, h or 0, c or 0)
         for i, s, h, c in rows
     ]
-    return Page(lines, page, pages, total)
 
 
 # -- proposing ----------------------------------------------------------------------------

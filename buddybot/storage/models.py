@@ -264,3 +264,43 @@ class Announcement(Base):
     sent_count: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class Poll(Base):
+    """A vote in the group: a Telegram poll the bot closes itself at the deadline."""
+
+    __tablename__ = "poll"
+    __table_args__ = (UniqueConstraint("wijk_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # Telegram's poll id: poll_answer updates carry no chat, only this.
+    tg_poll_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    tg_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(String(300))
+    # [{"text": "...", "idea_id": 12 | None}, ...]
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    counts: Mapped[list[int]] = mapped_column(JSON, default=list)
+    voters: Mapped[int] = mapped_column(Integer, default=0)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft, open, closed
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class PollVote(Base):
+    """Who voted for what, for open (non-anonymous) votes only."""
+
+    __tablename__ = "poll_vote"
+    __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    option_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime]

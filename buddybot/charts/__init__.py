@@ -1,0 +1,1 @@
+"""Charts rendered as PNG bytes with matplotlib's Agg backend (no pyplot, no display)."""

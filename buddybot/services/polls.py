@@ -1,0 +1,386 @@
+"""Votes: over ideas or a free question, anonymous or open, closed by the bot at a deadline.
+
+Telegram's own poll timer is far too short, so the deadline is a due item. Votes are kept
+from Telegram's updates as they come (``poll_answer`` for open votes, ``poll`` counts for
+anonymous ones), so a restart in the middle loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from buddybot.domain import lifecycle
+from buddybot.domain.lifecycle import State
+from buddybot.scheduling import due
+from buddybot.services import ideas as ideas_
+from buddybot.services.errors import Refusal
+from buddybot.services.meetings import read_when, require_facilitator
+from buddybot.services.people import Caller, ensure_membership, ensure_person
+from buddybot.services.refs import ActorRef
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Idea, Membership, Person, Poll, PollVote, Wijk
+from buddybot.storage.queries import lock_wijk
+
+# Telegram's limits for polls (Bot API sendPoll).
+MAX_OPTIONS = 12
+OPTION_MAX = 100
+QUESTION_MAX = 300
+DEFAULT_DAYS = 7
+CLOSE = "poll.close"
+UNTIL = re.compile(r"\s+(?:tot|until|till)\s+(.+)$", re.I)
+FLAGS = {"open": "open", "meerdere": "multiple", "meer": "multiple", "multiple": "multiple"}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    text: str
+    idea_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the bot will ask, before it is sent."""
+
+    id: int
+    number: int
+    question: str
+    options: list[Option]
+    anonymous: bool
+    multiple: bool
+    deadline: datetime
+    zone: str
+    needs_confirmation: bool  # proposed by the bot (top ideas): the facilitator confirms
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int
+    question: str
+    deadline: datetime
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    text: str
+    count: int
+    share: float  # of all votes cast, 0..1
+    winner: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    poll_id: int
+    number: int
+    question: str
+    tg_chat_id: int
+    message_id: int | None
+    language: str
+    ranking: list[Ranked]
+    voters: int
+    members: int
+    tie: bool
+    selected: list[ideas_.Card]  # ideas that won and moved to "selected"
+    recruit: list[ideas_.Card]  # winners without a champion: the recruitment call
+
+
+def _parse_flags(words: list[str]) -> tuple[set[str], list[str]]:
+    flags: set[str] = set()
+    while words and words[0].lower() in FLAGS:
+        flags.add(FLAGS[words.pop(0).lower()])
+    return flags, words
+
+
+async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft:
+    """Read ``/stemming`` arguments: ``[open] [meerdere] 3 5 8 [tot <when>]``, or
+    ``[open] <question> | <option> | … [tot <when>]``, or nothing but flags and a deadline
+    (then the bot proposes the open ideas with the most support). ``question`` is the
+    translated question for votes over ideas."""
+    wijk = require_facilitator(caller)
+    flags, words = _parse_flags(text.split())
+    rest = " ".join(words)
+    until = UNTIL.search(rest) or (
+        re.match(r"^(?:tot|until|till)\s+(.+)$", rest, re.I) if rest else None
+    )
+    if until:
+        rest = rest[: until.start()].strip()
+        deadline = read_when(uow, wijk, until.group(1))
+    else:
+        deadline = uow.now + timedelta(days=DEFAULT_DAYS)
+    if deadline <= uow.now:
+        raise Refusal("when_past", text="", example="")
+    proposed = False
+    if "|" in rest:
+        parts = [p.strip() for p in rest.split("|")]
+        question, texts = parts[0], [p for p in parts[1:] if p]
+        if not question:
+            raise Refusal("poll_question_missing")
+        if len(question) > QUESTION_MAX:
+            raise Refusal("poll_question_long", maximum=QUESTION_MAX, length=len(question))
+        options = [Option(t, None) for t in texts]
+    elif rest:
+        numbers = []
+        for word in rest.replace(",", " ").split():
+            raw = word.lstrip("#")
+            if not raw.isdigit():
+                raise Refusal("poll_usage")
+            numbers.append(int(raw))
+        options = [await _idea_option(uow, wijk, n) for n in dict.fromkeys(numbers)]
+    else:
+        options = await _top_ideas(uow, wijk)
+        proposed = True
+    if len(options) < 2:
+        raise Refusal("poll_too_few")
+    if len(options) > MAX_OPTIONS:
+        raise Refusal("poll_too_many", maximum=MAX_OPTIONS)
+    for option in options:
+        if len(option.text) > OPTION_MAX:
+            raise Refusal("poll_option_long", maximum=OPTION_MAX, text=option.text[:40])
+    if len({o.text.casefold() for o in options}) < len(options):
+        raise Refusal("poll_duplicate_options")
+    await lock_wijk(uow, wijk)
+    number = 1 + int(
+        await uow.session.scalar(select(func.max(Poll.number)).where(Poll.wijk_id == wijk.id)) or 0
+    )
+    poll = Poll(
+        wijk_id=wijk.id,
+        number=number,
+        question=question,
+        options=[{"text": o.text, "idea_id": o.idea_id} for o in options],
+        counts=[0] * len(options),
+        voters=0,
+        anonymous="open" not in flags,
+        multiple="multiple" in flags,
+        deadline=deadline,
+        status="draft",
+        created_by=caller.person.id if caller.person else None,
+        created_at=uow.now,
+    )
+    uow.session.add(poll)
+    await uow.session.flush()
+    return _draft_view(poll, wijk, proposed)
+
+
+def _draft_view(poll: Poll, wijk: Wijk, proposed: bool) -> Draft:
+    return Draft(
+        id=poll.id,
+        number=poll.number,
+        question=poll.question,
+        options=[Option(o["text"], o.get("idea_id")) for o in poll.options],
+        anonymous=poll.anonymous,
+        multiple=poll.multiple,
+        deadline=poll.deadline,
+        zone=wijk.timezone,
+        needs_confirmation=proposed,
+    )
+
+
+async def _idea_option(uow: UnitOfWork, wijk: Wijk, number: int) -> Option:
+    idea = await ideas_.find(uow, wijk, number)
+    if lifecycle.State(idea.status) not in lifecycle.OPEN:
+        raise Refusal("idea_closed", number=number)
+    return Option(f"#{idea.number} {idea.title}"[:OPTION_MAX], idea.id)
+
+
+async def _top_ideas(uow: UnitOfWork, wijk: Wijk) -> list[Option]:
+    lines = await ideas_.open_lines(uow, wijk, limit=500)
+    ranked = sorted(lines, key=lambda line: (-line.supporters, line.number))[:MAX_OPTIONS]
+    return [Option(f"#{line.number} {line.title}"[:OPTION_MAX], line.id) for line in ranked]
+
+
+async def draft_of(uow: UnitOfWork, caller: Caller, poll_id: int) -> Poll:
+    wijk = require_facilitator(caller)
+    poll = await uow.session.get(Poll, poll_id)
+    if poll is None or poll.wijk_id != wijk.id:
+        raise Refusal("stale_button")
+    if poll.status != "draft":
+        raise Refusal("poll_not_draft")
+    return poll
+
+
+async def to_send(uow: UnitOfWork, poll_id: int) -> Draft:
+    poll = await uow.session.get(Poll, poll_id)
+    assert poll is not None
+    wijk = await uow.session.get(Wijk, poll.wijk_id)
+    assert wijk is not None
+    return _draft_view(poll, wijk, False)
+
+
+async def discard(uow: UnitOfWork, caller: Caller, poll_id: int) -> None:
+    await uow.session.delete(await draft_of(uow, caller, poll_id))
+
+
+async def sent(
+    uow: UnitOfWork, poll_id: int, tg_poll_id: str, tg_chat_id: int, message_id: int
+) -> None:
+    """Telegram accepted the poll: it is open, and its deadline is planned."""
+    poll = await uow.session.get(Poll, poll_id)
+    assert poll is not None
+    poll.tg_poll_id = tg_poll_id
+    poll.tg_chat_id = tg_chat_id
+    poll.message_id = message_id
+    poll.status = "open"
+    await due.plan(
+        uow,
+        kind=CLOSE,
+        key=f"poll:{poll.id}:close",
+        due_at=poll.deadline,
+        wijk_id=poll.wijk_id,
+        payload={"poll": poll.id},
+    )
+
+
+async def open_polls(uow: UnitOfWork, caller: Caller) -> list[Line]:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    rows = await uow.session.scalars(
+        select(Poll)
+        .where(Poll.wijk_id == caller.wijk.id, Poll.status == "open")
+        .order_by(Poll.deadline)
+    )
+    return [Line(p.number, p.question, p.deadline, caller.wijk.timezone) for p in rows]
+
+
+async def _activity(
+    uow: UnitOfWork, poll: Poll, option_ids: list[int], actor: Person | None
+) -> None:
+    """A vote counts as activity on the ideas voted for."""
+    for i in option_ids:
+        if 0 <= i < len(poll.options):
+            idea_id = poll.options[i].get("idea_id")
+            idea = await uow.session.get(Idea, idea_id) if idea_id else None
+            if idea is not None:
+                await ideas_.record(uow, idea, actor, "vote", poll=poll.id)
+
+
+async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
+    """An open vote (or its withdrawal, with no options). False: not one of ours."""
+    poll = await uow.session.scalar(select(Poll).where(Poll.tg_poll_id == tg_poll_id))
+    if poll is None or poll.status != "open":
+        return False
+    person = await ensure_person(uow, voter)
+    wijk = await uow.session.get(Wijk, poll.wijk_id)
+    if wijk is not None:
+        await ensure_membership(uow, wijk, person)
+    vote = await uow.session.scalar(
+        select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
+    )
+    valid = [i for i in option_ids if 0 <= i < len(poll.options)]
+    if not valid:
+        if vote is not None:
+            await uow.session.delete(vote)
+    elif vote is None:
+        uow.session.add(
+            PollVote(poll_id=poll.id, person_id=person.id, option_ids=valid, at=uow.now)
+        )
+    else:
+        vote.option_ids = valid
+        vote.at = uow.now
+    await _activity(uow, poll, valid, person)
+    return True
+
+
+async def counts(uow: UnitOfWork, tg_poll_id: str, option_counts: list[int], voters: int) -> bool:
+    """Telegram's running totals (the only source for anonymous votes)."""
+    poll = await uow.session.scalar(select(Poll).where(Poll.tg_poll_id == tg_poll_id))
+    if poll is None or poll.status != "open" or len(option_counts) != len(poll.options):
+        return False
+    grew = [
+        i for i, (new, old) in enumerate(zip(option_counts, poll.counts, strict=True)) if new > old
+    ]
+    poll.counts = list(option_counts)
+    poll.voters = voters
+    if poll.anonymous:
+        await _activity(uow, poll, grew, None)
+    return True
+
+
+async def find_open(uow: UnitOfWork, caller: Caller, number: int) -> Poll:
+    wijk = require_facilitator(caller)
+    poll = await uow.session.scalar(
+        select(Poll).where(Poll.wijk_id == wijk.id, Poll.number == number)
+    )
+    if poll is None or poll.status == "draft":
+        raise Refusal("unknown_poll", number=number)
+    if poll.status != "open":
+        raise Refusal("poll_closed", number=number)
+    return poll
+
+
+async def due_poll(uow: UnitOfWork, payload: dict[str, object]) -> Poll | None:
+    poll = await uow.session.get(Poll, int(str(payload.get("poll", 0))))
+    if poll is None or poll.status != "open":
+        return None
+    return poll
+
+
+async def close(uow: UnitOfWork, poll: Poll) -> Result:
+    """Close the vote with the counts as they are, and let the winners go on."""
+    poll.status = "closed"
+    poll.closed_at = uow.now
+    await due.cancel_prefix(uow, f"poll:{poll.id}:")
+    wijk = await uow.session.get(Wijk, poll.wijk_id)
+    assert wijk is not None
+    tallies = list(poll.counts)
+    if not poll.anonymous:
+        # Open votes: our own records are the truth (a vote withdrawn is gone).
+        tallies = [0] * len(poll.options)
+        rows = await uow.session.scalars(select(PollVote).where(PollVote.poll_id == poll.id))
+        voters = 0
+        for vote in rows:
+            voters += 1
+            for i in vote.option_ids:
+                tallies[i] += 1
+        poll.voters = voters
+        poll.counts = tallies
+    cast = sum(tallies)
+    best = max(tallies) if tallies else 0
+    winners = {i for i, c in enumerate(tallies) if c == best and best > 0}
+    ranking = sorted(
+        (
+            Ranked(o["text"], tallies[i], tallies[i] / cast if cast else 0.0, i in winners)
+            for i, o in enumerate(poll.options)
+        ),
+        key=lambda r: -r.count,
+    )
+    members = int(
+        await uow.session.scalar(
+            select(func.count()).where(Membership.wijk_id == wijk.id, Membership.left.is_(False))
+        )
+        or 0
+    )
+    selected: list[ideas_.Card] = []
+    recruit: list[ideas_.Card] = []
+    for i in sorted(winners):
+        idea_id = poll.options[i].get("idea_id")
+        idea = await uow.session.get(Idea, idea_id) if idea_id else None
+        if idea is None or idea.hidden:
+            continue
+        if State(idea.status) is State.PROPOSED:
+            idea.status = State.SELECTED.value
+            await ideas_.record(
+                uow, idea, None, "status", old="proposed", new="selected", poll=poll.id
+            )
+            await uow.session.flush()
+            card = await ideas_.card(uow, idea)
+            selected.append(card)
+            if card.champions.count == 0:
+                recruit.append(card)
+    return Result(
+        poll_id=poll.id,
+        number=poll.number,
+        question=poll.question,
+        tg_chat_id=wijk.tg_chat_id,
+        message_id=poll.message_id,
+        language=wijk.language,
+        ranking=ranking,
+        voters=poll.voters,
+        members=members,
+        tie=len(winners) > 1,
+        selected=selected,
+        recruit=recruit,
+    )

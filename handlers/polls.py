@@ -1,0 +1,275 @@
+"""/stemming: let the neighbourhood choose, inside the chat."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    PollAnswerHandler,
+    PollHandler,
+    filters,
+)
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps, deps_of
+from buddybot.charts.results import Bar, result_chart
+from buddybot.i18n import Html, join_lines, t, when
+from buddybot.scheduling.due import Claimed
+from buddybot.scheduling.due import Status as DueStatus
+from buddybot.services import polls
+from buddybot.services.errors import Refusal
+from buddybot.storage.db import AlreadyHandled
+from handlers import callbacks
+from handlers.common import Context, Turn, actor_ref, button, command, safe_edit
+
+log = logging.getLogger(__name__)
+
+
+def _draft_text(turn: Turn, draft: polls.Draft) -> Html:
+    lines = [turn.t("poll.proposal", question=draft.question)]
+    lines += [turn.t("poll.option", text=o.text) for o in draft.options]
+    lines.append(turn.t("poll.until", when=when(turn.lang, draft.deadline, draft.zone)))
+    return join_lines(lines)
+
+
+async def _send_poll(turn: Turn, poll_id: int) -> None:
+    """Send the Telegram poll for a draft and open it."""
+    assert turn.chat is not None
+    async with turn.deps.db.unit_of_work() as uow:
+        spec = await polls.to_send(uow, poll_id)
+    msg = await turn.context.bot.send_poll(
+        turn.chat.tg_chat_id,
+        spec.question,
+        [InputPollOption(o.text, text_parse_mode=None) for o in spec.options],
+        is_anonymous=spec.anonymous,
+        allows_multiple_answers=spec.multiple,
+        question_parse_mode=None,
+    )
+    assert msg.poll is not None
+    async with turn.deps.db.unit_of_work() as uow:
+        await polls.sent(uow, poll_id, msg.poll.id, msg.chat.id, msg.message_id)
+    key = "poll.started_anonymous" if spec.anonymous else "poll.started_open"
+    await turn.reply(turn.t(key, when=when(turn.lang, spec.deadline, spec.zone)))
+
+
+@command
+async def start_poll(turn: Turn) -> None:
+    msg = turn.update.effective_message
+    parts = ((msg.text or "") if msg else "").split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    async with turn.uow(need_admin=bool(text.strip())) as uow:
+        caller = await turn.identify(uow)
+        if not text.strip():
+            listing = await polls.open_polls(uow, caller)
+            draft = None
+        else:
+            listing = []
+            draft = await polls.draft(uow, caller, text, question=str(turn.t("poll.question")))
+    if draft is None:
+        if not listing:
+            await turn.reply(turn.t("poll.none"))
+            return
+        lines = [turn.t("poll.open_title")]
+        lines += [
+            turn.t(
+                "poll.open_line",
+                number=p.number,
+                question=p.question,
+                when=when(turn.lang, p.deadline, p.zone),
+            )
+            for p in listing
+        ]
+        await turn.reply(join_lines(lines))
+        return
+    if draft.needs_confirmation:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        turn.t("button.poll_start"), callback_data=callbacks.pack("pok", draft.id)
+                    ),
+                    InlineKeyboardButton(
+                        turn.t("button.draft_change"), callback_data=callbacks.pack("pno", draft.id)
+                    ),
+                ]
+            ]
+        )
+        await turn.reply(_draft_text(turn, draft), markup=markup)
+        return
+    await _send_poll(turn, draft.id)
+
+
+def _id(turn: Turn, kind: str) -> int:
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, kind, 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    return int(raw)
+
+
+@button
+async def confirm_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    poll_id = _id(turn, "pok")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        await polls.draft_of(uow, caller, poll_id)
+    await safe_edit(query, markup=None)
+    await _send_poll(turn, poll_id)
+    return None
+
+
+@button
+async def discard_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    poll_id = _id(turn, "pno")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        await polls.discard(uow, caller, poll_id)
+    await safe_edit(query, text=turn.t("poll.discarded"))
+    return None
+
+
+async def poll_answer(update: Update, context: Context) -> None:
+    """An open vote; these updates carry no chat, the poll is found by its id."""
+    answer = update.poll_answer
+    voter = actor_ref(answer.user) if answer is not None else None
+    if answer is None or voter is None:
+        return  # a vote "as a channel" (voter_chat) is not a resident's vote
+    deps = deps_of(context)
+    try:
+        async with deps.db.unit_of_work(update.update_id) as uow:
+            await polls.answer(uow, answer.poll_id, voter, list(answer.option_ids))
+    except AlreadyHandled:
+        return
+
+
+async def poll_update(update: Update, context: Context) -> None:
+    """New totals of a poll (the only news of anonymous votes)."""
+    poll = update.poll
+    if poll is None:
+        return
+    deps = deps_of(context)
+    try:
+        async with deps.db.unit_of_work(update.update_id) as uow:
+            await polls.counts(
+                uow, poll.id, [o.voter_count for o in poll.options], poll.total_voter_count
+            )
+    except AlreadyHandled:
+        return
+
+
+@command
+async def close_poll(turn: Turn) -> None:
+    args = turn.context.args or []
+    raw = args[0].lstrip("#") if args else ""
+    if not raw.isdigit():
+        raise Refusal("need_poll_number")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        poll = await polls.find_open(uow, caller, int(raw))
+        result = await polls.close(uow, poll)
+    await publish(turn.context.bot, turn.deps, result)
+
+
+async def deliver_close(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+    async with deps.db.unit_of_work() as uow:
+        poll = await polls.due_poll(uow, item.payload)
+        if poll is None:
+            return DueStatus.SKIPPED
+        result = await polls.close(uow, poll)
+    await publish(bot, deps, result)
+    return DueStatus.DONE
+
+
+def result_text(lang: str, result: polls.Result) -> Html:
+    lines = [t(lang, "result.title", number=result.number, question=result.question)]
+    for i, r in enumerate(result.ranking, 1):
+        lines.append(
+            t(
+                lang,
+                "result.line",
+                place=i,
+                text=r.text,
+                count=r.count,
+                percent=round(r.share * 100),
+                crown=" 🏆" if r.winner else "",
+            )
+        )
+    if result.tie:
+        tied = ", ".join(r.text for r in result.ranking if r.winner)
+        lines.append(t(lang, "result.tie", names=tied))
+    if result.members:
+        turnout = round(100 * min(result.voters, result.members) / result.members)
+        lines.append(
+            t(lang, "result.turnout", voters=result.voters, members=result.members, percent=turnout)
+        )
+    else:
+        lines.append(t(lang, "result.voters", voters=result.voters))
+    for card in result.selected:
+        lines.append(t(lang, "result.selected", number=card.number, title=card.title))
+    return join_lines(lines)
+
+
+async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
+    """Stop the Telegram poll (if it still exists), post the result and the chart, and ask
+    who pulls the winning ideas that have no champion yet."""
+    lang, chat = result.language, result.tg_chat_id
+    if result.message_id is not None:
+        try:
+            await bot.stop_poll(chat, result.message_id)
+        except (BadRequest, Forbidden) as exc:
+            # Deleted by an admin, or the group moved: the stored counts are the result.
+            log.info("poll %s not stopped: %s", result.poll_id, exc.message)
+    sent = await send.to_group(bot, deps, chat, result_text(lang, result))
+    if sent is None:
+        return
+    chart = result_chart(
+        result.question,
+        [Bar(r.text, r.count, r.winner) for r in result.ranking],
+        subtitle=str(t(lang, "chart.subtitle", voters=result.voters)),
+        votes_word=str(t(lang, "chart.votes")),
+    )
+    try:
+        await bot.send_photo(
+            sent.chat.id, chart, caption=t(lang, "chart.caption", number=result.number)
+        )
+    except TelegramError as exc:
+        log.warning("chart of poll %s not sent: %s", result.poll_id, exc)
+    for card in result.recruit:
+        await send.to_group(
+            bot,
+            deps,
+            sent.chat.id,
+            t(lang, "recruit.won", number=card.number, title=card.title),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            t(lang, "button.champion"),
+                            callback_data=callbacks.pack("champ", card.id),
+                        )
+                    ]
+                ]
+            ),
+        )
+
+
+def register(app: BotApp) -> None:
+    deps: Deps = app.bot_data["deps"]
+    deps.deliverers[polls.CLOSE] = deliver_close
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["stemming", "poll"], start_poll, filters=messages))
+    app.add_handler(CommandHandler(["sluitstemming", "closepoll"], close_poll, filters=messages))
+    app.add_handler(CallbackQueryHandler(confirm_button, pattern=callbacks.pattern("pok")))
+    app.add_handler(CallbackQueryHandler(discard_button, pattern=callbacks.pattern("pno")))
+    app.add_handler(PollAnswerHandler(poll_answer))
+    app.add_handler(PollHandler(poll_update))
