@@ -13,6 +13,7 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -59,14 +60,21 @@ class Transcript:
 
     def _print(self, chat_id: int, msg: JSON, note: str = "") -> None:
         text = str(msg.get("text") or msg.get("caption") or "")
-        if not text or msg.get("fakegram", {}).get("deleted"):
+        if not (text or msg.get("poll")) or msg.get("fakegram", {}).get("deleted"):
             return
         sender = msg.get("from") or {}
         who = "🤖 Buddy" if sender.get("is_bot") else str(sender.get("first_name", "?"))
         place = self.names.get(chat_id, "privé")
         print(f"\n[{place}] {who}{note}:")
-        for line in text.splitlines() or [""]:
+        for line in text.splitlines():
             print(textwrap.fill(line, WIDTH, initial_indent="  ", subsequent_indent="  "))
+        poll = msg.get("poll")
+        if poll:
+            print(f"  🗳 {poll['question']}")
+            for option in poll["options"]:
+                print(f"    ○ {option['text']}")
+        if msg.get("photo"):
+            print("  🖼  (grafiek van de uitslag)")
         markup = msg.get("reply_markup") or {}
         for row in markup.get("inline_keyboard", []):
             print("  " + "  ".join(f"[ {b['text']} ]" for b in row))
@@ -182,6 +190,33 @@ async def story(stage: Stage, out: Transcript) -> None:
     await stage.tick()
     await out.show(group)
     await out.show(sam)
+
+    out.scene("Na de startavond zijn er meer ideeën. Fatima laat de buurt kiezen.")
+    await stage.say(group, anna, "/idee Bankjes bij de speeltuin")
+    await stage.say(group, bert, "/idee Buurtbarbecue in juni")
+    await out.show(group)
+    await stage.say(group, fatima, "/stemming 1 2 3 tot " + _day_after(starts))
+    await out.show(group)
+    poll = [m for m in await tg.messages(group) if m.get("poll")][-1]["poll"]
+    neighbours = [await tg.create_user(f"Buur {i}") for i in range(5)]
+    for neighbour in neighbours:
+        await tg.add_member(group, neighbour)
+    choices = [0, 0, 2, 0, 1, 2, 0, 0]
+    for voter, choice in zip([anna, bert, sam, *neighbours], choices, strict=True):
+        await tg.vote(str(poll["id"]), voter, [choice])
+    await stage.settle()
+    print("\n  (8 buren stemmen: de stemming is anoniem)")
+
+    out.scene("De deadline is daar: de buddy sluit de stemming en deelt de uitslag.")
+    stage.clock.set(starts + timedelta(days=2, hours=3))
+    await stage.tick()
+    await out.show(group)
+
+
+def _day_after(moment: datetime) -> str:
+    """A deadline the date reader understands: two days after ``moment``, at 20:00."""
+    day = (moment + timedelta(days=2)).astimezone(ZoneInfo("Europe/Amsterdam"))
+    return f"{day:%Y-%m-%d} 20:00"
 
 
 def _rsvp_data(card: JSON, label: str) -> str:

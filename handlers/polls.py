@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -226,7 +226,7 @@ async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
     if result.message_id is not None:
         try:
             await bot.stop_poll(chat, result.message_id)
-        except (BadRequest, Forbidden) as exc:
+        except (BadRequest, Forbidden, ChatMigrated) as exc:
             # Deleted by an admin, or the group moved: the stored counts are the result.
             log.info("poll %s not stopped: %s", result.poll_id, exc.message)
     sent = await send.to_group(bot, deps, chat, result_text(lang, result))

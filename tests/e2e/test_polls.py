@@ -208,6 +208,21 @@ async def test_a_deleted_poll_message_or_a_migration_still_gives_a_result(
     assert (await _stored(bot)).status == "closed"
 
 
+async def test_a_poll_message_deleted_by_an_admin_still_gives_a_result(
+    wijk: World, bot: Harness
+) -> None:
+    await bot.say(wijk.group, wijk.admin, "/stemming Wat eten we? | soep | salade")
+    poll = (await _poll_message(bot, wijk.group))["poll"]
+    await bot.tg.vote(poll["id"], wijk.anna, [0])
+    await bot.settle()
+    await bot.tg.inject_fault(
+        kind="bad_request", method="stopPoll", description="Bad Request: message to stop not found"
+    )
+    await bot.say(wijk.group, wijk.admin, "/sluitstemming 1")
+    result = next(t for t in await bot.texts(wijk.group) if t.startswith("🗳 Uitslag"))
+    assert "1. soep: 1 (100%) 🏆" in result
+
+
 async def test_bot_removed_before_the_deadline(wijk: World, bot: Harness) -> None:
     await bot.say(wijk.group, wijk.admin, "/stemming Wat eten we? | soep | salade")
     await bot.tg.remove_bot(wijk.group, by=wijk.admin)
