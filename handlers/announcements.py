@@ -158,6 +158,18 @@ async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
             )
             for m in digest.meetings
         ]
+    if digest.votes:
+        lines.append(t(lang, "digest.votes"))
+        lines += [
+            t(
+                lang,
+                "digest.vote",
+                number=v.number,
+                question=v.question,
+                when=when(lang, v.deadline, digest.zone),
+            )
+            for v in digest.votes
+        ]
     lines.append(t(lang, "digest.footer"))
     sent = await send.to_group(bot, deps, digest.tg_chat_id, join_lines(lines))
     return DueStatus.DONE if sent is not None else DueStatus.SKIPPED

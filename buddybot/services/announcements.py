@@ -17,7 +17,7 @@ from buddybot.services.meetings import Status as MeetingStatus
 from buddybot.services.meetings import read_when, require_facilitator
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Announcement, Idea, IdeaEvent, Meeting, Wijk
+from buddybot.storage.models import Announcement, Idea, IdeaEvent, Meeting, Poll, Wijk
 
 TEXT_MAX = 2000
 ANNOUNCEMENT = "announcement"
@@ -56,6 +56,13 @@ class DigestMeeting:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestVote:
+    number: int
+    question: str
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     tg_chat_id: int
     language: str
@@ -63,6 +70,7 @@ class Digest:
     new_ideas: list[DigestIdea]
     moved_ideas: list[DigestIdea]
     meetings: list[DigestMeeting]
+    votes: list[DigestVote]
 
 
 def _view(a: Announcement, zone: str) -> Planned:
@@ -247,6 +255,12 @@ async def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | No
         .order_by(Meeting.starts_at)
     )
     meetings = [DigestMeeting(m.number, m.title, m.starts_at) for m in upcoming]
-    if not (new_ideas or moved_ideas or meetings):
+    open_votes = await uow.session.scalars(
+        select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "open").order_by(Poll.deadline)
+    )
+    votes = [DigestVote(p.number, p.question, p.deadline) for p in open_votes]
+    if not (new_ideas or moved_ideas or meetings or votes):
         return None
-    return Digest(wijk.tg_chat_id, wijk.language, wijk.timezone, new_ideas, moved_ideas, meetings)
+    return Digest(
+        wijk.tg_chat_id, wijk.language, wijk.timezone, new_ideas, moved_ideas, meetings, votes
+    )

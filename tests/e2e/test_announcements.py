@@ -103,11 +103,13 @@ async def test_weekly_digest_tells_what_happened_and_skips_quiet_weeks(
     )
     draft = await _last(bot, world.group)
     await bot.press(world.group, draft["message_id"], world.admin, text="✅ Klopt")
+    await bot.say(world.group, world.admin, "/stemming Welke avond? | dinsdag | woensdag")
     bot.clock.set(datetime(2026, 11, 29, 16, 0, tzinfo=UTC))
     await bot.tick()
     digest = await bot.last_text(world.group)
     assert digest.startswith("🗞 Deze week in de wijk")
     assert "#1 Moestuin op het plein" in digest and "#1 Startavond" in digest
+    assert "Lopende stemmingen:\n• #1 Welke avond? (tot vrijdag 4 december om 11:00)" in digest
     bot.clock.set(datetime(2026, 12, 13, 16, 0, tzinfo=UTC) + timedelta(minutes=1))
     await bot.tick()  # the weeks of 6 and of 13 December: nothing new, no digest
     digests = [t for t in await bot.texts(world.group) if t.startswith("🗞")]
