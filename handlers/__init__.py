@@ -17,6 +17,8 @@ def register(app: BotApp) -> None:
         meetings,
         membership,
         notices,
+        nudges,
+        partners,
         polls,
         replies,
     )
@@ -29,6 +31,8 @@ def register(app: BotApp) -> None:
     meetings.register(app)
     announcements.register(app)
     polls.register(app)
+    partners.register(app)
+    nudges.register(app)
     replies.register(app)
     notices.register(app)
     errors.register(app)

@@ -75,12 +75,13 @@ async def name_button(turn: Turn) -> str | None:
 
 async def _kit(turn: Turn, idea_id: int) -> None:
     """Deep link from "continue in private": the champion kit of that idea."""
-    from handlers.ideas import kit_text
+    from handlers.ideas import kit_partners, kit_text
 
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         kit = await ideas.champion_kit(uow, caller, idea_id)
-    await turn.reply(kit_text(turn.lang, kit))
+        names = await kit_partners(uow, kit)
+    await turn.reply(kit_text(turn.lang, kit, names))
 
 
 @command

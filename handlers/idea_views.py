@@ -56,6 +56,8 @@ def card_text(lang: str, card: ideas.Card) -> Html:
         lines.append(t(lang, "card.champions", who=people(lang, card.champions)))
     elif card.open:
         lines.append(t(lang, "card.no_champion"))
+    if card.partners:
+        lines.append(t(lang, "card.partners", names=", ".join(card.partners)))
     if card.pending_champions:
         lines.append(t(lang, "card.pending_champions", count=card.pending_champions))
     if card.latest_update:
@@ -79,6 +81,7 @@ def card_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
         rows.append(
             [
                 _button(t(lang, "button.champion"), "champ", card.id),
+                _button(t(lang, "button.partners"), "ptn", card.id),
                 _button(t(lang, "button.status"), "stm", card.id),
             ]
         )

@@ -20,11 +20,11 @@ from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.domain.lifecycle import State
 from buddybot.i18n import Html, join_lines, t
-from buddybot.services import ideas, prompts, wijken
+from buddybot.services import ideas, partners, prompts, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Prompt
+from buddybot.storage.models import Idea, Prompt
 from handlers import callbacks
 from handlers.common import Callback, Turn, button, command, live, safe_edit
 from handlers.idea_views import (
@@ -380,8 +380,9 @@ async def send_kit(turn: Turn, tg_user_id: int, kit: ideas.Kit) -> bool:
     """The champion kit in private; False when Telegram does not let the bot write there."""
     async with turn.deps.db.unit_of_work() as uow:
         lang = await ideas.person_language(uow, tg_user_id, turn.deps.policy.default_language)
+        helpers = await kit_partners(uow, kit)
     try:
-        await turn.context.bot.send_message(tg_user_id, kit_text(lang, kit))
+        await turn.context.bot.send_message(tg_user_id, kit_text(lang, kit, helpers))
     except (Forbidden, BadRequest):
         async with turn.deps.db.unit_of_work() as uow:
             await ideas.private_closed(uow, tg_user_id)
@@ -389,7 +390,15 @@ async def send_kit(turn: Turn, tg_user_id: int, kit: ideas.Kit) -> bool:
     return True
 
 
-def kit_text(lang: str, kit: ideas.Kit) -> Html:
+async def kit_partners(uow: UnitOfWork, kit: ideas.Kit) -> list[str]:
+    """Names of alliance partners that fit the idea (for the champion kit)."""
+    idea = await uow.session.get(Idea, kit.card.id)
+    if idea is None:
+        return []
+    return [s.partner.name for s in await partners.suggestions(uow, idea)]
+
+
+def kit_text(lang: str, kit: ideas.Kit, partner_names: list[str] | None = None) -> Html:
     card = kit.card
     lines = [
         t(lang, "kit.title", number=card.number, title=card.title, wijk=kit.wijk_title),
@@ -403,6 +412,8 @@ def kit_text(lang: str, kit: ideas.Kit) -> Html:
     else:
         lines.append(t(lang, "kit.no_helpers"))
     lines.append(t(lang, "kit.supporters", count=card.supporters.count))
+    if partner_names:
+        lines.append(t(lang, "kit.partners", names=", ".join(partner_names)))
     lines.append(t(lang, "kit.next", number=card.number))
     return join_lines(lines)
 

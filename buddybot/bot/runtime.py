@@ -20,6 +20,7 @@ from buddybot.settings import Settings
 from buddybot.storage.db import Database
 
 Deliverer = Callable[[Bot, "Deps", Claimed], Awaitable[Status]]
+TickHook = Callable[[Bot, "Deps"], Awaitable[int]]
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Deps:
     retry: RetryPolicy
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
+    # More due work that is not a due item (the quiet-idea ladder), run on every tick.
+    tick_hooks: list[TickHook] = field(default_factory=list)
     bot_username: str = ""
     background: set[asyncio.Task[None]] = field(default_factory=set)
 

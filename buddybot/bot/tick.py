@@ -36,7 +36,13 @@ async def run_tick(bot: Bot, deps: Deps) -> int:
         for item in items:
             await _deliver(bot, deps, item)
         if len(items) < deps.settings.tick_batch:
-            return total
+            break
+    for hook in deps.tick_hooks:
+        try:
+            total += await hook(bot, deps)
+        except Exception:
+            log.exception("tick hook %s failed", getattr(hook, "__name__", hook))
+    return total
 
 
 async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:

@@ -22,19 +22,28 @@ class WijkSettings:
     digest: bool = True
     digest_weekday: int = 6  # 0 = Monday … 6 = Sunday
     digest_time: str = "17:00"
+    # Nudges for quiet ideas
+    nudges: bool = True
+    nudge_after: int = 7 * 24 * 3600  # seconds without activity before the first rung
+    quiet_start: str = "21:00"  # no nudges from …
+    quiet_end: str = "09:00"  # … until (local time)
+    nudge_cap: int = 2  # group nudge messages per day
+    nudge_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # weekdays nudges may go out
 
     @classmethod
     def load(cls, stored: dict[str, Any] | None) -> WijkSettings:
         stored = stored or {}
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in stored.items() if k in known}
-        if "reminder_offsets" in values:
-            values["reminder_offsets"] = tuple(int(v) for v in values["reminder_offsets"])
+        for key in ("reminder_offsets", "nudge_days"):
+            if key in values:
+                values[key] = tuple(int(v) for v in values[key])
         return cls(**values)
 
     def dump(self) -> dict[str, Any]:
         data = asdict(self)
         data["reminder_offsets"] = list(self.reminder_offsets)
+        data["nudge_days"] = list(self.nudge_days)
         return data
 
     def with_(self, **changes: Any) -> WijkSettings:

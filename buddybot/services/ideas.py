@@ -18,7 +18,15 @@ from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Idea, IdeaEvent, Involvement, Person, Wijk
+from buddybot.storage.models import (
+    Idea,
+    IdeaEvent,
+    IdeaPartner,
+    Involvement,
+    Partner,
+    Person,
+    Wijk,
+)
 from buddybot.storage.queries import insert_ignore
 
 TITLE_MIN, TITLE_MAX = 3, 100
@@ -59,6 +67,7 @@ class Card:
     latest_update: str | None
     card_chat_id: int | None
     card_message_id: int | None
+    partners: list[str] = field(default_factory=list)
 
     @property
     def open(self) -> bool:
@@ -242,6 +251,14 @@ async def card(uow: UnitOfWork, idea: Idea) -> Card:
         .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
         .limit(1)
     )
+    partner_names = list(
+        await uow.session.scalars(
+            select(Partner.name)
+            .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
+            .where(IdeaPartner.idea_id == idea.id)
+            .order_by(IdeaPartner.at)
+        )
+    )
     if idea.on_behalf_of:
         author = idea.on_behalf_of
     else:
@@ -263,6 +280,7 @@ async def card(uow: UnitOfWork, idea: Idea) -> Card:
         latest_update=str(latest["text"]) if latest else None,
         card_chat_id=idea.card_chat_id,
         card_message_id=idea.card_message_id,
+        partners=partner_names,
     )
 
 
@@ -354,6 +372,13 @@ async def record(
         )
     )
     idea.last_activity_at = uow.now
+    # Activity resets the quiet-idea ladder; closed ideas are never nudged.
+    idea.nudge_level = 0
+    idea.nudge_due_at = None
+    if State(idea.status) in lifecycle.OPEN:
+        wijk = await uow.session.get(Wijk, idea.wijk_id)
+        after = _settings(wijk).nudge_after if wijk else WijkSettings().nudge_after
+        idea.nudge_due_at = uow.now + timedelta(seconds=after)
 
 
 async def propose(
@@ -417,6 +442,7 @@ async def propose(
         hidden=False,
         created_at=uow.now,
         last_activity_at=uow.now,
+        nudge_level=0,
     )
     uow.session.add(idea)
     await uow.session.flush()
@@ -645,12 +671,17 @@ async def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State)
     own = caller.person is not None and caller.person.id in (idea.author_id, idea.entered_by_id)
     if not caller.facilitator and not (own and target is State.WITHDRAWN):
         raise NotAllowed()
+    return await move(uow, idea, caller.person, target)
+
+
+async def move(uow: UnitOfWork, idea: Idea, actor: Person | None, target: State) -> StatusChange:
+    """Move an idea along its lifecycle (the caller checked who may)."""
     old = State(idea.status)
     why = lifecycle.reason(old, target)
     if why is not None:
         raise Refusal(f"transition_{why}", number=idea.number, old=old.value, new=target.value)
     idea.status = target.value
-    await record(uow, idea, caller.person, "status", old=old.value, new=target.value)
+    await record(uow, idea, actor, "status", old=old.value, new=target.value)
     await uow.session.flush()
     return StatusChange(await card(uow, idea), old, target)
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -72,6 +73,8 @@ class Person(Base):
     private_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     # False: show this person on idea cards as a count only, never by name.
     show_name: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # True: this person asked for no more reminders about quiet ideas.
+    no_nudges: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -150,6 +153,10 @@ class Idea(Base):
     created_at: Mapped[datetime]
     # The time of the newest IdeaEvent; kept by ideas.record() so "quiet" is one indexed query.
     last_activity_at: Mapped[datetime]
+    # The quiet-idea ladder: the next rung is due at ``nudge_due_at`` (indexed, so the tick
+    # reads only what is due); any activity resets it.
+    nudge_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    nudge_due_at: Mapped[datetime | None] = mapped_column(index=True)
     # The newest card message in the group, edited in place when counts change.
     card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
@@ -304,3 +311,47 @@ class PollVote(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     option_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     at: Mapped[datetime]
+
+
+class Partner(Base):
+    """A partner of the wijk's sociale alliantie: who they are and what they offer."""
+
+    __tablename__ = "partner"
+    __table_args__ = (UniqueConstraint("wijk_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offer: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    # The partner's own Telegram account, so the bot can tell them about linked ideas.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class IdeaPartner(Base):
+    __tablename__ = "idea_partner"
+    __table_args__ = (UniqueConstraint("idea_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+
+
+class Nudge(Base):
+    """One rung of the quiet-idea ladder that was sent (never sent twice)."""
+
+    __tablename__ = "nudge"
+    __table_args__ = (Index("ix_nudge_wijk_sent", "wijk_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(16))  # champion, helpers, partner, meeting, news
+    sent_at: Mapped[datetime]

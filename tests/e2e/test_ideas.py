@@ -57,7 +57,9 @@ async def test_propose_shows_a_card_with_buttons_and_themes(world: World, bot: H
     assert "Samen groente kweken" in text
     assert "Van Anna · voorgesteld" in text
     assert "groen" in text  # theme found in the words
-    assert _labels(card) == ["👍 Steun (0)", "🙋 Ik doe mee (0)", "🏆 Kampioen worden", "⚙️ Status"]
+    assert _labels(card) == [
+        "👍 Steun (0)", "🙋 Ik doe mee (0)", "🏆 Kampioen worden", "🤝 Partners", "⚙️ Status",
+    ]  # fmt: skip
     (idea,) = await _stored(bot, world.group)
     assert idea.number == 1 and idea.title == "Moestuin op het plein"
 

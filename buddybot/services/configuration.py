@@ -1,0 +1,52 @@
+"""/instellingen: a facilitator reads and changes the wijk's settings for nudges."""
+
+from __future__ import annotations
+
+import re
+
+from buddybot.domain.wijk_settings import WijkSettings
+from buddybot.services.errors import Refusal
+from buddybot.services.meetings import require_facilitator
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
+
+ON = {"aan", "on", "ja", "yes"}
+OFF = {"uit", "off", "nee", "no"}
+HOURS = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def show(caller: Caller) -> WijkSettings:
+    return WijkSettings.load(require_facilitator(caller).settings)
+
+
+async def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkSettings:
+    wijk = require_facilitator(caller)
+    current = WijkSettings.load(wijk.settings)
+    key, value = key.lower(), value.strip().lower()
+    if key in ("herinneringen", "nudges"):
+        if value not in ON | OFF:
+            raise Refusal("setting_value", setting=key, example="aan / uit")
+        updated = current.with_(nudges=value in ON)
+    elif key in ("na", "after"):
+        try:
+            days = float(value.replace(",", "."))
+        except ValueError:
+            raise Refusal("setting_value", setting=key, example="7") from None
+        if not 0.5 <= days <= 60:
+            raise Refusal("setting_value", setting=key, example="7")
+        updated = current.with_(nudge_after=int(days * 86400))
+    elif key in ("stilte", "quiet"):
+        match = HOURS.match(value)
+        if match is None:
+            raise Refusal("setting_value", setting=key, example="21:00-09:00")
+        a, b = f"{int(match[1]):02d}:{match[2]}", f"{int(match[3]):02d}:{match[4]}"
+        updated = current.with_(quiet_start=a, quiet_end=b)
+    elif key == "max":
+        if not value.isdigit() or int(value) > 10:
+            raise Refusal("setting_value", setting=key, example="2")
+        updated = current.with_(nudge_cap=int(value))
+    else:
+        raise Refusal("setting_unknown", setting=key[:20])
+    wijk.settings = updated.dump()
+    wijk.updated_at = uow.now
+    return updated

@@ -1,0 +1,329 @@
+"""Nudges for quiet ideas, on the due-work tick.
+
+``Idea.nudge_due_at`` (indexed) says when an idea's next rung is due; ``ideas.record``
+resets it on any activity. The tick claims due ideas with one conditional UPDATE (``FOR
+UPDATE SKIP LOCKED`` on PostgreSQL), so two replicas never nudge the same idea twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, update
+
+from buddybot.domain import lifecycle
+from buddybot.domain.nudges import LAST_RUNG, Step, next_allowed, step_for
+from buddybot.domain.roles import Role
+from buddybot.domain.wijk_settings import WijkSettings
+from buddybot.services import ideas as ideas_
+from buddybot.services import partners as partners_
+from buddybot.services.errors import NotAllowed, Refusal
+from buddybot.services.meetings import Status as MeetingStatus
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import (
+    Idea,
+    IdeaEvent,
+    Involvement,
+    Meeting,
+    Membership,
+    Nudge,
+    Person,
+    Wijk,
+)
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    tg_user_id: int
+    language: str | None
+    tg_language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    idea_id: int
+    number: int
+    title: str
+    level: int  # the rung to send now (1, 2 or 3)
+    step: Step
+    partner: str | None
+    partner_id: int | None
+    recipients: list[Recipient] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class WijkNudges:
+    wijk_id: int
+    tg_chat_id: int
+    language: str
+    group: list[Item]  # rung 1: one combined message in the group
+    private: list[Item]  # rungs 2 and 3: private messages
+
+
+async def claim(uow: UnitOfWork, *, limit: int) -> list[tuple[int, int]]:
+    """(idea id, wijk id) of ideas whose next rung is due; held for a lease."""
+    due = (
+        select(Idea.id)
+        .join(Wijk, Wijk.id == Idea.wijk_id)
+        .where(
+            Idea.nudge_due_at <= uow.now,
+            Idea.hidden.is_(False),
+            Idea.status.in_([s.value for s in lifecycle.OPEN]),
+            Wijk.active.is_(True),
+        )
+        .order_by(Idea.nudge_due_at)
+        .limit(limit)
+    )
+    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=Idea)
+    result = await uow.session.execute(
+        update(Idea)
+        .where(Idea.id.in_(due.scalar_subquery()))
+        .values(nudge_due_at=uow.now + LEASE)
+        .returning(Idea.id, Idea.wijk_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(int(i), int(w)) for i, w in result.all()]
+
+
+async def _sent_today(uow: UnitOfWork, wijk: Wijk) -> int:
+    tz = ZoneInfo(wijk.timezone)
+    start = uow.now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(
+        await uow.session.scalar(
+            select(func.count(func.distinct(Nudge.sent_at))).where(
+                Nudge.wijk_id == wijk.id, Nudge.level == 1, Nudge.sent_at >= start
+            )
+        )
+        or 0
+    )
+
+
+async def _meeting_planned(uow: UnitOfWork, wijk_id: int) -> bool:
+    found = await uow.session.scalar(
+        select(Meeting.id).where(
+            Meeting.wijk_id == wijk_id,
+            Meeting.status.in_([MeetingStatus.PLANNED, MeetingStatus.MOVED]),
+            Meeting.starts_at > uow.now,
+        )
+    )
+    return found is not None
+
+
+async def _people(uow: UnitOfWork, ids: list[int]) -> list[Recipient]:
+    if not ids:
+        return []
+    rows = await uow.session.scalars(
+        select(Person).where(
+            Person.id.in_(ids),
+            Person.private_ok.is_(True),
+            Person.no_nudges.is_(False),
+            Person.erased.is_(False),
+        )
+    )
+    return [Recipient(p.tg_user_id, p.language, p.tg_language_code) for p in rows]
+
+
+async def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
+    champions = list(
+        await uow.session.scalars(
+            select(Involvement.person_id).where(
+                Involvement.idea_id == idea.id,
+                Involvement.kind == ideas_.Kind.CHAMPION,
+                Involvement.confirmed.is_(True),
+            )
+        )
+    )
+    ids = champions or ([idea.author_id] if idea.author_id else [])
+    return await _people(uow, ids)
+
+
+async def facilitators(uow: UnitOfWork, wijk: Wijk, telegram_admins: list[int]) -> list[Recipient]:
+    """The wijk's facilitators who may get a private nudge (appointed ones and admins)."""
+    appointed = list(
+        await uow.session.scalars(
+            select(Membership.person_id).where(
+                Membership.wijk_id == wijk.id,
+                Membership.role.in_([Role.FACILITATOR, Role.BUDDY]),
+                Membership.left.is_(False),
+            )
+        )
+    )
+    admins = list(
+        await uow.session.scalars(select(Person.id).where(Person.tg_user_id.in_(telegram_admins)))
+    )
+    return await _people(uow, sorted(set(appointed) | set(admins)))
+
+
+async def prepare(
+    uow: UnitOfWork, claimed: list[tuple[int, int]], admins: dict[int, list[int]]
+) -> list[WijkNudges]:
+    """Decide per wijk what goes out now: one combined group message for rung 1 (within
+    the daily cap), private messages for rungs 2 and 3. Ideas that must wait (quiet hours,
+    a day switched off, the cap) get a new due time; nudges switched off: left alone.
+    ``admins`` maps a wijk's chat id to its Telegram admins (asked of Telegram before)."""
+    by_wijk: dict[int, list[int]] = defaultdict(list)
+    for idea_id, wijk_id in claimed:
+        by_wijk[wijk_id].append(idea_id)
+    out: list[WijkNudges] = []
+    for wijk_id, idea_ids in by_wijk.items():
+        wijk = await uow.session.get(Wijk, wijk_id)
+        assert wijk is not None
+        settings = WijkSettings.load(wijk.settings)
+        rows = list(await uow.session.scalars(select(Idea).where(Idea.id.in_(idea_ids))))
+        if not settings.nudges or not settings.nudge_days:
+            for idea in rows:
+                idea.nudge_due_at = None
+            continue
+        allowed = next_allowed(
+            uow.now,
+            wijk.timezone,
+            start=settings.quiet_start,
+            end=settings.quiet_end,
+            days=settings.nudge_days,
+        )
+        if allowed > uow.now:
+            for idea in rows:
+                idea.nudge_due_at = allowed
+            continue
+        planned = await _meeting_planned(uow, wijk.id)
+        cap_left = settings.nudge_cap - await _sent_today(uow, wijk)
+        group: list[Item] = []
+        private: list[Item] = []
+        for idea in sorted(rows, key=lambda i: i.number):
+            level = idea.nudge_level + 1
+            card = await ideas_.card(uow, idea)
+            found = await partners_.suggestions(uow, idea, limit=1)
+            best = found[0] if found else None
+            step = step_for(
+                champions=card.champions.count,
+                helpers=card.helpers.count,
+                partner=best.partner.name if best else None,
+                status=lifecycle.State(idea.status),
+                meeting_planned=planned,
+            )
+            item = Item(
+                idea.id,
+                idea.number,
+                idea.title,
+                level,
+                step,
+                best.partner.name if best else None,
+                best.partner.id if best else None,
+            )
+            if level == 1:
+                if cap_left <= 0:
+                    tomorrow = (uow.now + timedelta(days=1)).astimezone(ZoneInfo(wijk.timezone))
+                    start = tomorrow.replace(hour=0, minute=0, second=0, microsecond=0)
+                    idea.nudge_due_at = next_allowed(
+                        start.astimezone(ZoneInfo("UTC")),
+                        wijk.timezone,
+                        start=settings.quiet_start,
+                        end=settings.quiet_end,
+                        days=settings.nudge_days,
+                    )
+                    continue
+                group.append(item)
+            elif level == 2:
+                who = await _champions_or_author(uow, idea)
+                private.append(_with(item, who))
+            else:
+                who = await facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
+                private.append(_with(item, who))
+        out.append(WijkNudges(wijk.id, wijk.tg_chat_id, wijk.language, group, private))
+    return out
+
+
+def _with(item: Item, recipients: list[Recipient]) -> Item:
+    return Item(
+        item.idea_id,
+        item.number,
+        item.title,
+        item.level,
+        item.step,
+        item.partner,
+        item.partner_id,
+        recipients,
+    )
+
+
+async def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:
+    """Record the rungs that went out (Nudge rows and IdeaEvents) and plan the next one;
+    after the last rung the idea is left alone until something happens."""
+    for item in items:
+        idea = await uow.session.get(Idea, item.idea_id)
+        if idea is None:
+            continue
+        wijk = await uow.session.get(Wijk, wijk_id)
+        settings = WijkSettings.load(wijk.settings if wijk else None)
+        uow.session.add(
+            Nudge(
+                idea_id=idea.id, wijk_id=wijk_id, level=item.level, step=item.step, sent_at=uow.now
+            )
+        )
+        # A nudge is logged, but it is not activity: it must not reset the ladder.
+        uow.session.add(
+            IdeaEvent(
+                idea_id=idea.id,
+                actor_id=None,
+                kind="nudge",
+                detail={"level": item.level, "step": item.step.value},
+                at=uow.now,
+            )
+        )
+        idea.nudge_level = item.level
+        idea.nudge_due_at = (
+            uow.now + timedelta(seconds=settings.nudge_after) if item.level < LAST_RUNG else None
+        )
+
+
+async def release(uow: UnitOfWork, idea_ids: list[int], at: datetime) -> None:
+    """Delivery failed: try these again later."""
+    await uow.session.execute(
+        update(Idea).where(and_(Idea.id.in_(idea_ids))).values(nudge_due_at=at)
+    )
+
+
+async def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
+    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    if person is None:
+        raise Refusal("who_are_you")
+    person.no_nudges = True
+
+
+async def park_from_nudge(
+    uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool
+) -> ideas_.StatusChange:
+    """ "Parkeer het idee" under a private nudge: for its champions, author, facilitators."""
+    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    idea = await uow.session.get(Idea, idea_id)
+    if person is None or idea is None:
+        raise Refusal("stale_button")
+    member = await uow.session.scalar(
+        select(Membership).where(
+            Membership.wijk_id == idea.wijk_id, Membership.person_id == person.id
+        )
+    )
+    champion = await uow.session.scalar(
+        select(Involvement.id).where(
+            Involvement.idea_id == idea.id,
+            Involvement.person_id == person.id,
+            Involvement.kind == ideas_.Kind.CHAMPION,
+        )
+    )
+    own = person.id in (idea.author_id, idea.entered_by_id) or champion is not None
+    steer = telegram_admin or (member is not None and member.role in (Role.FACILITATOR, Role.BUDDY))
+    if not (own or steer):
+        raise NotAllowed()
+    return await ideas_.move(uow, idea, person, lifecycle.State.PARKED)
+
+
+async def wijk_chat_of_idea(uow: UnitOfWork, idea_id: int) -> int | None:
+    idea = await uow.session.get(Idea, idea_id)
+    wijk = await uow.session.get(Wijk, idea.wijk_id) if idea else None
+    return wijk.tg_chat_id if wijk else None

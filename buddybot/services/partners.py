@@ -1,0 +1,226 @@
+"""The sociale alliantie: partners of a wijk, what they offer, and which ideas they fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from buddybot.domain import matching, themes
+from buddybot.services import ideas as ideas_
+from buddybot.services.errors import NotAllowed, Refusal
+from buddybot.services.meetings import require_facilitator
+from buddybot.services.people import Caller, ensure_membership, ensure_person
+from buddybot.services.refs import ActorRef
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Idea, IdeaPartner, Involvement, Partner, Person, Wijk
+from buddybot.storage.queries import insert_ignore
+
+NAME_MAX = 100
+OFFER_MAX = 500
+CONTACT_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    id: int
+    name: str
+    themes: list[str]
+    offer: str
+    contact: str
+    linked_account: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    partner: View
+    shared_themes: list[str]
+    shared_words: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    card: ideas_.Card
+    partner: View
+    notify: int | None  # the partner's Telegram user id, when the bot may write to them
+    notify_language: str | None
+
+
+def _view(p: Partner) -> View:
+    return View(p.id, p.name, list(p.themes), p.offer, p.contact, p.person_id is not None)
+
+
+async def save(
+    uow: UnitOfWork, caller: Caller, name: str, theme_words: str, offer: str, contact: str
+) -> tuple[View, bool]:
+    """Register a partner, or update the one with that name. Returns (partner, created)."""
+    wijk = require_facilitator(caller)
+    name, offer, contact = " ".join(name.split()), offer.strip(), contact.strip()
+    if len(name) < 2 or len(name) > NAME_MAX:
+        raise Refusal("partner_name", maximum=NAME_MAX)
+    if len(offer) > OFFER_MAX:
+        raise Refusal("partner_offer_long", maximum=OFFER_MAX, length=len(offer))
+    if len(contact) > CONTACT_MAX:
+        raise Refusal("partner_contact_long", maximum=CONTACT_MAX, length=len(contact))
+    known, unknown = themes.parse(theme_words) if theme_words.strip() else ([], [])
+    if unknown:
+        raise Refusal("unknown_theme", words=", ".join(unknown))
+    if not known:
+        known = themes.detect(offer)
+    partner = await uow.session.scalar(
+        select(Partner).where(Partner.wijk_id == wijk.id, Partner.name == name)
+    )
+    created = partner is None
+    if partner is None:
+        partner = Partner(wijk_id=wijk.id, name=name, created_at=uow.now)
+        uow.session.add(partner)
+    partner.themes = known
+    partner.offer = offer
+    partner.contact = contact
+    await uow.session.flush()
+    return _view(partner), created
+
+
+async def _partner(uow: UnitOfWork, wijk: Wijk, partner_id: int) -> Partner:
+    partner = await uow.session.get(Partner, partner_id)
+    if partner is None or partner.wijk_id != wijk.id:
+        raise Refusal("stale_button")
+    return partner
+
+
+async def by_name(uow: UnitOfWork, wijk: Wijk, name: str) -> Partner:
+    wanted = themes.fold(" ".join(name.split()))
+    rows = list(await uow.session.scalars(select(Partner).where(Partner.wijk_id == wijk.id)))
+    exact = [p for p in rows if themes.fold(p.name) == wanted]
+    loose = [p for p in rows if wanted and wanted in themes.fold(p.name)]
+    found = exact or loose
+    if len(found) != 1:
+        raise Refusal("unknown_partner", name=name[:50])
+    return found[0]
+
+
+async def remove(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
+    wijk = require_facilitator(caller)
+    partner = await _partner(uow, wijk, partner_id)
+    view = _view(partner)
+    await uow.session.delete(partner)
+    return view
+
+
+async def alliance(uow: UnitOfWork, caller: Caller) -> list[View]:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    rows = await uow.session.scalars(
+        select(Partner).where(Partner.wijk_id == caller.wijk.id).order_by(Partner.name)
+    )
+    return [_view(p) for p in rows]
+
+
+async def link_account(
+    uow: UnitOfWork, caller: Caller, name: str, account: ActorRef | None
+) -> View:
+    """A facilitator replies ``/partner koppel <name>`` to a message of the partner."""
+    wijk = require_facilitator(caller)
+    if account is None:
+        raise Refusal("partner_reply_needed")
+    partner = await by_name(uow, wijk, name)
+    person = await ensure_person(uow, account)
+    await ensure_membership(uow, wijk, person)
+    partner.person_id = person.id
+    return _view(partner)
+
+
+async def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]:
+    """Partners ranked for an idea, with the reasons, leaving out those already linked."""
+    rows = list(await uow.session.scalars(select(Partner).where(Partner.wijk_id == idea.wijk_id)))
+    linked = set(
+        await uow.session.scalars(
+            select(IdeaPartner.partner_id).where(IdeaPartner.idea_id == idea.id)
+        )
+    )
+    candidates = [p for p in rows if p.id not in linked]
+    profile = matching.IdeaProfile(idea.title, idea.description, tuple(idea.themes))
+    ranked = matching.rank(
+        profile,
+        [matching.PartnerProfile(p.id, p.name, tuple(p.themes), p.offer) for p in candidates],
+        limit=limit,
+    )
+    by_id = {p.id: p for p in candidates}
+    return [
+        Suggestion(_view(by_id[m.partner_id]), list(m.shared_themes), list(m.shared_words))
+        for m in ranked
+    ]
+
+
+async def may_see_matches(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
+    """Facilitators and the idea's champions see the partner suggestions."""
+    if caller.facilitator:
+        return
+    if caller.person is not None:
+        champion = await uow.session.scalar(
+            select(Involvement.id).where(
+                Involvement.idea_id == idea.id,
+                Involvement.person_id == caller.person.id,
+                Involvement.kind == ideas_.Kind.CHAMPION,
+                Involvement.confirmed.is_(True),
+            )
+        )
+        if champion is not None:
+            return
+    raise NotAllowed("partners_who")
+
+
+async def matches_for(
+    uow: UnitOfWork, caller: Caller, idea_id: int
+) -> tuple[ideas_.Card, list[Suggestion]]:
+    idea = await ideas_.by_id(uow, caller, idea_id)
+    await may_see_matches(uow, caller, idea)
+    return await ideas_.card(uow, idea), await suggestions(uow, idea)
+
+
+async def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) -> Linked:
+    """Link an idea to a partner: an event, a line on the card, a word to the partner."""
+    await may_see_matches(uow, caller, idea)
+    if partner.wijk_id != idea.wijk_id:
+        raise Refusal("stale_button")
+    exists = await uow.session.scalar(
+        select(IdeaPartner.id).where(
+            IdeaPartner.idea_id == idea.id, IdeaPartner.partner_id == partner.id
+        )
+    )
+    if exists is not None:
+        raise Refusal("already_linked", number=idea.number, name=partner.name)
+    await insert_ignore(
+        uow.session,
+        IdeaPartner,
+        {
+            "idea_id": idea.id,
+            "partner_id": partner.id,
+            "linked_by": caller.person.id if caller.person else None,
+            "at": uow.now,
+        },
+        ["idea_id", "partner_id"],
+    )
+    await ideas_.record(uow, idea, caller.person, "partner", partner=partner.id)
+    await uow.session.flush()
+    account = await uow.session.get(Person, partner.person_id) if partner.person_id else None
+    notify = account.tg_user_id if account is not None and account.private_ok else None
+    return Linked(
+        await ideas_.card(uow, idea),
+        _view(partner),
+        notify,
+        account.language if account else None,
+    )
+
+
+async def link_command(uow: UnitOfWork, caller: Caller, number: int, name: str) -> Linked:
+    wijk = require_facilitator(caller) if not caller.wijk else caller.wijk
+    idea = await ideas_.find(uow, wijk, number)
+    return await link(uow, caller, idea, await by_name(uow, wijk, name))
+
+
+async def link_button(uow: UnitOfWork, caller: Caller, idea_id: int, partner_id: int) -> Linked:
+    idea = await ideas_.by_id(uow, caller, idea_id)
+    wijk = caller.wijk
+    assert wijk is not None
+    return await link(uow, caller, idea, await _partner(uow, wijk, partner_id))

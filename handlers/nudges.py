@@ -1,0 +1,237 @@
+"""Nudges for quiet ideas (on the tick), their buttons, and /instellingen."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps
+from buddybot.domain import language
+from buddybot.domain.nudges import Step
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import configuration, ideas, nudges
+from buddybot.services.errors import Refusal
+from buddybot.services.wijken import chat_of
+from handlers import callbacks
+from handlers.common import Turn, button, command, live, safe_edit
+from handlers.idea_views import state_name
+from handlers.meetings import QUESTIONS as MEETING_QUESTIONS
+from handlers.replies import ask
+
+log = logging.getLogger(__name__)
+
+
+def _line(lang: str, item: nudges.Item) -> Html:
+    return t(
+        lang,
+        f"nudge.step.{item.step.value}",
+        number=item.number,
+        title=item.title,
+        partner=item.partner or "",
+    )
+
+
+def _step_button(lang: str, item: nudges.Item) -> InlineKeyboardButton | None:
+    if item.step is Step.CHAMPION:
+        label, data = (
+            t(lang, "nudge.button.champion", number=item.number),
+            callbacks.pack("champ", item.idea_id),
+        )
+    elif item.step is Step.HELPERS:
+        label, data = (
+            t(lang, "nudge.button.join", number=item.number),
+            callbacks.pack("join", item.idea_id),
+        )
+    elif item.step is Step.PARTNER and item.partner_id is not None:
+        label = t(lang, "nudge.button.partner", number=item.number, name=(item.partner or "")[:24])
+        data = callbacks.pack("plk", item.idea_id, item.partner_id)
+    elif item.step is Step.MEETING:
+        label, data = (
+            t(lang, "nudge.button.meeting", number=item.number),
+            callbacks.pack("mtg", item.idea_id),
+        )
+    else:
+        return None
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+async def run_nudges(bot: Bot, deps: Deps) -> int:
+    """The tick's nudge work: claim due ideas, decide per wijk, send, record."""
+    async with deps.db.unit_of_work() as uow:
+        claimed = await nudges.claim(uow, limit=deps.settings.tick_batch)
+        chats = {w: await chat_of(uow, w) for w in {w for _, w in claimed}}
+    if not claimed:
+        return 0
+    admins = {}
+    for found in chats.values():
+        if found is not None:
+            admins[found[0]] = list((await deps.admins.admins(bot, found[0])).keys())
+    async with deps.db.unit_of_work() as uow:
+        work = await nudges.prepare(uow, claimed, admins)
+    for w in work:
+        done: list[nudges.Item] = []
+        try:
+            if w.group:
+                lines = [t(w.language, "nudge.group_head")]
+                lines += [_line(w.language, i) for i in w.group]
+                buttons = [b for i in w.group if (b := _step_button(w.language, i)) is not None]
+                markup = InlineKeyboardMarkup([[b] for b in buttons]) if buttons else None
+                sent = await send.to_group(
+                    bot, deps, w.tg_chat_id, join_lines(lines), reply_markup=markup
+                )
+                if sent is not None:
+                    done += w.group
+            for item in w.private:
+                await _private(bot, deps, w.language, item)
+                done.append(item)
+        except TelegramError as exc:
+            log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
+            async with deps.db.unit_of_work() as uow:
+                retry_at = uow.now + deps.settings.retry_base
+                pending = [i.idea_id for i in (*w.group, *w.private) if i not in done]
+                await nudges.release(uow, pending, retry_at)
+        async with deps.db.unit_of_work() as uow:
+            await nudges.sent(uow, done, w.wijk_id)
+    return len(claimed)
+
+
+async def _private(bot: Bot, deps: Deps, wijk_lang: str, item: nudges.Item) -> None:
+    for person in item.recipients:
+        lang = language.for_person(
+            person.language, person.tg_language_code, wijk_lang, deps.policy.default_language
+        )
+        key = "nudge.private_champion" if item.level == 2 else "nudge.private_facilitator"
+        text = join_lines([t(lang, key, number=item.number, title=item.title), _line(lang, item)])
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t(lang, "nudge.button.park"),
+                        callback_data=callbacks.pack("park", item.idea_id),
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t(lang, "nudge.button.stop"), callback_data=callbacks.pack("nonudge")
+                    )
+                ],
+            ]
+        )
+        try:
+            await bot.send_message(person.tg_user_id, text, reply_markup=markup)
+        except Forbidden:
+            continue
+
+
+@button
+async def park_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None and turn.actor is not None
+    (raw,) = callbacks.unpack(query.data, "park", 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    async with turn.deps.db.unit_of_work() as uow:
+        chat_id = await nudges.wijk_chat_of_idea(uow, int(raw))
+    if chat_id is None:
+        raise Refusal("stale_button")
+    admin = await turn.deps.admins.is_admin(turn.context.bot, chat_id, turn.actor.tg_user_id)
+    async with turn.uow() as uow:
+        await turn.identify(uow)
+        change = await nudges.park_from_nudge(uow, turn.actor.tg_user_id, int(raw), admin)
+        target = await chat_of(uow, change.card.wijk_id)
+    await safe_edit(query, markup=None)
+    live(turn.context).request(turn.context.bot, "idea", change.card.id)
+    if target is not None:
+        group_id, group_lang, _ = target
+        await send.to_group(
+            turn.context.bot,
+            turn.deps,
+            group_id,
+            t(
+                group_lang,
+                "status.changed",
+                number=change.card.number,
+                title=change.card.title,
+                state=state_name(group_lang, change.new),
+            ),
+        )
+    return turn.t("nudge.parked", number=change.card.number)
+
+
+@button
+async def stop_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None and turn.actor is not None
+    callbacks.unpack(query.data, "nonudge", 0)
+    async with turn.uow() as uow:
+        await turn.identify(uow)
+        await nudges.opt_out(uow, turn.actor.tg_user_id)
+    await safe_edit(query, markup=None)
+    return turn.t("nudge.stopped")
+
+
+@button
+async def meeting_button(turn: Turn) -> str | None:
+    """ "Plan een overleg": facilitators start the meeting dialogue; others ask for one."""
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, "mtg", 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        idea = await ideas.by_id(uow, caller, int(raw))
+        if not caller.facilitator:
+            await ideas.record(uow, idea, caller.person, "meeting_request")
+    if not caller.facilitator:
+        return turn.t("nudge.meeting_asked")
+    msg = await turn.context.bot.send_message(
+        query.message.chat.id if query.message else 0, turn.t(MEETING_QUESTIONS["meeting.when"])
+    )
+    await ask(turn, caller, msg.message_id, "meeting.when")
+    return None
+
+
+# -- /instellingen ------------------------------------------------------------------------
+
+SETTING = re.compile(r"^\s*(\w+)\s*(.*)$")
+
+
+@command
+async def settings_command(turn: Turn) -> None:
+    args = " ".join(turn.context.args or [])
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        if args.strip():
+            match = SETTING.match(args)
+            assert match is not None
+            current = await configuration.change(uow, caller, match.group(1), match.group(2))
+        else:
+            current = configuration.show(caller)
+    lines = [turn.t("settings.title")]
+    lines.append(
+        turn.t("settings.nudges", state=turn.t("settings.on" if current.nudges else "settings.off"))
+    )
+    lines.append(turn.t("settings.after", days=round(current.nudge_after / 86400, 1)))
+    lines.append(turn.t("settings.quiet", start=current.quiet_start, end=current.quiet_end))
+    lines.append(turn.t("settings.cap", cap=current.nudge_cap))
+    lines.append(turn.t("settings.help"))
+    await turn.reply(join_lines(lines))
+
+
+def register(app: BotApp) -> None:
+    deps: Deps = app.bot_data["deps"]
+    deps.tick_hooks.append(run_nudges)
+    app.add_handler(
+        CommandHandler(
+            ["instellingen", "settings"], settings_command, filters=filters.UpdateType.MESSAGE
+        )
+    )
+    for kind, handler in [("park", park_button), ("nonudge", stop_button), ("mtg", meeting_button)]:
+        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))

@@ -1,0 +1,254 @@
+"""The sociale alliantie: /partner, /alliantie, /koppel and the Partners button on a card."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import partners
+from buddybot.services.errors import Refusal
+from buddybot.services.meetings import require_facilitator
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Prompt
+from handlers import callbacks
+from handlers.common import Turn, actor_ref, button, command, live, safe_edit
+from handlers.replies import After, ask, step
+
+log = logging.getLogger(__name__)
+LINK_WORDS = ("koppel", "link")
+
+
+def _themes(lang: str, keys: list[str]) -> str:
+    return ", ".join(str(t(lang, f"theme.{k}")) for k in keys) or str(t(lang, "partner.no_themes"))
+
+
+def describe(lang: str, p: partners.View) -> Html:
+    lines = [
+        t(lang, "partner.name", name=p.name),
+        t(lang, "partner.themes", themes=_themes(lang, p.themes)),
+    ]
+    if p.offer:
+        lines.append(t(lang, "partner.offer", offer=p.offer))
+    if p.contact:
+        lines.append(t(lang, "partner.contact", contact=p.contact))
+    return join_lines(lines)
+
+
+def reasons(lang: str, s: partners.Suggestion) -> Html:
+    parts: list[str] = []
+    if s.shared_themes:
+        parts.append(str(t(lang, "match.themes", themes=_themes(lang, s.shared_themes))))
+    if s.shared_words:
+        parts.append(str(t(lang, "match.words", words=", ".join(s.shared_words))))
+    return t(lang, "match.line", name=s.partner.name, reasons="; ".join(parts))
+
+
+async def _saved(turn: Turn, view: partners.View, created: bool) -> None:
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
+                )
+            ]
+        ]
+    )
+    head = turn.t("partner.added" if created else "partner.updated", name=view.name)
+    await turn.reply(join_lines([head, describe(turn.lang, view)]), markup=markup)
+
+
+@command
+async def partner(turn: Turn) -> None:
+    msg = turn.update.effective_message
+    parts = ((msg.text or "") if msg else "").split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    words = text.split(maxsplit=1)
+    linking = bool(words) and words[0].lower() in LINK_WORDS
+    account_of: partners.View | None = None
+    saved: tuple[partners.View, bool] | None = None
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        if linking:
+            replied = msg.reply_to_message.from_user if msg and msg.reply_to_message else None
+            account = actor_ref(replied) if replied and not replied.is_bot else None
+            name = words[1] if len(words) > 1 else ""
+            account_of = await partners.link_account(uow, caller, name, account)
+        elif text.strip():
+            fields = [f.strip() for f in text.split("|")] + ["", "", ""]
+            saved = await partners.save(uow, caller, fields[0], fields[1], fields[2], fields[3])
+        else:
+            require_facilitator(caller)
+    if account_of is not None:
+        await turn.reply(turn.t("partner.account_linked", name=account_of.name))
+    elif saved is not None:
+        await _saved(turn, *saved)
+    else:
+        await _ask(turn, caller, "partner.name", {})
+
+
+QUESTIONS = {
+    "partner.name": "ask.partner_name",
+    "partner.themes": "ask.partner_themes",
+    "partner.offer": "ask.partner_offer",
+    "partner.contact": "ask.partner_contact",
+}
+
+
+async def _ask(turn: Turn, caller: Caller, kind: str, payload: dict[str, object]) -> None:
+    msg = await turn.reply(turn.t(QUESTIONS[kind]), markup=ForceReply(selective=True))
+    if msg is not None:
+        await ask(turn, caller, msg.message_id, kind, **payload)
+
+
+def _guided(kind: str) -> None:
+    order = list(QUESTIONS)
+    following = order[order.index(kind) + 1] if order.index(kind) + 1 < len(order) else None
+
+    @step(kind)
+    async def answer(
+        turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
+    ) -> After | None:
+        payload = dict(prompt.payload)
+        payload[kind.split(".")[1]] = "" if text.strip() in ("-", "—") else text
+        saved = None
+        if following is None:
+            saved = await partners.save(
+                uow,
+                caller,
+                str(payload.get("name", "")),
+                str(payload.get("themes", "")),
+                str(payload.get("offer", "")),
+                str(payload.get("contact", "")),
+            )
+        else:
+            require_facilitator(caller)
+
+        async def after() -> None:
+            if saved is not None:
+                await _saved(turn, *saved)
+            elif following is not None:
+                await _ask(turn, caller, following, payload)
+
+        return after
+
+
+for _kind in QUESTIONS:
+    _guided(_kind)
+
+
+@button
+async def remove_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, "prm", 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        view = await partners.remove(uow, caller, int(raw))
+    await safe_edit(query, text=turn.t("partner.removed", name=view.name))
+    return None
+
+
+@command
+async def alliance(turn: Turn) -> None:
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        found = await partners.alliance(uow, caller)
+    if not found:
+        await turn.reply(turn.t("alliance.none"))
+        return
+    lines = [turn.t("alliance.title")]
+    for p in found:
+        lines.append(describe(turn.lang, p))
+    await turn.reply(Html("\n\n").join(lines))
+
+
+async def _after_link(turn: Turn, linked: partners.Linked) -> None:
+    live(turn.context).request(turn.context.bot, "idea", linked.card.id)
+    await turn.reply(
+        turn.t(
+            "link.done",
+            number=linked.card.number,
+            title=linked.card.title,
+            name=linked.partner.name,
+        )
+    )
+    if linked.notify is not None:
+        lang = linked.notify_language or turn.lang
+        try:
+            await turn.context.bot.send_message(
+                linked.notify,
+                t(lang, "link.partner_told", number=linked.card.number, title=linked.card.title),
+            )
+        except TelegramError as exc:
+            log.info("partner %s not told: %s", linked.partner.name, exc)
+
+
+@command
+async def link(turn: Turn) -> None:
+    args = turn.context.args or []
+    raw = args[0].lstrip("#") if args else ""
+    if not raw.isdigit() or len(args) < 2:
+        raise Refusal("link_usage")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        linked = await partners.link_command(uow, caller, int(raw), " ".join(args[1:]))
+    await _after_link(turn, linked)
+
+
+@button
+async def matches_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, "ptn", 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        card, found = await partners.matches_for(uow, caller, int(raw))
+    if not found:
+        return turn.t("match.none", number=card.number)
+    lines = [turn.t("match.title", number=card.number, title=card.title)]
+    lines += [reasons(turn.lang, s) for s in found]
+    rows = [
+        [
+            InlineKeyboardButton(
+                turn.t("button.link", name=s.partner.name[:30]),
+                callback_data=callbacks.pack("plk", card.id, s.partner.id),
+            )
+        ]
+        for s in found
+    ]
+    await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
+    return None
+
+
+@button
+async def link_button(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    raw_idea, raw_partner = callbacks.unpack(query.data, "plk", 2)
+    if not raw_idea.isdigit() or not raw_partner.isdigit():
+        raise Refusal("stale_button")
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        linked = await partners.link_button(uow, caller, int(raw_idea), int(raw_partner))
+    await safe_edit(query, markup=None)
+    await _after_link(turn, linked)
+    return None
+
+
+def register(app: BotApp) -> None:
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["partner", "addpartner"], partner, filters=messages))
+    app.add_handler(CommandHandler(["alliantie", "partners"], alliance, filters=messages))
+    app.add_handler(CommandHandler(["koppel", "link"], link, filters=messages))
+    for kind, handler in [("prm", remove_button), ("ptn", matches_button), ("plk", link_button)]:
+        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))
