@@ -62,7 +62,17 @@ def _step_button(lang: str, item: nudges.Item) -> InlineKeyboardButton | None:
 
 
 async def run_nudges(bot: Bot, deps: Deps) -> int:
-    """The tick's nudge work: claim due ideas, decide per wijk, send, record."""
+    """The tick's nudge work, batch after batch until nothing is due (catch-up)."""
+    total = 0
+    while True:
+        claimed = await _nudge_batch(bot, deps)
+        total += claimed
+        if claimed < deps.settings.tick_batch:
+            return total
+
+
+async def _nudge_batch(bot: Bot, deps: Deps) -> int:
+    """Claim due ideas, decide per wijk, send, record."""
     async with deps.db.unit_of_work() as uow:
         claimed = await nudges.claim(uow, limit=deps.settings.tick_batch)
         chats = {w: await chat_of(uow, w) for w in {w for _, w in claimed}}
