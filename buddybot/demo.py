@@ -171,7 +171,7 @@ async def story(stage: Stage, out: Transcript) -> None:
     out.press(group, "Fatima", "✅ Klopt")
     await stage.press(group, int(draft["message_id"]), fatima, text="✅ Klopt")
     await out.show(group)
-    card = [m for m in await tg.messages(group) if str(m["text"]).startswith("📢")][-1]
+    card = [m for m in await tg.messages(group) if str(m.get("text", "")).startswith("📢")][-1]
     card_id = int(card["message_id"])
 
     out.scene("Buren geven antwoord met de knoppen onder de aankondiging.")
@@ -210,6 +210,31 @@ async def story(stage: Stage, out: Transcript) -> None:
     out.scene("De deadline is daar: de buddy sluit de stemming en deelt de uitslag.")
     stage.clock.set(starts + timedelta(days=2, hours=3))
     await stage.tick()
+    await out.show(group)
+
+    out.scene("Fatima zet de eerste partner in de sociale alliantie: het tuincentrum.")
+    await stage.say(
+        group,
+        fatima,
+        "/partner Tuincentrum Groenrijk | groen duurzaamheid"
+        " | Planten, zaden en advies over moestuinen | Joost, 010-7654321",
+    )
+    await out.show(group)
+
+    out.scene("Een week gebeurt er niets. De buddy merkt dat de ideeën stil liggen.")
+    quiet = (starts + timedelta(days=10)).astimezone(ZoneInfo("Europe/Amsterdam"))
+    stage.clock.set(quiet.replace(hour=10, minute=0).astimezone(UTC))
+    await stage.tick()
+    await out.show(group)
+    nudge = [m for m in await tg.messages(group) if str(m.get("text", "")).startswith("💤")][-1]
+    label = next(
+        b["text"]
+        for row in nudge["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "Koppel" in b["text"]
+    )
+    out.press(group, "Fatima", label)
+    await stage.press(group, int(nudge["message_id"]), fatima, text=label)
     await out.show(group)
 
 
