@@ -35,6 +35,11 @@ async def start(turn: Turn) -> None:
     if args and args[0].startswith("kit_") and args[0][4:].isdigit() and not turn.in_group:
         await _kit(turn, int(args[0][4:]))
         return
+    if args and args[0].startswith("p"):
+        from handlers.partners import accept_invite
+
+        if await accept_invite(turn, args[0]):
+            return
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         wijken = await people.my_wijken(uow, caller.person) if caller.person else []
@@ -50,12 +55,19 @@ async def start(turn: Turn) -> None:
         lines.append(turn.t("start.no_wijk"))
     lines.append(turn.t("help.more"))
     show = caller.person.show_name if caller.person else True
-    await turn.reply(join_lines(lines), markup=_name_markup(turn.lang, show))
+    contact = caller.person.contact_ok if caller.person else False
+    await turn.reply(join_lines(lines), markup=_home_markup(turn.lang, show, contact))
 
 
-def _name_markup(lang: str, show: bool) -> InlineKeyboardMarkup:
-    label = t(lang, "start.hide_name" if show else "start.show_name")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=callbacks.pack("nm"))]])
+def _home_markup(lang: str, show: bool, contact: bool) -> InlineKeyboardMarkup:
+    name = t(lang, "start.hide_name" if show else "start.show_name")
+    reach = t(lang, "start.contact_off" if contact else "start.contact_on")
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(name, callback_data=callbacks.pack("nm"))],
+            [InlineKeyboardButton(reach, callback_data=callbacks.pack("ct"))],
+        ]
+    )
 
 
 @button
@@ -69,8 +81,25 @@ async def name_button(turn: Turn) -> str | None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         show = await ideas.toggle_show_name(uow, caller)
-    await safe_edit(query, markup=_name_markup(turn.lang, show))
+        contact = bool(caller.person and caller.person.contact_ok)
+    await safe_edit(query, markup=_home_markup(turn.lang, show, contact))
     return turn.t("start.name_shown" if show else "start.name_hidden")
+
+
+@button
+async def contact_button(turn: Turn) -> str | None:
+    """May champions of similar ideas contact me?"""
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "ct", 0)
+    if turn.in_group:
+        raise Refusal("private_only")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        contact = await ideas.toggle_contact_ok(uow, caller)
+        show = bool(caller.person is None or caller.person.show_name)
+    await safe_edit(query, markup=_home_markup(turn.lang, show, contact))
+    return turn.t("start.contact_yes" if contact else "start.contact_no")
 
 
 async def _kit(turn: Turn, idea_id: int) -> None:
@@ -199,3 +228,4 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(["taal", "language"], language, filters=MESSAGES))
     app.add_handler(CallbackQueryHandler(language_button, pattern=callbacks.pattern("taal")))
     app.add_handler(CallbackQueryHandler(name_button, pattern=callbacks.pattern("nm")))
+    app.add_handler(CallbackQueryHandler(contact_button, pattern=callbacks.pattern("ct")))

@@ -412,6 +412,11 @@ def kit_text(lang: str, kit: ideas.Kit, partner_names: list[str] | None = None) 
     else:
         lines.append(t(lang, "kit.no_helpers"))
     lines.append(t(lang, "kit.supporters", count=card.supporters.count))
+    if kit.same_interest:
+        lines.append(t(lang, "kit.same_interest"))
+        for person in kit.same_interest:
+            handle = f" (@{person.username})" if person.username else ""
+            lines.append(t(lang, "kit.helper", name=person.name, handle=handle))
     if partner_names:
         lines.append(t(lang, "kit.partners", names=", ".join(partner_names)))
     lines.append(t(lang, "kit.next", number=card.number))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import re
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -49,16 +52,24 @@ def reasons(lang: str, s: partners.Suggestion) -> Html:
     return t(lang, "match.line", name=s.partner.name, reasons="; ".join(parts))
 
 
+def invite_signature(token: str, partner_id: int) -> str:
+    """A deep link only the bot can make: the partner opens it to link their account."""
+    digest = hmac.new(token.encode(), f"partner:{partner_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:10]
+
+
+def invite_link(turn: Turn, partner_id: int) -> str:
+    token = turn.deps.settings.token.get_secret_value() if turn.deps.settings.token else ""
+    sig = invite_signature(token, partner_id)
+    return f"https://t.me/{turn.deps.bot_username}?start=p{partner_id}_{sig}"
+
+
 async def _saved(turn: Turn, view: partners.View, created: bool) -> None:
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
-                )
-            ]
-        ]
+    remove = InlineKeyboardButton(
+        turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
     )
+    invite = InlineKeyboardButton(turn.t("button.invite"), url=invite_link(turn, view.id))
+    markup = InlineKeyboardMarkup([[remove], [invite]])
     head = turn.t("partner.added" if created else "partner.updated", name=view.name)
     await turn.reply(join_lines([head, describe(turn.lang, view)]), markup=markup)
 
@@ -243,6 +254,24 @@ async def link_button(turn: Turn) -> str | None:
     await safe_edit(query, markup=None)
     await _after_link(turn, linked)
     return None
+
+
+INVITE = re.compile(r"^p(\d{1,9})_([0-9a-f]{10})$")
+
+
+async def accept_invite(turn: Turn, payload: str) -> bool:
+    """/start p<id>_<sig> in private: the partner links their own account."""
+    match = INVITE.match(payload)
+    if match is None or turn.in_group:
+        return False
+    token = turn.deps.settings.token.get_secret_value() if turn.deps.settings.token else ""
+    if not hmac.compare_digest(invite_signature(token, int(match[1])), match[2]):
+        raise Refusal("stale_button")
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        view = await partners.accept_invite(uow, caller, int(match[1]))
+    await turn.reply(turn.t("partner.invite_accepted", name=view.name))
+    return True
 
 
 def register(app: BotApp) -> None:

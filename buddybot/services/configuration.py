@@ -41,6 +41,11 @@ async def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkS
             raise Refusal("setting_value", setting=key, example="21:00-09:00")
         a, b = f"{int(match[1]):02d}:{match[2]}", f"{int(match[3]):02d}:{match[4]}"
         updated = current.with_(quiet_start=a, quiet_end=b)
+    elif key in ("dagen", "days"):
+        chosen = _days(value)
+        if not chosen:
+            raise Refusal("setting_value", setting=key, example="ma,di,wo,do,vr")
+        updated = current.with_(nudge_days=chosen)
     elif key == "max":
         if not value.isdigit() or int(value) > 10:
             raise Refusal("setting_value", setting=key, example="2")
@@ -50,3 +55,24 @@ async def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkS
     wijk.settings = updated.dump()
     wijk.updated_at = uow.now
     return updated
+
+
+DAY_NAMES = [
+    ("ma", "mon"), ("di", "tue"), ("wo", "wed"), ("do", "thu"), ("vr", "fri"), ("za", "sat"),
+    ("zo", "sun"),
+]  # fmt: skip
+
+
+def _days(value: str) -> tuple[int, ...]:
+    """ "ma,di,wo" or "mon tue" → weekday numbers (0 = Monday); empty when unreadable."""
+    found: set[int] = set()
+    for word in re.split(r"[,\s]+", value.strip()):
+        if not word:
+            continue
+        for i, names in enumerate(DAY_NAMES):
+            if any(word.startswith(n) for n in names):
+                found.add(i)
+                break
+        else:
+            return ()
+    return tuple(sorted(found))

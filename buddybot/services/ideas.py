@@ -109,6 +109,7 @@ class Kit:
     card: Card
     wijk_title: str
     helpers: list[Helper]
+    same_interest: list[Helper] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,7 +543,49 @@ async def kit(uow: UnitOfWork, idea: Idea, champion: Person | None = None) -> Ki
         for p in rows
         if not p.erased and (champion is None or p.id != champion.id)
     ]
-    return Kit(await card(uow, idea), wijk.title, helpers)
+    return Kit(await card(uow, idea), wijk.title, helpers, await same_interest(uow, idea))
+
+
+async def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Helper]:
+    """Neighbours behind other open ideas of the wijk with a theme in common, who said a
+    champion may contact them (``contact_ok``)."""
+    if not idea.themes:
+        return []
+    others = [
+        i
+        for i in await uow.session.scalars(
+            select(Idea).where(
+                Idea.wijk_id == idea.wijk_id,
+                Idea.id != idea.id,
+                Idea.hidden.is_(False),
+                Idea.status.in_([s.value for s in lifecycle.OPEN]),
+            )
+        )
+        if set(i.themes) & set(idea.themes)
+    ]
+    if not others:
+        return []
+    already = select(Involvement.person_id).where(Involvement.idea_id == idea.id)
+    rows = await uow.session.scalars(
+        select(Person)
+        .join(Involvement, Involvement.person_id == Person.id)
+        .where(
+            Involvement.idea_id.in_([i.id for i in others]),
+            Person.contact_ok.is_(True),
+            Person.erased.is_(False),
+            Person.id.not_in(already),
+        )
+        .distinct()
+        .limit(limit)
+    )
+    return [Helper(display_name(p), p.username) for p in rows]
+
+
+async def toggle_contact_ok(uow: UnitOfWork, caller: Caller) -> bool:
+    person = _require_person(caller)
+    person.contact_ok = not person.contact_ok
+    person.updated_at = uow.now
+    return person.contact_ok
 
 
 async def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:

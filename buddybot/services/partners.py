@@ -130,6 +130,20 @@ async def link_account(
     return _view(partner)
 
 
+async def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
+    """The partner opened the invitation link in private: link their account."""
+    if caller.person is None:
+        raise Refusal("who_are_you")
+    partner = await uow.session.get(Partner, partner_id)
+    if partner is None:
+        raise Refusal("stale_button")
+    partner.person_id = caller.person.id
+    wijk = await uow.session.get(Wijk, partner.wijk_id)
+    if wijk is not None:
+        await ensure_membership(uow, wijk, caller.person)
+    return _view(partner)
+
+
 async def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]:
     """Partners ranked for an idea, with the reasons, leaving out those already linked."""
     rows = list(await uow.session.scalars(select(Partner).where(Partner.wijk_id == idea.wijk_id)))

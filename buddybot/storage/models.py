@@ -73,6 +73,8 @@ class Person(Base):
     private_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     # False: show this person on idea cards as a count only, never by name.
     show_name: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # True: a champion of a similar idea may contact this person (asked in private).
+    contact_ok: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # True: this person asked for no more reminders about quiet ideas.
     no_nudges: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     erased: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -227,3 +227,17 @@ async def test_two_instances_on_one_database_nudge_each_idea_once(
     assert await _count(bot) == 6
     lines = sum(t.count("\n•") for t in await _nudges(bot, world.group))
     assert lines == 6
+
+
+async def test_nudges_only_on_chosen_days(world: World, bot: Harness) -> None:
+    await bot.say(world.group, world.admin, "/instellingen dagen ma,di,wo")
+    assert "Herinneringen op: ma, di, wo" in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/instellingen dagen nooit")
+    assert "past niet bij dagen" in await bot.last_text(world.group)
+    await bot.say(world.group, world.anna, "/idee Moestuin")
+    # Due Friday 4 December; Friday to Sunday are off: it goes out on Monday at 09:00.
+    await _at(bot, datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
+    await _at(bot, datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+    assert await _nudges(bot, world.group) == []
+    await _at(bot, datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    assert len(await _nudges(bot, world.group)) == 1

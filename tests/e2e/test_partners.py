@@ -115,3 +115,42 @@ async def test_champion_kit_names_matching_partners(world: World, bot: Harness) 
     await bot.say(world.group, world.bert, "/kampioen 1")
     kit = await bot.last_text(world.bert)
     assert "Partners die kunnen helpen" in kit and "Bibliotheek Centrum" in kit
+
+
+async def test_a_partner_links_their_own_account_with_the_invitation(
+    world: World, bot: Harness
+) -> None:
+    await _alliance(bot, world)
+    saved = await _last(bot, world.group)
+    url = saved["reply_markup"]["inline_keyboard"][1][0]["url"]
+    payload = url.split("start=")[1]
+    joost = await bot.tg.create_user("Joost")
+    await bot.handled(await bot.tg.start_private(joost, payload=payload))
+    assert "gekoppeld aan Welzijn Oost" in await bot.last_text(joost)
+    forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
+    eve = await bot.tg.create_user("Eve")
+    await bot.handled(await bot.tg.start_private(eve, payload=forged))
+    assert "gekoppeld" not in await bot.last_text(eve)
+    async with bot.db.unit_of_work() as uow:
+        partner = await uow.session.scalar(select(Partner).where(Partner.name == "Welzijn Oost"))
+    assert partner is not None and partner.person_id is not None
+
+
+async def test_kit_points_to_neighbours_with_the_same_interest_who_agreed(
+    world: World, bot: Harness
+) -> None:
+    await bot.say(world.group, world.anna, "/idee Moestuin op het plein")
+    await bot.say(world.group, world.anna, "/idee Geveltuinen in de straat")
+    carla = await bot.tg.create_user("Carla", username="carla")
+    dirk = await bot.tg.create_user("Dirk")
+    for person in (carla, dirk):
+        await bot.tg.add_member(world.group, person)
+        await bot.say(world.group, person, "/steun 2")
+    await bot.handled(await bot.tg.start_private(carla))
+    home = await _last(bot, carla)
+    await bot.press(carla, home["message_id"], carla, text="📬 Wijkkampioenen mogen mij benaderen")
+    await bot.handled(await bot.tg.start_private(world.bert))
+    await bot.say(world.group, world.bert, "/kampioen 1")
+    kit = await bot.last_text(world.bert)
+    assert "Buren met dezelfde interesse" in kit and "Carla (@carla)" in kit
+    assert "Dirk" not in kit
