@@ -117,7 +117,10 @@ async def _private(bot: Bot, deps: Deps, wijk_lang: str, item: nudges.Item) -> N
             person.language, person.tg_language_code, wijk_lang, deps.policy.default_language
         )
         key = "nudge.private_champion" if item.level == 2 else "nudge.private_facilitator"
-        text = join_lines([t(lang, key, number=item.number, title=item.title), _line(lang, item)])
+        lines = [t(lang, key, number=item.number, title=item.title), _line(lang, item)]
+        if item.neighbours:
+            lines.append(t(lang, "nudge.neighbours", names=", ".join(item.neighbours)))
+        text = join_lines(lines)
         markup = InlineKeyboardMarkup(
             [
                 [

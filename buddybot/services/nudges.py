@@ -54,6 +54,8 @@ class Item:
     partner: str | None
     partner_id: int | None
     recipients: list[Recipient] = field(default_factory=list)
+    # For the champion (rung 2): neighbours of similar ideas who may be contacted.
+    neighbours: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,11 @@ async def prepare(
                 group.append(item)
             elif level == 2:
                 who = await _champions_or_author(uow, idea)
-                private.append(_with(item, who))
+                near = [
+                    f"{h.name} (@{h.username})" if h.username else h.name
+                    for h in await ideas_.same_interest(uow, idea)
+                ]
+                private.append(_with(item, who, near))
             else:
                 who = await facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
                 private.append(_with(item, who))
@@ -239,7 +245,7 @@ async def prepare(
     return out
 
 
-def _with(item: Item, recipients: list[Recipient]) -> Item:
+def _with(item: Item, recipients: list[Recipient], neighbours: list[str] | None = None) -> Item:
     return Item(
         item.idea_id,
         item.number,
@@ -249,6 +255,7 @@ def _with(item: Item, recipients: list[Recipient]) -> Item:
         item.partner,
         item.partner_id,
         recipients,
+        neighbours or [],
     )
 
 

@@ -90,6 +90,13 @@ async def test_the_step_fits_the_situation(world: World, bot: Harness) -> None:
     assert "#2 Buurtfeest: de wijkkampioen zoekt helpers" in text
     assert "#3 Speelplek: plan een kort overleg" in text
     assert "#4 Buurtkrant: vertel hoe het gaat met /bijwerken 4" in text
+    nudge = (await bot.tg.messages(world.group))[-1]
+    toast = await bot.press(
+        world.group, nudge["message_id"], world.anna, text="📅 #3 Plan een overleg"
+    )
+    assert toast is not None and "Een facilitator plant het" in str(toast["text"])
+    await bot.press(world.group, nudge["message_id"], world.admin, text="📅 #3 Plan een overleg")
+    assert "Wanneer is de bijeenkomst?" in await bot.last_text(world.group)
 
 
 async def test_partner_step_when_a_matching_partner_is_not_linked(
@@ -241,3 +248,23 @@ async def test_nudges_only_on_chosen_days(world: World, bot: Harness) -> None:
     assert await _nudges(bot, world.group) == []
     await _at(bot, datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
     assert len(await _nudges(bot, world.group)) == 1
+
+
+async def test_the_champion_nudge_points_to_neighbours_with_the_same_interest(
+    world: World, bot: Harness
+) -> None:
+    await bot.say(world.group, world.anna, "/idee Moestuin op het plein")
+    await bot.say(world.group, world.anna, "/idee Geveltuinen in de straat")
+    carla = await bot.tg.create_user("Carla")
+    await bot.tg.add_member(world.group, carla)
+    await bot.say(world.group, carla, "/steun 2")
+    await bot.handled(await bot.tg.start_private(carla))
+    home = (await bot.tg.messages(carla))[-1]
+    await bot.press(carla, home["message_id"], carla, text="📬 Wijkkampioenen mogen mij benaderen")
+    await bot.handled(await bot.tg.start_private(world.bert))
+    await bot.say(world.group, world.bert, "/kampioen 1")
+    start = bot.clock.now()
+    await _at(bot, start + WEEK)
+    await _at(bot, start + 2 * WEEK)
+    text = await bot.last_text(world.bert)
+    assert "ligt al een tijdje stil" in text and "dezelfde interesse" in text and "Carla" in text
