@@ -125,6 +125,43 @@ def cmd_check(_: argparse.Namespace) -> int:
     return asyncio.run(_check(settings))
 
 
+async def _export(settings: Settings, wijk_id: int) -> tuple[str, bytes] | None:
+    from buddybot.services import export
+    from buddybot.storage.db import Database
+
+    db = Database(settings.database_url, SystemClock())
+
+    def progress(name: str, done: int, total: int) -> None:
+        width = 30
+        filled = width if total == 0 else int(width * done / total)
+        bar = "#" * filled + "-" * (width - filled)
+        print(f"\r{name:<9} [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+        if done >= total:
+            print(file=sys.stderr)
+
+    try:
+        async with db.unit_of_work() as uow:
+            return await export.by_id(uow, wijk_id, progress)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return None
+    finally:
+        await db.dispose()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    settings = _settings()
+    result = asyncio.run(_export(settings, args.wijk))
+    if result is None:
+        return 1
+    title, data = result
+    Path(args.out).write_bytes(data)
+    print(f"wrote {args.out} ({len(data)} bytes) for wijk {args.wijk}: {title}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from buddybot.demo import run_demo
 
@@ -148,6 +185,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", help="check settings, database and migrations; the exit code says which failed"
     ).set_defaults(fn=cmd_check)
+    exp = sub.add_parser("export", help="write a wijk's data as a zip of CSV files")
+    exp.add_argument("--wijk", type=int, required=True, help="the wijk's id")
+    exp.add_argument("--out", required=True, help="the zip file to write")
+    exp.set_defaults(fn=cmd_export)
     demo = sub.add_parser(
         "demo", help="play a neighbourhood story against a local fake Telegram (no token needed)"
     )

@@ -21,6 +21,7 @@ def register(app: BotApp) -> None:
         partners,
         polls,
         replies,
+        wijkfoto,
     )
 
     deps: Deps = app.bot_data["deps"]
@@ -33,6 +34,7 @@ def register(app: BotApp) -> None:
     polls.register(app)
     partners.register(app)
     nudges.register(app)
+    wijkfoto.register(app)
     replies.register(app)
     notices.register(app)
     errors.register(app)

@@ -291,3 +291,11 @@ async def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:
         .order_by(Wijk.title)
     )
     return [(w, r) for w, r in rows.all()]
+
+
+async def wijk_chats_of(uow: UnitOfWork, tg_user_id: int) -> list[int]:
+    """The group chat ids of the wijken a Telegram user takes part in."""
+    person = await queries.person_by_tg(uow.session, tg_user_id)
+    if person is None:
+        return []
+    return [w.tg_chat_id for w, _ in await my_wijken(uow, person)]

@@ -71,3 +71,17 @@ def test_every_text_the_code_uses_exists() -> None:
 def test_values_are_escaped_but_catalog_markup_is_kept() -> None:
     text = t("nl", "who.wijk", title="<script>&")
     assert text == "<b>&lt;script&gt;&amp;</b>"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_text_is_valid_telegram_html(lang: str) -> None:
+    from buddybot.fakegram.htmltext import HtmlError, parse_html
+
+    for key, text in _catalog(lang).items():
+        if key.startswith("fmt."):
+            continue
+        filled = text.format(**{name: "x" for name in _fields(text)})
+        try:
+            parse_html(filled)
+        except HtmlError as exc:
+            raise AssertionError(f"{lang} {key}: {exc}") from None

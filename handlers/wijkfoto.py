@@ -1,0 +1,212 @@
+"""/profiel, /wijkfoto and /export: the picture of the wijk for the people who steer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import Forbidden
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.charts.wijkfoto import activity_chart, funnel_chart, heatmap_chart
+from buddybot.domain import lifecycle
+from buddybot.domain.lifecycle import State
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import export, people, wijkfoto
+from buddybot.services.errors import Refusal
+from handlers import callbacks
+from handlers.common import Turn, button, command
+from handlers.idea_views import state_name
+
+FUNNEL = [State.PROPOSED, State.SELECTED, State.IN_PROGRESS, State.REALISED]
+
+
+@command
+async def profile(turn: Turn) -> None:
+    args = turn.context.args or []
+    msg = turn.update.effective_message
+    parts = ((msg.text or "") if msg else "").split(maxsplit=2)
+    async with turn.uow(need_admin=bool(args)) as uow:
+        caller = await turn.identify(uow)
+        if args:
+            result = await wijkfoto.set_profile(
+                uow, caller, args[0], parts[2] if len(parts) > 2 else ""
+            )
+        else:
+            result = wijkfoto.profile_of(caller)
+    lines = [turn.t("profile.title", title=result.title)]
+    for key in wijkfoto.ORDER:
+        text = result.fields.get(key)
+        lines.append(turn.t(f"profile.{key}", text=text or turn.t("profile.empty")))
+    lines.append(turn.t("profile.help"))
+    await turn.reply(join_lines(lines))
+
+
+def figures_text(lang: str, f: wijkfoto.Figures) -> Html:
+    lines = [
+        t(lang, "report.title", title=f.title),
+        t(lang, "report.people", members=f.members, active=f.active_30d),
+        t(lang, "report.new_ideas", count=f.new_ideas_30d),
+        t(
+            lang,
+            "report.funnel",
+            funnel=" → ".join(f"{state_name(lang, s)} {f.funnel[s]}" for s in FUNNEL),
+            parked=f.funnel[State.PARKED],
+        ),
+        t(lang, "report.champions", with_=f.with_champion, without=f.without_champion),
+        t(lang, "report.quiet", count=f.quiet),
+        t(lang, "report.meetings", held=f.meetings_held, yes=f.rsvps_yes),
+    ]
+    if f.turnout is not None:
+        lines.append(t(lang, "report.votes", count=f.votes_closed, percent=round(f.turnout * 100)))
+    else:
+        lines.append(t(lang, "report.no_votes"))
+    lines.append(t(lang, "report.partners", partners=f.partners, links=f.links))
+    return join_lines(lines)
+
+
+def charts(lang: str, f: wijkfoto.Figures) -> list[tuple[str, bytes]]:
+    """The three charts as (file name, PNG)."""
+
+    def week(d: date) -> str:
+        return str(format_date(d, "d MMM", locale=lang))
+
+    days = [str(t(lang, f"day.{d}")) for d in range(7)]
+    return [
+        (
+            "trechter.png",
+            funnel_chart(
+                str(t(lang, "chart.funnel", title=f.title)),
+                [(state_name(lang, s), f.funnel[s]) for s in FUNNEL],
+                parked=(state_name(lang, State.PARKED), f.funnel[State.PARKED]),
+            ),
+        ),
+        (
+            "activiteit.png",
+            activity_chart(
+                str(t(lang, "chart.activity", title=f.title)),
+                f.weeks,
+                ylabel=str(t(lang, "chart.actions")),
+                week_label=week,
+            ),
+        ),
+        (
+            "wanneer.png",
+            heatmap_chart(
+                str(t(lang, "chart.when", title=f.title)),
+                f.heatmap,
+                day_names=days,
+                hour_label=str(t(lang, "chart.hour")),
+            ),
+        ),
+    ]
+
+
+async def _send_report(turn: Turn, chat_id: int, f: wijkfoto.Figures, lang: str) -> None:
+    await turn.context.bot.send_message(chat_id, figures_text(lang, f))
+    rendered = await asyncio.to_thread(charts, lang, f)  # matplotlib: off the event loop
+    for name, png in rendered:
+        await turn.context.bot.send_photo(chat_id, InputFile(png, filename=name))
+
+
+async def _admin_of(turn: Turn) -> set[int]:
+    """Groups (chat ids) where Telegram says this person is an admin, among their wijken."""
+    if turn.actor is None:
+        return set()
+    async with turn.deps.db.unit_of_work() as uow:
+        chats = await people.wijk_chats_of(uow, turn.actor.tg_user_id)
+    found = set()
+    for chat_id in chats:
+        if await turn.deps.admins.is_admin(turn.context.bot, chat_id, turn.actor.tg_user_id):
+            found.add(chat_id)
+    return found
+
+
+@command
+async def report(turn: Turn) -> None:
+    if turn.in_group:
+        async with turn.uow(need_admin=True) as uow:
+            caller = await turn.identify(uow)
+            figures = await wijkfoto.figures_for(uow, caller)
+        assert turn.chat is not None
+        await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
+        return
+    admin_of = await _admin_of(turn)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        wijken = await wijkfoto.steered(uow, caller, admin_of)
+        several = [await wijkfoto.figures(uow, w) for w in wijken] if len(wijken) > 1 else []
+    if not wijken:
+        raise Refusal("report_none")
+    if len(wijken) == 1:
+        async with turn.deps.db.unit_of_work() as uow:
+            figures = await wijkfoto.figures(uow, wijken[0])
+        assert turn.chat is not None
+        await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
+        return
+    # Several wijken: an overview that compares them, and a picker for the full picture.
+    lines = [turn.t("overview.title")]
+    for f in several:
+        lines.append(
+            turn.t(
+                "overview.line",
+                title=f.title,
+                members=f.members,
+                active=f.active_30d,
+                ideas=sum(f.funnel[s] for s in lifecycle.OPEN),
+                realised=f.funnel[State.REALISED],
+                quiet=f.quiet,
+            )
+        )
+    rows = [
+        [InlineKeyboardButton(w.title[:40], callback_data=callbacks.pack("wf", w.id))]
+        for w in wijken
+    ]
+    await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
+
+
+@button
+async def pick(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None and turn.chat is not None
+    (raw,) = callbacks.unpack(query.data, "wf", 1)
+    if not raw.isdigit():
+        raise Refusal("stale_button")
+    admin_of = await _admin_of(turn)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        wijken = await wijkfoto.steered(uow, caller, admin_of)
+        figures = await wijkfoto.figures_of(uow, int(raw), wijken)
+    await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
+    return None
+
+
+@command
+async def export_zip(turn: Turn) -> None:
+    """The wijk's CSV files, always in private."""
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        title, data = await export.for_caller(uow, caller)
+    assert turn.actor is not None
+    name = f"{''.join(c if c.isalnum() else '-' for c in title.lower())[:40]}-export.zip"
+    try:
+        await turn.context.bot.send_document(
+            turn.actor.tg_user_id,
+            InputFile(data, filename=name),
+            caption=turn.t("export.caption", title=title),
+        )
+    except Forbidden:
+        raise Refusal("open_private_first") from None
+    if turn.in_group:
+        await turn.reply(turn.t("export.sent"))
+
+
+def register(app: BotApp) -> None:
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["profiel", "profile"], profile, filters=messages))
+    app.add_handler(CommandHandler(["wijkfoto", "report"], report, filters=messages))
+    app.add_handler(CommandHandler("export", export_zip, filters=messages))
+    app.add_handler(CallbackQueryHandler(pick, pattern=callbacks.pattern("wf")))
