@@ -237,6 +237,18 @@ async def story(stage: Stage, out: Transcript) -> None:
     await stage.press(group, int(nudge["message_id"]), fatima, text=label)
     await out.show(group)
 
+    out.scene("Tot slot bekijkt Fatima de wijkfoto: cijfers en grafieken van de Bloemenbuurt.")
+    before = len(await tg.messages(group))
+    await stage.say(group, fatima, "/wijkfoto")
+    await out.show(group)
+    folder = Path(tempfile.mkdtemp(prefix="buddybot-wijkfoto-"))
+    names = ["trechter.png", "activiteit.png", "wanneer.png"]
+    photos = [m for m in (await tg.messages(group))[before:] if m.get("photo")]
+    for name, photo in zip(names, photos, strict=False):
+        path = folder / name
+        path.write_bytes(await tg.document(group, int(photo["message_id"])))
+        print(f"  grafiek bewaard: {path}")
+
 
 def _day_after(moment: datetime) -> str:
     """A deadline the date reader understands: two days after ``moment``, at 20:00."""
