@@ -20,6 +20,7 @@ def register(app: BotApp) -> None:
         nudges,
         partners,
         polls,
+        privacy,
         replies,
         wijkfoto,
     )
@@ -35,6 +36,7 @@ def register(app: BotApp) -> None:
     partners.register(app)
     nudges.register(app)
     wijkfoto.register(app)
+    privacy.register(app)
     replies.register(app)
     notices.register(app)
     errors.register(app)

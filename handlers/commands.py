@@ -71,6 +71,9 @@ COMMANDS: list[Command] = [
     Command("status", "setstatus", facilitator=True, private=False),
     Command("verberg", "hide", facilitator=True, private=False),
     Command("herstel", "restore", facilitator=True, private=False),
+    Command("mijngegevens", "mydata", group=False),
+    Command("vergeetmij", "forgetme", group=False),
+    Command("privacy", "privacy"),
     Command("facilitator", "appoint", facilitator=True, private=False),
     Command("buddy", "buddy", facilitator=True, private=False),
 ]

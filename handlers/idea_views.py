@@ -32,10 +32,8 @@ def card_text(lang: str, card: ideas.Card) -> Html:
     if card.description:
         lines.append(t(lang, "card.description", text=card.description))
     status = state_name(lang, card.status)
-    if card.author:
-        lines.append(t(lang, "card.by", author=card.author, status=status))
-    else:
-        lines.append(t(lang, "card.status", status=status))
+    author = card.author or t(lang, "card.a_neighbour")
+    lines.append(t(lang, "card.by", author=author, status=status))
     if card.themes:
         names = ", ".join(str(t(lang, f"theme.{k}")) for k in card.themes)
         lines.append(t(lang, "card.themes", themes=names))

@@ -1,0 +1,170 @@
+"""The person's rights (AVG/GDPR): see everything stored about you, and be forgotten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from buddybot.services import ideas as ideas_
+from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller, display_name
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import (
+    Idea,
+    IdeaEvent,
+    Involvement,
+    Meeting,
+    Membership,
+    Partner,
+    Poll,
+    PollVote,
+    Prompt,
+    Rsvp,
+    Wijk,
+)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
+    """Everything stored about this person, across all wijken."""
+    person = caller.person
+    if person is None:
+        raise Refusal("who_are_you")
+    s = uow.session
+    wijk_titles = {w.id: w.title for w in await s.scalars(select(Wijk))}
+    memberships = [
+        {
+            "wijk": wijk_titles.get(m.wijk_id, ""),
+            "role": m.role,
+            "left_group": m.left,
+            "first_seen": _iso(m.first_seen_at),
+            "last_seen": _iso(m.last_seen_at),
+        }
+        for m in await s.scalars(select(Membership).where(Membership.person_id == person.id))
+    ]
+    authored = [
+        {
+            "wijk": wijk_titles.get(i.wijk_id, ""),
+            "number": i.number,
+            "title": i.title,
+            "description": i.description,
+            "status": i.status,
+            "created": _iso(i.created_at),
+        }
+        for i in await s.scalars(
+            select(Idea).where((Idea.author_id == person.id) | (Idea.entered_by_id == person.id))
+        )
+    ]
+    involvements = [
+        {"wijk": wijk_titles.get(w, ""), "idea": n, "title": t, "as": k, "since": _iso(at)}
+        for w, n, t, k, at in (
+            await s.execute(
+                select(
+                    Idea.wijk_id, Idea.number, Idea.title, Involvement.kind, Involvement.created_at
+                )
+                .join(Idea, Idea.id == Involvement.idea_id)
+                .where(Involvement.person_id == person.id)
+            )
+        ).all()
+    ]
+    updates = [
+        {"idea": n, "kind": k, "detail": d, "at": _iso(at)}
+        for n, k, d, at in (
+            await s.execute(
+                select(Idea.number, IdeaEvent.kind, IdeaEvent.detail, IdeaEvent.at)
+                .join(Idea, Idea.id == IdeaEvent.idea_id)
+                .where(IdeaEvent.actor_id == person.id)
+                .order_by(IdeaEvent.at)
+            )
+        ).all()
+    ]
+    rsvps = [
+        {"meeting": t, "starts": _iso(st), "answer": a}
+        for t, st, a in (
+            await s.execute(
+                select(Meeting.title, Meeting.starts_at, Rsvp.answer)
+                .join(Meeting, Meeting.id == Rsvp.meeting_id)
+                .where(Rsvp.person_id == person.id)
+            )
+        ).all()
+    ]
+    votes = [
+        {"question": q, "options": [opts[i]["text"] for i in ids if i < len(opts)]}
+        for q, opts, ids in (
+            await s.execute(
+                select(Poll.question, Poll.options, PollVote.option_ids)
+                .join(Poll, Poll.id == PollVote.poll_id)
+                .where(PollVote.person_id == person.id)
+            )
+        ).all()
+    ]
+    partners = list(await s.scalars(select(Partner.name).where(Partner.person_id == person.id)))
+    return {
+        "person": {
+            "telegram_user_id": person.tg_user_id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "username": person.username,
+            "language_chosen": person.language,
+            "telegram_language": person.tg_language_code,
+            "private_chat_open": person.private_ok,
+            "name_on_idea_cards": person.show_name,
+            "may_be_contacted_by_champions": person.contact_ok,
+            "no_reminders": person.no_nudges,
+            "first_seen": _iso(person.created_at),
+        },
+        "wijken": memberships,
+        "ideas_authored": authored,
+        "support_help_champion": involvements,
+        "actions_on_ideas": updates,
+        "meeting_answers": rsvps,
+        "open_vote_choices": votes,
+        "partner_accounts": partners,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    ideas_touched: list[int]  # idea ids whose cards change
+    released: list[ideas_.Card]  # ideas that lost their only champion: recruit again
+    name: str
+
+
+async def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
+    """Erase the person: name, username and every personal link. Ideas they authored stay
+    (shown as by "a neighbour"); their support, help, answers and open votes are removed;
+    a champion role is released."""
+    person = caller.person
+    if person is None:
+        raise Refusal("who_are_you")
+    s = uow.session
+    name = display_name(person)
+    involved = list(
+        (
+            await s.execute(
+                select(Involvement.idea_id, Involvement.kind).where(
+                    Involvement.person_id == person.id
+                )
+            )
+        ).all()
+    )
+    touched = sorted({i for i, _ in involved})
+    championed = sorted({i for i, k in involved if k == ideas_.Kind.CHAMPION})
+    # Events keep the fact that something happened, not who did it.
+    await s.execute(delete(Prompt).where(Prompt.person_id == person.id))
+    await s.delete(person)  # cascades: memberships, involvements, RSVPs, votes; SET NULL links
+    await s.flush()
+    released = []
+    for idea_id in championed:
+        idea = await s.get(Idea, idea_id)
+        if idea is None:
+            continue
+        card = await ideas_.card(uow, idea)
+        if card.champions.count == 0 and card.open:
+            released.append(card)
+    return Forgotten(touched, released, name)

@@ -1,0 +1,128 @@
+"""/mijngegevens, /vergeetmij and /privacy: the person's own data, in a private chat."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from buddybot.app import BotApp
+from buddybot.bot import send
+from buddybot.i18n import join_lines, t
+from buddybot.services import privacy, wijken
+from buddybot.services.errors import Refusal
+from handlers import callbacks
+from handlers.common import Turn, button, command, live, safe_edit
+
+
+def _private_only(turn: Turn) -> None:
+    if turn.in_group:
+        raise Refusal("private_only")
+
+
+@command
+async def my_data(turn: Turn) -> None:
+    _private_only(turn)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        data = await privacy.my_data(uow, caller)
+    summary = join_lines(
+        [
+            turn.t("mydata.title"),
+            turn.t("mydata.wijken", count=len(data["wijken"])),
+            turn.t("mydata.ideas", count=len(data["ideas_authored"])),
+            turn.t("mydata.involved", count=len(data["support_help_champion"])),
+            turn.t("mydata.answers", count=len(data["meeting_answers"])),
+            turn.t("mydata.votes", count=len(data["open_vote_choices"])),
+            turn.t("mydata.file"),
+        ]
+    )
+    await turn.reply(summary)
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    assert turn.chat is not None
+    await turn.context.bot.send_document(
+        turn.chat.tg_chat_id, InputFile(body, filename="mijn-gegevens.json")
+    )
+
+
+@command
+async def forget_me(turn: Turn) -> None:
+    _private_only(turn)
+    async with turn.uow() as uow:
+        await turn.identify(uow)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    turn.t("button.forget_yes"), callback_data=callbacks.pack("fgy")
+                ),
+                InlineKeyboardButton(
+                    turn.t("button.forget_no"), callback_data=callbacks.pack("fgn")
+                ),
+            ]
+        ]
+    )
+    await turn.reply(turn.t("forget.ask"), markup=markup)
+
+
+@button
+async def forget_yes(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "fgy", 0)
+    _private_only(turn)
+    async with turn.uow() as uow:
+        caller = await turn.identify(uow)
+        done = await privacy.forget(uow, caller)
+        groups = {c.id: await wijken.chat_of(uow, c.wijk_id) for c in done.released}
+    await safe_edit(query, text=turn.t("forget.done"))
+    for idea_id in done.ideas_touched:
+        live(turn.context).request(turn.context.bot, "idea", idea_id)
+    for card in done.released:
+        target = groups.get(card.id)
+        if target is None or not target[2]:
+            continue
+        chat_id, lang, _ = target
+        await send.to_group(
+            turn.context.bot,
+            turn.deps,
+            chat_id,
+            t(lang, "recruit.released", number=card.number, title=card.title),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            t(lang, "button.champion"),
+                            callback_data=callbacks.pack("champ", card.id),
+                        )
+                    ]
+                ]
+            ),
+        )
+    return None
+
+
+@button
+async def forget_no(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "fgn", 0)
+    await safe_edit(query, text=turn.t("forget.kept"))
+    return None
+
+
+@command
+async def privacy_info(turn: Turn) -> None:
+    async with turn.uow() as uow:
+        await turn.identify(uow)
+    await turn.reply(turn.t("privacy.text"))
+
+
+def register(app: BotApp) -> None:
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["mijngegevens", "mydata"], my_data, filters=messages))
+    app.add_handler(CommandHandler(["vergeetmij", "forgetme"], forget_me, filters=messages))
+    app.add_handler(CommandHandler("privacy", privacy_info, filters=messages))
+    app.add_handler(CallbackQueryHandler(forget_yes, pattern=callbacks.pattern("fgy")))
+    app.add_handler(CallbackQueryHandler(forget_no, pattern=callbacks.pattern("fgn")))
