@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     group_messages_per_minute: float = Field(default=20, gt=0, description="per group")
     send_retries: int = Field(default=3, ge=0, description="retries after a 429 answer")
     poll_timeout: timedelta = Field(default=timedelta(seconds=30))
+    person_actions_per_minute: int = Field(
+        default=30, ge=1, description="commands and button presses one person may send"
+    )
     processed_retention: timedelta = Field(
         default=timedelta(days=7), description="how long handled update ids are kept"
     )

@@ -13,6 +13,7 @@ def register(app: BotApp) -> None:
         basics,
         commands,
         errors,
+        flood,
         ideas,
         meetings,
         membership,
@@ -27,6 +28,7 @@ def register(app: BotApp) -> None:
 
     deps: Deps = app.bot_data["deps"]
     app.bot_data["live"] = LiveMessages(deps)
+    flood.register(app)
     membership.register(app)
     basics.register(app)
     ideas.register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -56,3 +57,20 @@ async def test_an_error_in_a_handler_is_logged_and_answered_politely(
         await bot.last_text(world.group)
         == "Sorry, er ging iets mis aan mijn kant. Probeer het straks nog eens."
     )
+
+
+async def test_a_flood_from_one_person_is_answered_once_and_does_not_slow_others(
+    world: World, bot: Harness
+) -> None:
+    limit = bot.settings.person_actions_per_minute
+    updates = [await bot.tg.send_message(world.group, world.bert, "/wie") for _ in range(limit + 5)]
+    for u in updates:
+        await bot.handled(u)
+    texts = await bot.texts(world.group)
+    assert sum("Rustig aan" in t for t in texts) == 1
+    assert sum(t.startswith("Wijk Oost") for t in texts) == limit
+    await bot.say(world.group, world.anna, "/wie")  # someone else is not held back
+    assert (await bot.last_text(world.group)).startswith("Wijk Oost")
+    bot.clock.advance(timedelta(minutes=1))
+    await bot.say(world.group, world.bert, "/wie")
+    assert (await bot.last_text(world.group)).startswith("Wijk Oost")
