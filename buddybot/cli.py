@@ -162,6 +162,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _purge(settings: Settings, wijk_id: int) -> str | None:
+    from buddybot.services import privacy
+    from buddybot.storage.db import Database
+
+    db = Database(settings.database_url, SystemClock())
+    try:
+        async with db.unit_of_work() as uow:
+            return await privacy.purge_wijk(uow, wijk_id)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return None
+    finally:
+        await db.dispose()
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not args.yes:
+        answer = input(f"Erase wijk {args.wijk} and all its data? Type 'yes': ")
+        if answer.strip().lower() != "yes":
+            print("nothing erased")
+            return 1
+    title = asyncio.run(_purge(settings, args.wijk))
+    if title is None:
+        return 1
+    print(f"erased wijk {args.wijk}: {title}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from buddybot.demo import run_demo
 
@@ -189,6 +218,10 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--wijk", type=int, required=True, help="the wijk's id")
     exp.add_argument("--out", required=True, help="the zip file to write")
     exp.set_defaults(fn=cmd_export)
+    purge = sub.add_parser("purge", help="erase a finished wijk and all its data")
+    purge.add_argument("--wijk", type=int, required=True, help="the wijk's id")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    purge.set_defaults(fn=cmd_purge)
     demo = sub.add_parser(
         "demo", help="play a neighbourhood story against a local fake Telegram (no token needed)"
     )

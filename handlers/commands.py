@@ -66,6 +66,7 @@ COMMANDS: list[Command] = [
     Command("profiel", "profile", private=False),
     Command("wijkfoto", "report", facilitator=True),
     Command("export", "export", facilitator=True, private=False),
+    Command("wijkwissen", "purge", facilitator=True, private=False),
     Command("sluitstemming", "closepoll", facilitator=True, private=False),
     Command("afzeggen", "cancelmeeting", facilitator=True, private=False),
     Command("status", "setstatus", facilitator=True, private=False),

@@ -119,6 +119,50 @@ async def privacy_info(turn: Turn) -> None:
     await turn.reply(turn.t("privacy.text"))
 
 
+@command
+async def purge(turn: Turn) -> None:
+    """Erase a finished wijk: only a group admin, with two confirmations."""
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        if caller.wijk is None:
+            raise Refusal("group_only")
+        if not caller.authority.telegram_admin and not caller.superadmin:
+            raise Refusal("admins_only_purge")
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(turn.t("button.purge_1"), callback_data=callbacks.pack("pg1"))]]
+    )
+    await turn.reply(turn.t("purge.ask_1"), markup=markup)
+
+
+@button
+async def purge_first(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "pg1", 0)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        if not caller.authority.telegram_admin and not caller.superadmin:
+            raise Refusal("admins_only_purge")
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(turn.t("button.purge_2"), callback_data=callbacks.pack("pg2"))]]
+    )
+    await safe_edit(query, text=turn.t("purge.ask_2"), markup=markup)
+    return None
+
+
+@button
+async def purge_second(turn: Turn) -> str | None:
+    query = turn.update.callback_query
+    assert query is not None
+    callbacks.unpack(query.data, "pg2", 0)
+    async with turn.uow(need_admin=True) as uow:
+        caller = await turn.identify(uow)
+        lang = turn.lang
+        await privacy.purge_own_wijk(uow, caller)
+    await safe_edit(query, text=t(lang, "purge.done"))
+    return None
+
+
 def register(app: BotApp) -> None:
     messages = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["mijngegevens", "mydata"], my_data, filters=messages))
@@ -126,3 +170,6 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("privacy", privacy_info, filters=messages))
     app.add_handler(CallbackQueryHandler(forget_yes, pattern=callbacks.pattern("fgy")))
     app.add_handler(CallbackQueryHandler(forget_no, pattern=callbacks.pattern("fgn")))
+    app.add_handler(CommandHandler(["wijkwissen", "purge"], purge, filters=messages))
+    app.add_handler(CallbackQueryHandler(purge_first, pattern=callbacks.pattern("pg1")))
+    app.add_handler(CallbackQueryHandler(purge_second, pattern=callbacks.pattern("pg2")))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from buddybot.services import ideas as ideas_
-from buddybot.services.errors import Refusal
+from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
@@ -18,6 +18,7 @@ from buddybot.storage.models import (
     Meeting,
     Membership,
     Partner,
+    Person,
     Poll,
     PollVote,
     Prompt,
@@ -168,3 +169,34 @@ async def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
         if card.champions.count == 0 and card.open:
             released.append(card)
     return Forgotten(touched, released, name)
+
+
+async def purge_wijk(uow: UnitOfWork, wijk_id: int) -> str:
+    """Delete a finished wijk and everything of it (ideas, meetings, votes, partners,
+    schedule, memberships). People stay only if they take part elsewhere."""
+    wijk = await uow.session.get(Wijk, wijk_id)
+    if wijk is None:
+        raise LookupError(f"no wijk with id {wijk_id}")
+    title = wijk.title
+    members = list(
+        await uow.session.scalars(select(Membership.person_id).where(Membership.wijk_id == wijk_id))
+    )
+    await uow.session.delete(wijk)
+    await uow.session.flush()
+    for person_id in members:
+        elsewhere = await uow.session.scalar(
+            select(Membership.id).where(Membership.person_id == person_id).limit(1)
+        )
+        if elsewhere is None:
+            person = await uow.session.get(Person, person_id)
+            if person is not None:
+                await uow.session.delete(person)
+    return title
+
+
+async def purge_own_wijk(uow: UnitOfWork, caller: Caller) -> str:
+    if caller.wijk is None:
+        raise Refusal("group_only")
+    if not caller.authority.telegram_admin and not caller.superadmin:
+        raise NotAllowed("admins_only_purge")
+    return await purge_wijk(uow, caller.wijk.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import inspect, select, text
 
 from buddybot.storage.models import Idea
@@ -93,3 +94,33 @@ async def test_forget_me_leaves_nothing_personal(world: World, bot: Harness) -> 
 async def test_privacy_command(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.bert, "/privacy")
     assert "bewaart alleen wat nodig is" in await bot.last_text(world.group)
+
+
+async def test_a_finished_wijk_is_purged_after_two_confirmations(
+    world: World, bot: Harness
+) -> None:
+    await _busy_anna(bot, world)
+    await bot.say(world.group, world.anna, "/wijkwissen")
+    assert "Alleen een beheerder" in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/wijkwissen")
+    ask = (await bot.tg.messages(world.group))[-1]
+    refused = await bot.press(world.group, ask["message_id"], world.anna, text="⚠️ Ja, wis alles")
+    assert refused is not None and refused.get("show_alert")
+    await bot.press(world.group, ask["message_id"], world.admin, text="⚠️ Ja, wis alles")
+    await bot.press(world.group, ask["message_id"], world.admin, text="🗑 Definitief wissen")
+    assert "zijn gewist" in await bot.last_text(world.group)
+    everything = await _everything(bot)
+    assert "Moestuin" not in everything and "Startavond" not in everything
+    assert str(world.anna) not in everything
+
+
+async def test_cli_purge(world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from buddybot.cli import main
+
+    await bot.say(world.group, world.anna, "/idee Moestuin op het plein")
+    monkeypatch.setenv("BUDDYBOT_DATABASE_URL", bot.settings.database_url)
+    assert await asyncio.to_thread(main, ["purge", "--wijk", "99", "--yes"]) == 1
+    assert await asyncio.to_thread(main, ["purge", "--wijk", "1", "--yes"]) == 0
+    assert "Moestuin" not in await _everything(bot)
