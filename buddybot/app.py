@@ -8,6 +8,7 @@ not the other way round; ``register`` is handed in (the CLI finds it through the
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
 from typing import Any
@@ -43,6 +44,10 @@ def default_register() -> Register:
     (entry,) = entry_points(group="buddybot.handlers", name="default")
     register: Register = entry.load()
     return register
+
+
+# PTB 22.2+ deprecates int retry_after; opt in to timedelta (checklist §1).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 def build_application(

@@ -1,0 +1,48 @@
+"""Faults: Telegram answering 429/5xx, a database that is briefly away. The bot recovers by
+itself; nothing scheduled is lost or sent twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from buddybot.storage.db import make_engine
+from tests.e2e.harness import Harness, World
+
+
+async def _notices(bot: Harness, chat: int) -> list[str]:
+    return [t for t in await bot.texts(chat) if t.startswith("📣") and "Ik plaats" not in t]
+
+
+async def test_a_database_that_is_briefly_away(
+    world: World, bot: Harness, tmp_path: object
+) -> None:
+    await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
+    real = bot.db._sessions  # the test swaps the session factory to simulate an outage
+    broken = make_engine("sqlite+aiosqlite:////nonexistent/dir/buddybot.db")
+    bot.db._sessions = async_sessionmaker(broken, expire_on_commit=False)
+    try:
+        bot.clock.advance(timedelta(days=1))
+        with pytest.raises(OperationalError):
+            await bot.tick()  # the job fails this time; the scheduler runs it again
+        await bot.say(world.group, world.anna, "/wie")  # a person gets an apology, no traceback
+        assert "Sorry, er ging iets mis" in await bot.last_text(world.group)
+    finally:
+        bot.db._sessions = real
+        await broken.dispose()
+    await bot.tick()
+    await bot.tick()
+    assert await _notices(bot, world.group) == ["📣 Koffie"]
+    await bot.say(world.group, world.anna, "/wie")
+    assert (await bot.last_text(world.group)).startswith("Wijk Oost")
+
+
+async def test_telegram_flood_answers_are_waited_out(world: World, bot: Harness) -> None:
+    await bot.tg.inject_fault(
+        kind="retry_after", method="sendMessage", chat_id=world.group, retry_after=1, count=1
+    )
+    await bot.say(world.group, world.anna, "/wie")  # the rate limiter retries after 429
+    assert (await bot.last_text(world.group)).startswith("Wijk Oost")
