@@ -81,7 +81,7 @@ def _id(turn: Turn, kind: str) -> int:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     return int(raw)
 

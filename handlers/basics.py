@@ -32,7 +32,7 @@ def _help_lines(turn: Turn, facilitator: bool) -> list[Html]:
 @command
 async def start(turn: Turn) -> None:
     args = _args(turn)
-    if args and args[0].startswith("kit_") and args[0][4:].isdigit() and not turn.in_group:
+    if args and args[0].startswith("kit_") and callbacks.is_id(args[0][4:]) and not turn.in_group:
         await _kit(turn, int(args[0][4:]))
         return
     if args and args[0].startswith("p"):

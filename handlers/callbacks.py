@@ -27,3 +27,14 @@ def unpack(data: str | None, kind: str, count: int) -> list[str]:
     if len(parts) != count + 2 or parts[0] != VERSION or parts[1] != kind:
         raise Refusal("stale_button")
     return parts[2:]
+
+
+def is_id(raw: str) -> bool:
+    """A database id in callback data or a command: ASCII digits, small enough for a column
+    (so "²" or a 60-digit number is a stale button, not a crash)."""
+    return raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9
+
+
+def is_tg_id(raw: str) -> bool:
+    """A Telegram user id (they grow past what a plain integer column holds)."""
+    return raw.isascii() and raw.isdigit() and 0 < len(raw) <= 15

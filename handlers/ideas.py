@@ -225,7 +225,7 @@ async def page_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     (page,) = callbacks.unpack(query.data, "pg", 1)
-    if not page.isdigit():
+    if not callbacks.is_id(page):
         raise Refusal("stale_button")
     msg = query.message if isinstance(query.message, Message) else None
     await _send_page(turn, int(page), edit=msg)
@@ -261,7 +261,7 @@ def _idea_id(turn: Turn, kind: str) -> int:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     return int(raw)
 
@@ -451,7 +451,7 @@ async def confirm_champion_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     raw_idea, raw_user = callbacks.unpack(query.data, "cfc", 2)
-    if not raw_idea.isdigit() or not raw_user.isdigit():
+    if not callbacks.is_id(raw_idea) or not callbacks.is_tg_id(raw_user):
         raise Refusal("stale_button")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
@@ -543,7 +543,7 @@ async def status_set_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     raw_id, raw_state = callbacks.unpack(query.data, "stv", 2)
-    if not raw_id.isdigit() or raw_state not in {s.value for s in State}:
+    if not callbacks.is_id(raw_id) or raw_state not in {s.value for s in State}:
         raise Refusal("stale_button")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)

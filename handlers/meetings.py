@@ -235,7 +235,7 @@ def _id(turn: Turn, kind: str) -> int:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     return int(raw)
 
@@ -332,7 +332,7 @@ async def rsvp_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     raw_id, raw_answer = callbacks.unpack(query.data, "rsvp", 2)
-    if not raw_id.isdigit() or raw_answer not in ANSWERS:
+    if not callbacks.is_id(raw_id) or raw_answer not in ANSWERS:
         raise Refusal("stale_button")
     answer = ANSWERS[raw_answer]
     async with turn.uow() as uow:
@@ -403,7 +403,7 @@ async def list_meetings(turn: Turn) -> None:
 def _number(turn: Turn, example: str) -> int:
     args = turn.context.args or []
     raw = args[0].lstrip("#") if args else ""
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("need_meeting_number", example=example)
     return int(raw)
 

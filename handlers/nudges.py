@@ -147,7 +147,7 @@ async def park_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.actor is not None
     (raw,) = callbacks.unpack(query.data, "park", 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     async with turn.deps.db.unit_of_work() as uow:
         chat_id = await nudges.wijk_chat_of_idea(uow, int(raw))
@@ -195,7 +195,7 @@ async def meeting_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, "mtg", 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)

@@ -158,7 +158,7 @@ async def remove_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, "prm", 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
@@ -206,7 +206,7 @@ async def _after_link(turn: Turn, linked: partners.Linked) -> None:
 async def link(turn: Turn) -> None:
     args = turn.context.args or []
     raw = args[0].lstrip("#") if args else ""
-    if not raw.isdigit() or len(args) < 2:
+    if not callbacks.is_id(raw) or len(args) < 2:
         raise Refusal("link_usage")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
@@ -219,7 +219,7 @@ async def matches_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, "ptn", 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
@@ -246,7 +246,7 @@ async def link_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     raw_idea, raw_partner = callbacks.unpack(query.data, "plk", 2)
-    if not raw_idea.isdigit() or not raw_partner.isdigit():
+    if not callbacks.is_id(raw_idea) or not callbacks.is_id(raw_partner):
         raise Refusal("stale_button")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)

@@ -108,7 +108,7 @@ def _id(turn: Turn, kind: str) -> int:
     query = turn.update.callback_query
     assert query is not None
     (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     return int(raw)
 
@@ -171,7 +171,7 @@ async def poll_update(update: Update, context: Context) -> None:
 async def close_poll(turn: Turn) -> None:
     args = turn.context.args or []
     raw = args[0].lstrip("#") if args else ""
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("need_poll_number")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)

@@ -173,7 +173,7 @@ async def pick(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.chat is not None
     (raw,) = callbacks.unpack(query.data, "wf", 1)
-    if not raw.isdigit():
+    if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     admin_of = await _admin_of(turn)
     async with turn.uow() as uow:

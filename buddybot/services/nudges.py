@@ -324,7 +324,10 @@ async def park_from_nudge(
         )
     )
     own = person.id in (idea.author_id, idea.entered_by_id) or champion is not None
-    steer = telegram_admin or (member is not None and member.role in (Role.FACILITATOR, Role.BUDDY))
+    # Someone who left the group no longer steers it, even with an old role.
+    steer = telegram_admin or (
+        member is not None and not member.left and member.role in (Role.FACILITATOR, Role.BUDDY)
+    )
     if not (own or steer):
         raise NotAllowed()
     return await ideas_.move(uow, idea, person, lifecycle.State.PARKED)
