@@ -148,7 +148,7 @@ async def test_buttons_and_callback_answers(app_factory: Any, token: str) -> Non
 @pytest.mark.parametrize(
     ("kind", "exc", "text"),
     [
-        ("retry_after", RetryAfter, "retry in 7"),
+        ("retry_after", RetryAfter, "retry in (7|0:00:07)"),
         ("forbidden", Forbidden, "blocked"),
         ("bad_request", BadRequest, "injected"),
         ("server_error", NetworkError, "bad gateway"),
