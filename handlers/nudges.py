@@ -223,8 +223,8 @@ async def settings_command(turn: Turn) -> None:
         caller = await turn.identify(uow)
         if args.strip():
             match = SETTING.match(args)
-            assert match is not None
-            current = await configuration.change(uow, caller, match.group(1), match.group(2))
+            key, value = (match.group(1), match.group(2)) if match else (args.strip(), "")
+            current = await configuration.change(uow, caller, key, value)
         else:
             current = configuration.show(caller)
     lines = [turn.t("settings.title")]

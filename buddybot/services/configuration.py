@@ -47,7 +47,7 @@ async def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkS
             raise Refusal("setting_value", setting=key, example="ma,di,wo,do,vr")
         updated = current.with_(nudge_days=chosen)
     elif key == "max":
-        if not value.isdigit() or int(value) > 10:
+        if not (value.isascii() and value.isdigit()) or int(value) > 10:
             raise Refusal("setting_value", setting=key, example="2")
         updated = current.with_(nudge_cap=int(value))
     else:

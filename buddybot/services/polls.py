@@ -126,7 +126,7 @@ async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) ->
         numbers = []
         for word in rest.replace(",", " ").split():
             raw = word.lstrip("#")
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
                 raise Refusal("poll_usage")
             numbers.append(int(raw))
         options = [await _idea_option(uow, wijk, n) for n in dict.fromkeys(numbers)]
