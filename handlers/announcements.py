@@ -15,7 +15,7 @@ from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import announcements
 from buddybot.services.errors import Refusal
 from handlers import callbacks
-from handlers.common import Turn, button, command, safe_edit
+from handlers.common import Turn, button, button_id, command, safe_edit
 from handlers.idea_views import state_name
 
 
@@ -77,20 +77,11 @@ async def announce(turn: Turn) -> None:
     await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
 
 
-def _id(turn: Turn, kind: str) -> int:
-    query = turn.update.callback_query
-    assert query is not None
-    (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    return int(raw)
-
-
 @button
 async def cancel_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    announcement_id = _id(turn, "anc")
+    announcement_id = button_id(turn, "anc")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         planned = await announcements.cancel(uow, caller, announcement_id)
@@ -101,7 +92,7 @@ async def cancel_button(turn: Turn) -> str | None:
 @button
 async def text_button(turn: Turn) -> str | None:
     """The announcement as plain text in private, for the wijk's other channels."""
-    announcement_id = _id(turn, "atx")
+    announcement_id = button_id(turn, "atx")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         text = await announcements.text_of(uow, caller, announcement_id)

@@ -29,6 +29,7 @@ from buddybot.services import people
 from buddybot.services.errors import Refusal
 from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
+from handlers import callbacks
 from handlers.live import LiveMessages
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,16 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
             log.info("could not answer callback query: %s", exc.message)
 
     return run
+
+
+def button_id(turn: Turn, kind: str) -> int:
+    """The one id in a pressed button's data (``1:<kind>:<id>``), or a stale-button refusal."""
+    query = turn.update.callback_query
+    assert query is not None
+    (raw,) = callbacks.unpack(query.data, kind, 1)
+    if not callbacks.is_id(raw):
+        raise Refusal("stale_button")
+    return int(raw)
 
 
 def _plain(text: str | None) -> str | None:

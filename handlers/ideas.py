@@ -26,7 +26,7 @@ from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, Prompt
 from handlers import callbacks
-from handlers.common import Callback, Turn, button, command, live, safe_edit
+from handlers.common import Callback, Turn, button, button_id, command, live, safe_edit
 from handlers.idea_views import (
     card_markup,
     card_text,
@@ -246,7 +246,7 @@ async def show(turn: Turn) -> None:
 
 @button
 async def show_button(turn: Turn) -> str | None:
-    idea_id = _idea_id(turn, "show")
+    idea_id = button_id(turn, "show")
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
@@ -255,15 +255,6 @@ async def show_button(turn: Turn) -> str | None:
 
 
 # -- taking part --------------------------------------------------------------------------
-
-
-def _idea_id(turn: Turn, kind: str) -> int:
-    query = turn.update.callback_query
-    assert query is not None
-    (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    return int(raw)
 
 
 async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
@@ -322,7 +313,7 @@ def _toggle_command(kind: ideas.Kind, example: str) -> Callback:
 def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
     @button
     async def run(turn: Turn) -> str | None:
-        idea_id = _idea_id(turn, data_kind)
+        idea_id = button_id(turn, data_kind)
         async with turn.uow() as uow:
             caller = await turn.identify(uow)
             result = await ideas.toggle(uow, caller, await ideas.by_id(uow, caller, idea_id), kind)
@@ -438,7 +429,7 @@ async def champion(turn: Turn) -> None:
 
 @button
 async def champion_button(turn: Turn) -> str | None:
-    idea_id = _idea_id(turn, "champ")
+    idea_id = button_id(turn, "champ")
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         result = await ideas.volunteer(uow, caller, await ideas.by_id(uow, caller, idea_id))
@@ -516,7 +507,7 @@ async def set_status(turn: Turn) -> None:
 async def status_menu_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    idea_id = _idea_id(turn, "stm")
+    idea_id = button_id(turn, "stm")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         idea = await ideas.by_id(uow, caller, idea_id)
@@ -530,7 +521,7 @@ async def status_menu_button(turn: Turn) -> str | None:
 async def status_back_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    idea_id = _idea_id(turn, "stb")
+    idea_id = button_id(turn, "stb")
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
@@ -606,7 +597,7 @@ async def _close_question(turn: Turn) -> None:
 
 @button
 async def similar_support_button(turn: Turn) -> str | None:
-    idea_id = _idea_id(turn, "dup")
+    idea_id = button_id(turn, "dup")
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         await _take_similar(turn, caller, uow)

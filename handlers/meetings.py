@@ -29,7 +29,7 @@ from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Prompt
 from handlers import callbacks
-from handlers.common import Turn, button, command, live, safe_edit
+from handlers.common import Turn, button, button_id, command, live, safe_edit
 from handlers.live import LiveMessages, View
 from handlers.replies import After, ask, step
 
@@ -231,20 +231,11 @@ for _kind in QUESTIONS:
     _guided(_kind)
 
 
-def _id(turn: Turn, kind: str) -> int:
-    query = turn.update.callback_query
-    assert query is not None
-    (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    return int(raw)
-
-
 @button
 async def draft_ok(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.chat is not None
-    meeting_id = _id(turn, "mok")
+    meeting_id = button_id(turn, "mok")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         card = await meetings.confirm(uow, caller, meeting_id)
@@ -285,7 +276,7 @@ async def _pin(turn: Turn, msg: Message, wijk_id: int) -> None:
 async def draft_change(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    meeting_id = _id(turn, "mno")
+    meeting_id = button_id(turn, "mno")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         await meetings.discard(uow, caller, meeting_id)
@@ -296,7 +287,7 @@ async def draft_change(turn: Turn) -> str | None:
 @button
 async def other_channels(turn: Turn) -> str | None:
     """The announcement as plain text, in private, for the wijkkrant or a Facebook page."""
-    meeting_id = _id(turn, "mtx")
+    meeting_id = button_id(turn, "mtx")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         meetings.require_facilitator(caller)
@@ -345,7 +336,7 @@ async def rsvp_button(turn: Turn) -> str | None:
 @button
 async def calendar_button(turn: Turn) -> str | None:
     """The .ics file in private; in the group when the bot cannot write privately."""
-    meeting_id = _id(turn, "ics")
+    meeting_id = button_id(turn, "ics")
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         event = await meetings.calendar_event(uow, caller, meeting_id)

@@ -25,7 +25,7 @@ from buddybot.services import polls
 from buddybot.services.errors import Refusal
 from buddybot.storage.db import AlreadyHandled
 from handlers import callbacks
-from handlers.common import Context, Turn, actor_ref, button, command, safe_edit
+from handlers.common import Context, Turn, actor_ref, button, button_id, command, safe_edit
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +104,11 @@ async def start_poll(turn: Turn) -> None:
     await _send_poll(turn, draft.id)
 
 
-def _id(turn: Turn, kind: str) -> int:
-    query = turn.update.callback_query
-    assert query is not None
-    (raw,) = callbacks.unpack(query.data, kind, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    return int(raw)
-
-
 @button
 async def confirm_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    poll_id = _id(turn, "pok")
+    poll_id = button_id(turn, "pok")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         await polls.draft_of(uow, caller, poll_id)
@@ -130,7 +121,7 @@ async def confirm_button(turn: Turn) -> str | None:
 async def discard_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    poll_id = _id(turn, "pno")
+    poll_id = button_id(turn, "pno")
     async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         await polls.discard(uow, caller, poll_id)
