@@ -112,7 +112,11 @@ async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus
     sent = await send.to_group(
         bot, deps, work.tg_chat_id, t(work.language, "announce.post", text=work.text)
     )
-    return DueStatus.DONE if sent is not None else DueStatus.SKIPPED
+    if sent is None:
+        return DueStatus.SKIPPED
+    async with deps.db.unit_of_work() as uow:
+        await announcements.posted(uow, item.payload)
+    return DueStatus.DONE
 
 
 async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:

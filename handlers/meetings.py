@@ -514,7 +514,11 @@ async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
         t(lang, "followup.text", title=work.card.title),
         reply_markup=markup,
     )
-    return DueStatus.DONE if sent is not None else DueStatus.SKIPPED
+    if sent is None:
+        return DueStatus.SKIPPED
+    async with deps.db.unit_of_work() as uow:
+        await meetings.held(uow, item.payload)
+    return DueStatus.DONE
 
 
 @button

@@ -168,7 +168,7 @@ async def close_poll(turn: Turn) -> None:
         caller = await turn.identify(uow)
         poll = await polls.find_open(uow, caller, int(raw))
         result = await polls.close(uow, poll)
-    await publish(turn.context.bot, turn.deps, result)
+    await _publish_or_later(turn.context.bot, turn.deps, result)
 
 
 async def deliver_close(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
@@ -177,6 +177,25 @@ async def deliver_close(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
         if poll is None:
             return DueStatus.SKIPPED
         result = await polls.close(uow, poll)
+    await _publish_or_later(bot, deps, result)
+    return DueStatus.DONE
+
+
+async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:
+    """The vote is closed (saved); if Telegram fails now, the result is posted later."""
+    try:
+        await publish(bot, deps, result)
+    except TelegramError as exc:
+        log.warning("result of poll %s not posted yet: %s", result.poll_id, exc)
+        async with deps.db.unit_of_work() as uow:
+            await polls.post_result_later(uow, result.poll_id, deps.settings.retry_base)
+
+
+async def deliver_result(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+    async with deps.db.unit_of_work() as uow:
+        result = await polls.result_due(uow, item.payload)
+    if result is None:
+        return DueStatus.SKIPPED
     await publish(bot, deps, result)
     return DueStatus.DONE
 
@@ -257,6 +276,7 @@ async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
 def register(app: BotApp) -> None:
     deps: Deps = app.bot_data["deps"]
     deps.deliverers[polls.CLOSE] = deliver_close
+    deps.deliverers[polls.RESULT] = deliver_result
     messages = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["stemming", "poll"], start_poll, filters=messages))
     app.add_handler(CommandHandler(["sluitstemming", "closepoll"], close_poll, filters=messages))

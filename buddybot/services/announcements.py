@@ -171,8 +171,9 @@ async def text_of(uow: UnitOfWork, caller: Caller, announcement_id: int) -> str:
     return a.text
 
 
-async def announcement_due(uow: UnitOfWork, payload: dict[str, object]) -> Due | None:
-    """The text to post now; a weekly one plans its next week at the same local time."""
+async def _due_announcement(
+    uow: UnitOfWork, payload: dict[str, object]
+) -> tuple[Announcement, Wijk] | None:
     a = await uow.session.get(Announcement, int(str(payload.get("announcement", 0))))
     if a is None or a.status != "pending":
         return None
@@ -181,13 +182,30 @@ async def announcement_due(uow: UnitOfWork, payload: dict[str, object]) -> Due |
     wijk = await uow.session.get(Wijk, a.wijk_id)
     if wijk is None or not wijk.active:
         return None
+    return a, wijk
+
+
+async def announcement_due(uow: UnitOfWork, payload: dict[str, object]) -> Due | None:
+    """The text to post now (nothing changes until it is posted: see ``posted``)."""
+    found = await _due_announcement(uow, payload)
+    if found is None:
+        return None
+    a, wijk = found
+    return Due(a.text, wijk.tg_chat_id, wijk.language)
+
+
+async def posted(uow: UnitOfWork, payload: dict[str, object]) -> None:
+    """It went out: a weekly one plans its next week at the same local time."""
+    found = await _due_announcement(uow, payload)
+    if found is None:
+        return
+    a, wijk = found
     a.sent_count += 1
     if a.weekly:
         a.next_at = next_weekly(a.next_at, a.weekday, a.local_time, wijk.timezone)
         await _plan_occurrence(uow, a)
     else:
         a.status = "done"
-    return Due(a.text, wijk.tg_chat_id, wijk.language)
 
 
 # -- the weekly digest --------------------------------------------------------------------

@@ -433,9 +433,15 @@ async def followup_due(uow: UnitOfWork, payload: dict[str, object]) -> FollowUp 
     if found is None:
         return None
     meeting, wijk = found
-    meeting.status = Status.HELD.value
-    meeting.updated_at = uow.now
     return FollowUp(await card(uow, meeting), wijk.tg_chat_id, wijk.language)
+
+
+async def held(uow: UnitOfWork, payload: dict[str, object]) -> None:
+    """The follow-up went out: the meeting counts as held."""
+    found = await _due_meeting(uow, payload)
+    if found is not None:
+        found[0].status = Status.HELD.value
+        found[0].updated_at = uow.now
 
 
 async def pin_warning_needed(uow: UnitOfWork, wijk_id: int) -> bool:

@@ -323,9 +323,6 @@ async def close(uow: UnitOfWork, poll: Poll) -> Result:
     poll.status = "closed"
     poll.closed_at = uow.now
     await due.cancel_prefix(uow, f"poll:{poll.id}:")
-    wijk = await uow.session.get(Wijk, poll.wijk_id)
-    assert wijk is not None
-    tallies = list(poll.counts)
     if not poll.anonymous:
         # Open votes: our own records are the truth (a vote withdrawn is gone).
         tallies = [0] * len(poll.options)
@@ -337,9 +334,26 @@ async def close(uow: UnitOfWork, poll: Poll) -> Result:
                 tallies[i] += 1
         poll.voters = voters
         poll.counts = tallies
-    cast = sum(tallies)
+    for i in _winners(list(poll.counts)):
+        idea_id = poll.options[i].get("idea_id")
+        idea = await uow.session.get(Idea, idea_id) if idea_id else None
+        if idea is not None and not idea.hidden and State(idea.status) is State.PROPOSED:
+            await ideas_.move(uow, idea, None, State.SELECTED)
+    return await result_of(uow, poll)
+
+
+def _winners(tallies: list[int]) -> set[int]:
     best = max(tallies) if tallies else 0
-    winners = {i for i, c in enumerate(tallies) if c == best and best > 0}
+    return {i for i, c in enumerate(tallies) if c == best and best > 0}
+
+
+async def result_of(uow: UnitOfWork, poll: Poll) -> Result:
+    """The result of a closed vote, from what is stored (also to post it again later)."""
+    wijk = await uow.session.get(Wijk, poll.wijk_id)
+    assert wijk is not None
+    tallies = list(poll.counts)
+    cast = sum(tallies)
+    winners = _winners(tallies)
     ranking = sorted(
         (
             Ranked(o["text"], tallies[i], tallies[i] / cast if cast else 0.0, i in winners)
@@ -358,18 +372,12 @@ async def close(uow: UnitOfWork, poll: Poll) -> Result:
     for i in sorted(winners):
         idea_id = poll.options[i].get("idea_id")
         idea = await uow.session.get(Idea, idea_id) if idea_id else None
-        if idea is None or idea.hidden:
+        if idea is None or idea.hidden or State(idea.status) is not State.SELECTED:
             continue
-        if State(idea.status) is State.PROPOSED:
-            idea.status = State.SELECTED.value
-            await ideas_.record(
-                uow, idea, None, "status", old="proposed", new="selected", poll=poll.id
-            )
-            await uow.session.flush()
-            card = await ideas_.card(uow, idea)
-            selected.append(card)
-            if card.champions.count == 0:
-                recruit.append(card)
+        card = await ideas_.card(uow, idea)
+        selected.append(card)
+        if card.champions.count == 0:
+            recruit.append(card)
     return Result(
         poll_id=poll.id,
         number=poll.number,
@@ -384,3 +392,27 @@ async def close(uow: UnitOfWork, poll: Poll) -> Result:
         selected=selected,
         recruit=recruit,
     )
+
+
+RESULT = "poll.result"
+
+
+async def post_result_later(uow: UnitOfWork, poll_id: int, after: timedelta) -> None:
+    """Posting the result failed (Telegram): try again from the tick."""
+    poll = await uow.session.get(Poll, poll_id)
+    if poll is not None:
+        await due.plan(
+            uow,
+            kind=RESULT,
+            key=f"poll:{poll_id}:result",
+            due_at=uow.now + after,
+            wijk_id=poll.wijk_id,
+            payload={"poll": poll_id},
+        )
+
+
+async def result_due(uow: UnitOfWork, payload: dict[str, object]) -> Result | None:
+    poll = await uow.session.get(Poll, int(str(payload.get("poll", 0))))
+    if poll is None or poll.status != "closed":
+        return None
+    return await result_of(uow, poll)

@@ -46,3 +46,30 @@ async def test_telegram_flood_answers_are_waited_out(world: World, bot: Harness)
     )
     await bot.say(world.group, world.anna, "/wie")  # the rate limiter retries after 429
     assert (await bot.last_text(world.group)).startswith("Wijk Oost")
+
+
+async def test_a_telegram_timeout_is_retried_and_sent_once(world: World, bot: Harness) -> None:
+    await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Buurtborrel")
+    bot.clock.advance(timedelta(days=1))
+    await bot.tg.inject_fault(kind="timeout", method="sendMessage", chat_id=world.group, delay=0.1)
+    await bot.tick()
+    assert await _notices(bot, world.group) == []
+    bot.clock.advance(timedelta(minutes=1))
+    await bot.tick()
+    await bot.tick()
+    assert await _notices(bot, world.group) == ["📣 Buurtborrel"]
+
+
+async def test_a_vote_result_that_telegram_refused_is_posted_later(
+    world: World, bot: Harness
+) -> None:
+    await bot.say(world.group, world.admin, "/stemming Wat eten we? | soep | salade")
+    await bot.tg.inject_fault(kind="server_error", method="sendMessage", chat_id=world.group)
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    results = [t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag")]
+    assert results == []
+    bot.clock.advance(timedelta(minutes=1))
+    await bot.tick()
+    await bot.tick()
+    results = [t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag")]
+    assert len(results) == 1
