@@ -27,11 +27,10 @@ from buddybot.services.errors import Refusal
 from buddybot.services.meetings import Answer
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Prompt
 from handlers import callbacks
 from handlers.common import Turn, button, button_id, command, live, safe_edit
 from handlers.live import LiveMessages, View
-from handlers.replies import After, ask, step
+from handlers.replies import After, Form, ask
 
 log = logging.getLogger(__name__)
 MESSAGES = filters.UpdateType.MESSAGE
@@ -170,65 +169,32 @@ async def announce_meeting(turn: Turn) -> None:
         await _show_draft(turn, card)
         return
     # Guided: ask when, then where, then the title, then details.
-    await _ask(turn, caller, "meeting.when", {})
+    await FORM.start(turn, caller)
 
 
-QUESTIONS = {
-    "meeting.when": "ask.when",
-    "meeting.place": "ask.place",
-    "meeting.title": "ask.title",
-    "meeting.details": "ask.details",
-}
+async def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
+    wijk = meetings.require_facilitator(caller)
+    if field == "when":
+        meetings.read_when(uow, wijk, value)  # a bad date is refused now, not at the end
 
 
-async def _ask(turn: Turn, caller: Caller, kind: str, payload: dict[str, object]) -> None:
-    msg = await turn.reply(turn.t(QUESTIONS[kind]), markup=ForceReply(selective=True))
-    if msg is not None:
-        await ask(turn, caller, msg.message_id, kind, **payload)
+async def _finish(turn: Turn, uow: UnitOfWork, caller: Caller, answers: dict[str, str]) -> After:
+    card = await meetings.draft(
+        uow, caller, answers["when"], answers["place"], answers["title"], answers["details"]
+    )
+
+    async def show() -> None:
+        await _show_draft(turn, card)
+
+    return show
 
 
-def _next(kind: str) -> str | None:
-    order = list(QUESTIONS)
-    i = order.index(kind)
-    return order[i + 1] if i + 1 < len(order) else None
-
-
-def _guided(kind: str) -> None:
-    @step(kind)
-    async def answer(
-        turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
-    ) -> After | None:
-        payload = dict(prompt.payload)
-        field = kind.split(".")[1]
-        if kind == "meeting.details" and text.strip() in ("-", "—", "nee", "no"):
-            text = ""
-        if kind == "meeting.when":
-            wijk = meetings.require_facilitator(caller)
-            meetings.read_when(uow, wijk, text)  # a bad date is refused now, not at the end
-        payload[field] = text
-        following = _next(kind)
-        card = None
-        if following is None:
-            card = await meetings.draft(
-                uow,
-                caller,
-                str(payload["when"]),
-                str(payload["place"]),
-                str(payload["title"]),
-                str(payload.get("details", "")),
-            )
-
-        async def after() -> None:
-            if card is not None:
-                await _show_draft(turn, card)
-            elif following is not None:
-                await _ask(turn, caller, following, payload)
-
-        return after
-
-
-for _kind in QUESTIONS:
-    _guided(_kind)
+FORM = Form(
+    "meeting",
+    {"when": "ask.when", "place": "ask.place", "title": "ask.title", "details": "ask.details"},
+    _check_answer,
+    _finish,
+)
 
 
 @button

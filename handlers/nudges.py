@@ -21,8 +21,7 @@ from buddybot.services.wijken import chat_of
 from handlers import callbacks
 from handlers.common import Turn, button, command, live, safe_edit
 from handlers.idea_views import state_name
-from handlers.meetings import QUESTIONS as MEETING_QUESTIONS
-from handlers.replies import ask
+from handlers.meetings import FORM as MEETING_FORM
 
 log = logging.getLogger(__name__)
 
@@ -204,10 +203,7 @@ async def meeting_button(turn: Turn) -> str | None:
             await ideas.record(uow, idea, caller.person, "meeting_request")
     if not caller.facilitator:
         return turn.t("nudge.meeting_asked")
-    msg = await turn.context.bot.send_message(
-        query.message.chat.id if query.message else 0, turn.t(MEETING_QUESTIONS["meeting.when"])
-    )
-    await ask(turn, caller, msg.message_id, "meeting.when")
+    await MEETING_FORM.start(turn, caller)
     return None
 
 

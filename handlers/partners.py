@@ -7,7 +7,7 @@ import hmac
 import logging
 import re
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
@@ -18,10 +18,9 @@ from buddybot.services.errors import Refusal
 from buddybot.services.meetings import require_facilitator
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Prompt
 from handlers import callbacks
 from handlers.common import Turn, actor_ref, button, command, live, safe_edit
-from handlers.replies import After, ask, step
+from handlers.replies import After, Form
 
 log = logging.getLogger(__name__)
 LINK_WORDS = ("koppel", "link")
@@ -100,57 +99,35 @@ async def partner(turn: Turn) -> None:
     elif saved is not None:
         await _saved(turn, *saved)
     else:
-        await _ask(turn, caller, "partner.name", {})
+        await FORM.start(turn, caller)
 
 
-QUESTIONS = {
-    "partner.name": "ask.partner_name",
-    "partner.themes": "ask.partner_themes",
-    "partner.offer": "ask.partner_offer",
-    "partner.contact": "ask.partner_contact",
-}
+async def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
+    require_facilitator(caller)
 
 
-async def _ask(turn: Turn, caller: Caller, kind: str, payload: dict[str, object]) -> None:
-    msg = await turn.reply(turn.t(QUESTIONS[kind]), markup=ForceReply(selective=True))
-    if msg is not None:
-        await ask(turn, caller, msg.message_id, kind, **payload)
+async def _finish(turn: Turn, uow: UnitOfWork, caller: Caller, answers: dict[str, str]) -> After:
+    saved = await partners.save(
+        uow, caller, answers["name"], answers["themes"], answers["offer"], answers["contact"]
+    )
+
+    async def show() -> None:
+        await _saved(turn, *saved)
+
+    return show
 
 
-def _guided(kind: str) -> None:
-    order = list(QUESTIONS)
-    following = order[order.index(kind) + 1] if order.index(kind) + 1 < len(order) else None
-
-    @step(kind)
-    async def answer(
-        turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
-    ) -> After | None:
-        payload = dict(prompt.payload)
-        payload[kind.split(".")[1]] = "" if text.strip() in ("-", "—") else text
-        saved = None
-        if following is None:
-            saved = await partners.save(
-                uow,
-                caller,
-                str(payload.get("name", "")),
-                str(payload.get("themes", "")),
-                str(payload.get("offer", "")),
-                str(payload.get("contact", "")),
-            )
-        else:
-            require_facilitator(caller)
-
-        async def after() -> None:
-            if saved is not None:
-                await _saved(turn, *saved)
-            elif following is not None:
-                await _ask(turn, caller, following, payload)
-
-        return after
-
-
-for _kind in QUESTIONS:
-    _guided(_kind)
+FORM = Form(
+    "partner",
+    {
+        "name": "ask.partner_name",
+        "themes": "ask.partner_themes",
+        "offer": "ask.partner_offer",
+        "contact": "ask.partner_contact",
+    },
+    _check_answer,
+    _finish,
+)
 
 
 @button

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from telegram import ForceReply
 from telegram.ext import MessageHandler, filters
 
 from buddybot.app import BotApp
@@ -84,3 +85,51 @@ def register(app: BotApp) -> None:
             messages & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reply
         )
     )
+
+
+SKIP = {"-", "—"}
+Check = Callable[[UnitOfWork, Caller, str, str], Awaitable[None]]
+Finish = Callable[[Turn, UnitOfWork, Caller, dict[str, str]], Awaitable[After]]
+
+
+class Form:
+    """A guided dialogue: one question per field, each a reply prompt; the answers collect
+    in the prompt's payload. ``check`` refuses a bad answer (the same question stays open);
+    ``finish`` runs in the last answer's unit of work and returns what to send after it."""
+
+    def __init__(self, name: str, questions: dict[str, str], check: Check, finish: Finish) -> None:
+        self.name = name
+        self.questions = questions  # field -> text key of the question
+        self.fields = list(questions)
+        self.check = check
+        self.finish = finish
+        for field in self.fields:
+            step(f"{name}.{field}")(self._answer(field))
+
+    async def start(self, turn: Turn, caller: Caller) -> None:
+        await self._ask(turn, caller, self.fields[0], {})
+
+    async def _ask(self, turn: Turn, caller: Caller, field: str, payload: dict[str, str]) -> None:
+        msg = await turn.reply(turn.t(self.questions[field]), markup=ForceReply(selective=True))
+        if msg is not None:
+            await ask(turn, caller, msg.message_id, f"{self.name}.{field}", **payload)
+
+    def _answer(self, field: str) -> Step:
+        position = self.fields.index(field)
+        following = self.fields[position + 1] if position + 1 < len(self.fields) else None
+
+        async def answer(
+            turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
+        ) -> After | None:
+            payload = {k: str(v) for k, v in prompt.payload.items()}
+            payload[field] = "" if text.strip() in SKIP else text
+            await self.check(uow, caller, field, payload[field])
+            if following is None:
+                return await self.finish(turn, uow, caller, payload)
+
+            async def next_question() -> None:
+                await self._ask(turn, caller, following, payload)
+
+            return next_question
+
+        return answer
