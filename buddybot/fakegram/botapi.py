@@ -321,6 +321,9 @@ class BotApi:
             raise bad_request("invalid webhook URL specified")
         bot.webhook_url = url
         bot.webhook_secret = params.get_str("secret_token")
+        # Telegram's range is 1-100; like its server, clamp instead of refusing.
+        wanted = params.get_int("max_connections", 40) or 40
+        bot.webhook_max_connections = min(max(wanted, 1), 100)
         allowed = params.get_json("allowed_updates")
         if isinstance(allowed, list):
             bot.allowed_updates = [str(a) for a in allowed]
@@ -332,6 +335,7 @@ class BotApi:
     def m_deleteWebhook(self, bot: BotRecord, params: Params) -> bool:
         bot.webhook_url = ""
         bot.webhook_secret = None
+        bot.webhook_max_connections = 40
         if params.get_bool("drop_pending_updates"):
             bot.pending.clear()
         self.state.changed()
@@ -342,6 +346,7 @@ class BotApi:
         return shapes.webhook_info(
             bot.webhook_url,
             len(bot.pending),
+            max_connections=bot.webhook_max_connections,
             allowed_updates=bot.allowed_updates,
             last_error_date=err[0] if err else None,
             last_error_message=err[1] if err else None,

@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, cast
@@ -26,11 +26,19 @@ from buddybot.fakegram.state import (
     FakegramState,
     Fault,
     FaultKind,
+    PendingUpdate,
 )
 
 __all__ = ["CONTROL_ACTIONS", "FakegramServer"]
 
 log = logging.getLogger(__name__)
+
+RETRY_PAUSE = 0.2  # seconds before a queue whose push failed is tried again
+
+
+def _push_order(pending: PendingUpdate) -> tuple[bool, int]:
+    return (not pending.redelivered, pending.update_id)
+
 
 CONTROL_ACTIONS = (
     "queued_updates",
@@ -116,6 +124,10 @@ class FakegramServer:
         self._stopping: asyncio.Event | None = None
         self._poll_generation: dict[str, int] = {}
         self._webhook_task: asyncio.Task[None] | None = None
+        # per bot token: queue -> the update being pushed; and when a failed queue may retry
+        self._pushing: dict[str, dict[Hashable, PendingUpdate]] = {}
+        self._retry_at: dict[tuple[str, Hashable], float] = {}
+        self._push_tasks: set[asyncio.Task[None]] = set()
         self._http: ClientSession | None = None
         self._control: dict[str, ControlHandler] = {
             name: getattr(self, f"_c_{name}") for name in CONTROL_ACTIONS
@@ -169,6 +181,11 @@ class FakegramServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
             self._webhook_task = None
+        for task in list(self._push_tasks):
+            task.cancel()
+        await asyncio.gather(*self._push_tasks, return_exceptions=True)
+        self._pushing.clear()
+        self._retry_at.clear()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -339,46 +356,84 @@ class FakegramServer:
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
     # ------------------------------------------------------------------ webhooks
+    # As Telegram does: up to the bot's ``max_connections`` pushes at once, but one at a time
+    # per queue (chat), so each chat's updates arrive in order. An update leaves the queue
+    # only after a 2xx answer; a queue whose push failed is tried again after a pause.
     async def _webhook_loop(self) -> None:
         assert self._stopping is not None
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
-            targets = [b for b in self.state.bots.values() if b.webhook_url and b.pending]
-            if not targets:
-                await self.wait_until(
-                    lambda: any(b.webhook_url and b.pending for b in self.state.bots.values()),
-                    3600,
-                )
-                continue
-            for bot in targets:
-                await self._push_webhook(bot)
-
-    async def _push_webhook(self, bot: BotRecord) -> None:
-        assert self._http is not None
-        while bot.webhook_url and bot.pending:
-            pending = sorted(bot.pending, key=lambda p: (not p.redelivered, p.update_id))[0]
-            headers = {"Content-Type": "application/json"}
-            if bot.webhook_secret:
-                headers["X-Telegram-Bot-Api-Secret-Token"] = bot.webhook_secret
-            try:
-                async with self._http.post(
-                    bot.webhook_url, data=json.dumps(pending.update), headers=headers
-                ) as resp:
-                    status = resp.status
-            except Exception as exc:  # the bot's webhook is down: retry later
-                bot.webhook_last_error = (self.state.now(), f"Connection failed: {exc!r}")
-                await self._pause(0.2)
+            event = self._wake
+            if event is None:
                 return
+            # Synchronous: no change can slip in between this pass and the wait below.
+            next_retry = self._start_pushes(loop.time())
+            timeout = 3600.0 if next_retry is None else max(next_retry - loop.time(), 0.001)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout)
+
+    def _start_pushes(self, now: float) -> float | None:
+        """Start a push for the first update of every free queue, up to max_connections;
+        returns when the earliest paused queue may be tried again (None: none paused)."""
+        next_retry: float | None = None
+        for bot in self.state.bots.values():
+            if not bot.webhook_url or not bot.pending:
+                continue
+            busy = self._pushing.setdefault(bot.token, {})
+            if len(busy) >= bot.webhook_max_connections:
+                continue
+            seen: set[Hashable] = set()
+            for pending in sorted(bot.pending, key=_push_order):
+                queue = pending.queue
+                if queue in seen or queue in busy:
+                    continue
+                seen.add(queue)  # only a queue's first update may go
+                retry_at = self._retry_at.get((bot.token, queue))
+                if retry_at is not None:
+                    if retry_at > now:
+                        next_retry = retry_at if next_retry is None else min(next_retry, retry_at)
+                        continue
+                    del self._retry_at[(bot.token, queue)]
+                busy[queue] = pending
+                task = asyncio.create_task(self._push_webhook(bot, pending, queue))
+                self._push_tasks.add(task)
+                task.add_done_callback(self._push_tasks.discard)
+                if len(busy) >= bot.webhook_max_connections:
+                    break
+        return next_retry
+
+    async def _push_webhook(self, bot: BotRecord, pending: PendingUpdate, queue: Hashable) -> None:
+        assert self._http is not None
+        headers = {"Content-Type": "application/json"}
+        if bot.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = bot.webhook_secret
+        delivered = False
+        try:
+            async with self._http.post(
+                bot.webhook_url, data=json.dumps(pending.update), headers=headers
+            ) as resp:
+                status = resp.status
             if 200 <= status < 300:
-                if pending in bot.pending:
-                    bot.pending.remove(pending)
-                self.state.changed()
+                delivered = True
             else:
                 bot.webhook_last_error = (
                     self.state.now(),
                     f"Wrong response from the webhook: {status}",
                 )
-                await self._pause(0.2)
-                return
+        except Exception as exc:  # the bot's webhook is down: retry later
+            bot.webhook_last_error = (self.state.now(), f"Connection failed: {exc!r}")
+        finally:
+            self._pushing.get(bot.token, {}).pop(queue, None)
+        if delivered:
+            # By identity: a redelivered copy of the same update is a different entry.
+            for i, entry in enumerate(bot.pending):
+                if entry is pending:
+                    del bot.pending[i]
+                    break
+            self.state.changed()
+        else:
+            self._retry_at[(bot.token, queue)] = asyncio.get_running_loop().time() + RETRY_PAUSE
+            self._on_change()
 
     # ------------------------------------------------------------------ control side
     async def _handle_control(self, request: web.Request) -> web.StreamResponse:

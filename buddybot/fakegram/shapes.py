@@ -395,6 +395,7 @@ def webhook_info(
     url: str,
     pending_update_count: int,
     *,
+    max_connections: int = 40,
     allowed_updates: Iterable[str] | None = None,
     last_error_date: int | None = None,
     last_error_message: str | None = None,
@@ -404,7 +405,7 @@ def webhook_info(
             "url": url,
             "has_custom_certificate": False,
             "pending_update_count": pending_update_count,
-            "max_connections": 40 if url else None,
+            "max_connections": max_connections if url else None,
             "allowed_updates": (
                 list(allowed_updates) if allowed_updates is not None and url else None
             ),

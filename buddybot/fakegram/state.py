@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -81,6 +81,27 @@ class PendingUpdate:
     def kind(self) -> str:
         return next(k for k in self.update if k != "update_id")
 
+    @property
+    def queue(self) -> Hashable:
+        """Which webhook queue the update is in: one per chat (else per poll or per user),
+        as in Telegram's Bot API server, which pushes a queue's updates one at a time."""
+        payload = self.update.get(self.kind)
+        if not isinstance(payload, dict):
+            return ("update", self.update_id)
+        message = payload.get("message") if self.kind == "callback_query" else payload
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and "id" in chat:
+            return ("chat", chat["id"])
+        poll_id = payload.get("poll_id") if self.kind == "poll_answer" else None
+        if self.kind == "poll":
+            poll_id = payload.get("id")
+        if poll_id is not None:
+            return ("poll", poll_id)
+        sender = payload.get("from") or payload.get("user")
+        if isinstance(sender, dict) and "id" in sender:
+            return ("user", sender["id"])
+        return ("update", self.update_id)
+
 
 @dataclass
 class BotRecord:
@@ -95,6 +116,7 @@ class BotRecord:
     allowed_updates: list[str] | None = None
     webhook_url: str = ""
     webhook_secret: str | None = None
+    webhook_max_connections: int = 40
     webhook_last_error: tuple[int, str] | None = None
     commands: dict[tuple[str, str], list[JSON]] = field(default_factory=dict)
     menu_buttons: dict[int | None, JSON] = field(default_factory=dict)
@@ -298,6 +320,7 @@ class FakegramState:
             bot.allowed_updates = None
             bot.webhook_url = ""
             bot.webhook_secret = None
+            bot.webhook_max_connections = 40
             bot.commands.clear()
             bot.menu_buttons.clear()
             bot.started.clear()
