@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
 from buddybot.bot.tick import tick_job
+from buddybot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,7 @@ def build_application(
                 allow_sending_without_reply=True,
             )
         )
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=s.messages_per_second,
-                group_max_rate=s.group_messages_per_minute,
-                max_retries=s.send_retries,
-            )
-        )
+        .rate_limiter(rate_limiter(s))
         .concurrent_updates(ChatOrderedProcessor(s.concurrent_updates))
         .build()
     )
@@ -95,6 +90,28 @@ def build_application(
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return app
+
+
+def rate_limiter(s: Settings) -> AIORateLimiter:
+    """PTB's limiter, set so that no window ever holds more than Telegram's cap.
+
+    Telegram counts messages per sliding window (30 in any second, 20 in any minute per
+    group; fakegram enforces exactly that). AIORateLimiter is a leaky bucket: a bucket of
+    ``C`` refilled at ``r`` lets ``C + r·W`` through in a window ``W``, so PTB's default
+    (30 per second) sends up to 60 in the first second and is answered with 429, and a 429
+    makes PTB hold back every request of the bot. Overall: a bucket of one at cap − 2 per
+    second (at most cap − 1 in any second: room for ~35 ms of network or event-loop jitter).
+    Per group: half the cap at once, the rest spread over the minute.
+    """
+    group_burst = max(1.0, s.group_messages_per_minute // 2)
+    return AIORateLimiter(
+        overall_max_rate=1,
+        overall_time_period=1 / max(s.messages_per_second - 2, s.messages_per_second / 2),
+        group_max_rate=group_burst,
+        # the bucket empties in 60·burst/(cap − burst − 1) seconds: at most cap − 1 a minute
+        group_time_period=60 * group_burst / max(s.group_messages_per_minute - group_burst - 1, 1),
+        max_retries=s.send_retries,
+    )
 
 
 def on_start(app: BotApp, hook: StartHook) -> None:

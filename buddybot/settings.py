@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     tick_seconds: timedelta = Field(default=timedelta(seconds=30))
     tick_batch: int = Field(default=200, ge=1, description="Due items claimed per tick")
+    tick_concurrency: int = Field(
+        default=8, ge=1, description="Wijken whose due work is delivered at the same time"
+    )
     claim_lease: timedelta = Field(default=timedelta(minutes=5))
     retry_base: timedelta = Field(default=timedelta(seconds=30))
     retry_max: timedelta = Field(default=timedelta(hours=1))

@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
 from buddybot.bot import send
+from buddybot.bot.lanes import Lanes
 from buddybot.bot.runtime import Deps
 from buddybot.domain import language
 from buddybot.domain.nudges import Step
@@ -71,10 +72,14 @@ async def run_nudges(bot: Bot, deps: Deps) -> int:
 
 
 async def _nudge_batch(bot: Bot, deps: Deps) -> int:
-    """Claim due ideas, decide per wijk, send, record."""
+    """Claim due ideas, decide per wijk, send (wijken at the same time), record."""
     async with deps.db.unit_of_work() as uow:
         claimed = await nudges.claim(uow, limit=deps.settings.tick_batch)
-        chats = {w: await chat_of(uow, w) for w in {w for _, w in claimed}}
+        # Only the last rung needs the group's admins; asking Telegram for every wijk
+        # would spend the flood budget on calls that change nothing.
+        chats = {
+            w: await chat_of(uow, w) for w in {c.wijk_id for c in claimed if c.for_facilitators}
+        }
     if not claimed:
         return 0
     admins = {}
@@ -83,31 +88,39 @@ async def _nudge_batch(bot: Bot, deps: Deps) -> int:
             admins[found[0]] = list((await deps.admins.admins(bot, found[0])).keys())
     async with deps.db.unit_of_work() as uow:
         work = await nudges.prepare(uow, claimed, admins)
+    lanes = Lanes(deps.settings.tick_concurrency)
     for w in work:
-        done: list[nudges.Item] = []
-        try:
-            if w.group:
-                lines = [t(w.language, "nudge.group_head")]
-                lines += [_line(w.language, i) for i in w.group]
-                buttons = [b for i in w.group if (b := _step_button(w.language, i)) is not None]
-                markup = InlineKeyboardMarkup([[b] for b in buttons]) if buttons else None
-                sent = await send.to_group(
-                    bot, deps, w.tg_chat_id, join_lines(lines), reply_markup=markup
-                )
-                if sent is not None:
-                    done += w.group
-            for item in w.private:
-                await _private(bot, deps, w.language, item)
-                done.append(item)
-        except TelegramError as exc:
-            log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
-            async with deps.db.unit_of_work() as uow:
-                retry_at = uow.now + deps.settings.retry_base
-                pending = [i.idea_id for i in (*w.group, *w.private) if i not in done]
-                await nudges.release(uow, pending, retry_at)
-        async with deps.db.unit_of_work() as uow:
-            await nudges.sent(uow, done, w.wijk_id)
+        await lanes.submit(w.wijk_id, _send_wijk(bot, deps, w))
+    await lanes.wait()
+    if lanes.error is not None:
+        raise lanes.error
     return len(claimed)
+
+
+async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
+    done: list[nudges.Item] = []
+    try:
+        if w.group:
+            lines = [t(w.language, "nudge.group_head")]
+            lines += [_line(w.language, i) for i in w.group]
+            buttons = [b for i in w.group if (b := _step_button(w.language, i)) is not None]
+            markup = InlineKeyboardMarkup([[b] for b in buttons]) if buttons else None
+            sent = await send.to_group(
+                bot, deps, w.tg_chat_id, join_lines(lines), reply_markup=markup
+            )
+            if sent is not None:
+                done += w.group
+        for item in w.private:
+            await _private(bot, deps, w.language, item)
+            done.append(item)
+    except TelegramError as exc:
+        log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
+        async with deps.db.unit_of_work() as uow:
+            retry_at = uow.now + deps.settings.retry_base
+            pending = [i.idea_id for i in (*w.group, *w.private) if i not in done]
+            await nudges.release(uow, pending, retry_at)
+    async with deps.db.unit_of_work() as uow:
+        await nudges.sent(uow, done, w.wijk_id)
 
 
 async def _private(bot: Bot, deps: Deps, wijk_lang: str, item: nudges.Item) -> None:

@@ -1,7 +1,14 @@
-"""The one repeating job: claim what is due in the database and deliver it."""
+"""The one repeating job: claim what is due in the database and deliver it.
+
+Delivery keeps Telegram's pipe full: the wijken of a claimed batch are delivered at the
+same time (at most ``tick_concurrency``), each wijk's items one after the other in due
+order, and the next batch is claimed while the last wijken of this one are still sending.
+The rate limiter, not the tick, decides how fast messages leave.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,6 +16,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
+from buddybot.bot.lanes import Lanes
 from buddybot.bot.runtime import Deps, deps_of
 from buddybot.scheduling import due
 
@@ -24,25 +32,50 @@ async def run_tick(bot: Bot, deps: Deps) -> int:
     async with deps.db.unit_of_work() as uow:
         await due.prune_handled_updates(uow, deps.settings.processed_retention)
     total = 0
-    while True:
-        async with deps.db.unit_of_work() as uow:
-            items = await due.claim(
-                uow,
-                worker=deps.worker,
-                limit=deps.settings.tick_batch,
-                lease=deps.settings.claim_lease,
-            )
-        total += len(items)
-        for item in items:
-            await _deliver(bot, deps, item)
-        if len(items) < deps.settings.tick_batch:
-            break
+    lanes = Lanes(deps.settings.tick_concurrency)
+    try:
+        while lanes.error is None:
+            async with deps.db.unit_of_work() as uow:
+                items = await due.claim(
+                    uow,
+                    worker=deps.worker,
+                    limit=deps.settings.tick_batch,
+                    lease=deps.settings.claim_lease,
+                )
+            total += len(items)
+            for lane, own in _by_wijk(items):
+                await lanes.submit(lane, _deliver_all(bot, deps, own))
+            if len(items) < deps.settings.tick_batch:
+                break
+    except BaseException as exc:
+        if isinstance(exc, asyncio.CancelledError):
+            lanes.cancel()
+        await lanes.wait()
+        raise
+    await lanes.wait()
+    if lanes.error is not None:
+        raise lanes.error
     for hook in deps.tick_hooks:
         try:
             total += await hook(bot, deps)
         except Exception:
             log.exception("tick hook %s failed", getattr(hook, "__name__", hook))
     return total
+
+
+def _by_wijk(items: list[due.Claimed]) -> list[tuple[object, list[due.Claimed]]]:
+    """Items per wijk, in the order they were claimed (due order); an item without a wijk
+    is a lane of its own."""
+    lanes: dict[object, list[due.Claimed]] = {}
+    for item in items:
+        key = item.wijk_id if item.wijk_id is not None else ("item", item.id)
+        lanes.setdefault(key, []).append(item)
+    return list(lanes.items())
+
+
+async def _deliver_all(bot: Bot, deps: Deps, items: list[due.Claimed]) -> None:
+    for item in items:
+        await _deliver(bot, deps, item)
 
 
 async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from buddybot.domain import lifecycle
 from buddybot.domain.nudges import LAST_RUNG, Step, next_allowed, step_for
@@ -26,10 +26,12 @@ from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
     IdeaEvent,
+    IdeaPartner,
     Involvement,
     Meeting,
     Membership,
     Nudge,
+    Partner,
     Person,
     Wijk,
 )
@@ -67,8 +69,20 @@ class WijkNudges:
     private: list[Item]  # rungs 2 and 3: private messages
 
 
-async def claim(uow: UnitOfWork, *, limit: int) -> list[tuple[int, int]]:
-    """(idea id, wijk id) of ideas whose next rung is due; held for a lease."""
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    idea_id: int
+    wijk_id: int
+    level: int  # the rung due now (1, 2 or 3)
+
+    @property
+    def for_facilitators(self) -> bool:
+        """The last rung goes to the facilitators: the group's admins must be known."""
+        return self.level >= LAST_RUNG
+
+
+async def claim(uow: UnitOfWork, *, limit: int) -> list[Claimed]:
+    """Ideas whose next rung is due; held for a lease."""
     due = (
         select(Idea.id)
         .join(Wijk, Wijk.id == Idea.wijk_id)
@@ -87,34 +101,88 @@ async def claim(uow: UnitOfWork, *, limit: int) -> list[tuple[int, int]]:
         update(Idea)
         .where(Idea.id.in_(due.scalar_subquery()))
         .values(nudge_due_at=uow.now + LEASE)
-        .returning(Idea.id, Idea.wijk_id)
+        .returning(Idea.id, Idea.wijk_id, Idea.nudge_level)
         .execution_options(synchronize_session=False)
     )
-    return [(int(i), int(w)) for i, w in result.all()]
+    return [Claimed(int(i), int(w), int(level) + 1) for i, w, level in result.all()]
 
 
-async def _sent_today(uow: UnitOfWork, wijk: Wijk) -> int:
-    tz = ZoneInfo(wijk.timezone)
-    start = uow.now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(
-        await uow.session.scalar(
-            select(func.count(func.distinct(Nudge.sent_at))).where(
-                Nudge.wijk_id == wijk.id, Nudge.level == 1, Nudge.sent_at >= start
-            )
+def _day_start(now: datetime, zone: str) -> datetime:
+    return now.astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _sent_today(uow: UnitOfWork, wijken: list[Wijk]) -> dict[int, int]:
+    """Group nudge messages sent today (in each wijk's own zone), per wijk."""
+    if not wijken:
+        return {}
+    starts = {w.id: _day_start(uow.now, w.timezone) for w in wijken}
+    rows = await uow.session.execute(
+        select(Nudge.wijk_id, Nudge.sent_at)
+        .where(
+            Nudge.wijk_id.in_(starts),
+            Nudge.level == 1,
+            Nudge.sent_at >= min(starts.values()),
         )
-        or 0
+        .distinct()
     )
+    sent: dict[int, int] = defaultdict(int)
+    for wijk_id, at in rows:
+        if at >= starts[wijk_id]:
+            sent[wijk_id] += 1  # one combined group message has one sent_at
+    return sent
 
 
-async def _meeting_planned(uow: UnitOfWork, wijk_id: int) -> bool:
-    found = await uow.session.scalar(
-        select(Meeting.id).where(
-            Meeting.wijk_id == wijk_id,
+async def _meeting_planned(uow: UnitOfWork, wijk_ids: list[int]) -> set[int]:
+    """The wijken among ``wijk_ids`` with a meeting coming up."""
+    if not wijk_ids:
+        return set()
+    found = await uow.session.scalars(
+        select(Meeting.wijk_id)
+        .where(
+            Meeting.wijk_id.in_(wijk_ids),
             Meeting.status.in_([MeetingStatus.PLANNED, MeetingStatus.MOVED]),
             Meeting.starts_at > uow.now,
         )
+        .distinct()
     )
-    return found is not None
+    return set(found)
+
+
+async def _counts(uow: UnitOfWork, idea_ids: list[int]) -> dict[tuple[int, str], int]:
+    """(idea id, kind) → how many, as the idea card counts them (confirmed champions)."""
+    if not idea_ids:
+        return {}
+    rows = await uow.session.execute(
+        select(Involvement.idea_id, Involvement.kind, func.count())
+        .where(
+            Involvement.idea_id.in_(idea_ids),
+            or_(Involvement.kind != ideas_.Kind.CHAMPION, Involvement.confirmed.is_(True)),
+        )
+        .group_by(Involvement.idea_id, Involvement.kind)
+    )
+    return {(int(i), str(k)): int(n) for i, k, n in rows}
+
+
+async def _partners(
+    uow: UnitOfWork, wijk_ids: list[int], idea_ids: list[int]
+) -> tuple[dict[int, list[Partner]], dict[int, set[int]]]:
+    """The partners of these wijken, and the partners each idea is linked to already."""
+    partners: dict[int, list[Partner]] = defaultdict(list)
+    linked: dict[int, set[int]] = defaultdict(set)
+    if not wijk_ids:
+        return partners, linked
+    for p in await uow.session.scalars(
+        select(Partner).where(Partner.wijk_id.in_(wijk_ids)).order_by(Partner.id)
+    ):
+        partners[p.wijk_id].append(p)
+    if partners and idea_ids:
+        for idea_id, partner_id in await uow.session.execute(
+            select(IdeaPartner.idea_id, IdeaPartner.partner_id).where(
+                IdeaPartner.idea_id.in_(idea_ids)
+            )
+        ):
+            linked[int(idea_id)].add(int(partner_id))
+    return partners, linked
 
 
 async def _people(uow: UnitOfWork, ids: list[int]) -> list[Recipient]:
@@ -163,21 +231,25 @@ async def facilitators(uow: UnitOfWork, wijk: Wijk, telegram_admins: list[int]) 
 
 
 async def prepare(
-    uow: UnitOfWork, claimed: list[tuple[int, int]], admins: dict[int, list[int]]
+    uow: UnitOfWork, claimed: list[Claimed], admins: dict[int, list[int]]
 ) -> list[WijkNudges]:
     """Decide per wijk what goes out now: one combined group message for rung 1 (within
     the daily cap), private messages for rungs 2 and 3. Ideas that must wait (quiet hours,
     a day switched off, the cap) get a new due time; nudges switched off: left alone.
-    ``admins`` maps a wijk's chat id to its Telegram admins (asked of Telegram before)."""
-    by_wijk: dict[int, list[int]] = defaultdict(list)
-    for idea_id, wijk_id in claimed:
-        by_wijk[wijk_id].append(idea_id)
-    out: list[WijkNudges] = []
-    for wijk_id, idea_ids in by_wijk.items():
-        wijk = await uow.session.get(Wijk, wijk_id)
-        assert wijk is not None
+    ``admins`` maps a wijk's chat id to its Telegram admins (asked of Telegram before, for
+    the wijken with a rung-3 nudge). What every idea needs is loaded for the whole batch
+    at once: a few queries per batch, not per idea."""
+    order = list(dict.fromkeys(c.wijk_id for c in claimed))
+    wijken = {w.id: w for w in await uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
+    by_wijk: dict[int, list[Idea]] = defaultdict(list)
+    for idea in await uow.session.scalars(
+        select(Idea).where(Idea.id.in_([c.idea_id for c in claimed]))
+    ):
+        by_wijk[idea.wijk_id].append(idea)
+    now_open: list[tuple[Wijk, WijkSettings, list[Idea]]] = []
+    for wijk_id in order:
+        wijk, rows = wijken[wijk_id], by_wijk[wijk_id]
         settings = WijkSettings.load(wijk.settings)
-        rows = list(await uow.session.scalars(select(Idea).where(Idea.id.in_(idea_ids))))
         if not settings.nudges or not settings.nudge_days:
             for idea in rows:
                 idea.nudge_due_at = None
@@ -193,21 +265,29 @@ async def prepare(
             for idea in rows:
                 idea.nudge_due_at = allowed
             continue
-        planned = await _meeting_planned(uow, wijk.id)
-        cap_left = settings.nudge_cap - await _sent_today(uow, wijk)
+        now_open.append((wijk, settings, rows))
+    open_wijken = [w.id for w, _, _ in now_open]
+    idea_ids = [i.id for _, _, rows in now_open for i in rows]
+    planned = await _meeting_planned(uow, open_wijken)
+    sent_today = await _sent_today(uow, [w for w, _, _ in now_open])
+    counts = await _counts(uow, idea_ids)
+    partners, linked = await _partners(uow, open_wijken, idea_ids)
+    out: list[WijkNudges] = []
+    for wijk, settings, rows in now_open:
+        cap_left = settings.nudge_cap - sent_today.get(wijk.id, 0)
         group: list[Item] = []
         private: list[Item] = []
+        steering: list[Recipient] | None = None  # the facilitators, asked once per wijk
         for idea in sorted(rows, key=lambda i: i.number):
             level = idea.nudge_level + 1
-            card = await ideas_.card(uow, idea)
-            found = await partners_.suggestions(uow, idea, limit=1)
+            found = partners_.rank(idea, partners[wijk.id], linked[idea.id], limit=1)
             best = found[0] if found else None
             step = step_for(
-                champions=card.champions.count,
-                helpers=card.helpers.count,
+                champions=counts.get((idea.id, ideas_.Kind.CHAMPION), 0),
+                helpers=counts.get((idea.id, ideas_.Kind.HELPER), 0),
                 partner=best.partner.name if best else None,
                 status=lifecycle.State(idea.status),
-                meeting_planned=planned,
+                meeting_planned=wijk.id in planned,
             )
             item = Item(
                 idea.id,
@@ -239,8 +319,9 @@ async def prepare(
                 ]
                 private.append(_with(item, who, near))
             else:
-                who = await facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
-                private.append(_with(item, who))
+                if steering is None:
+                    steering = await facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
+                private.append(_with(item, steering))
         out.append(WijkNudges(wijk.id, wijk.tg_chat_id, wijk.language, group, private))
     return out
 

@@ -152,7 +152,14 @@ async def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Sugge
             select(IdeaPartner.partner_id).where(IdeaPartner.idea_id == idea.id)
         )
     )
-    candidates = [p for p in rows if p.id not in linked]
+    return rank(idea, rows, linked, limit)
+
+
+def rank(idea: Idea, partners: list[Partner], linked: set[int], limit: int = 3) -> list[Suggestion]:
+    """``suggestions`` for partners already loaded (the tick loads a whole batch at once)."""
+    candidates = [p for p in partners if p.id not in linked]
+    if not candidates:
+        return []
     profile = matching.IdeaProfile(idea.title, idea.description, tuple(idea.themes))
     ranked = matching.rank(
         profile,
