@@ -50,8 +50,22 @@ class _Cards:
     def __init__(self, live: LiveMessages) -> None:
         self.live = live
 
-    def request(self, bot: Bot, idea_id: int) -> None:
-        self.live.request(bot, "idea", idea_id)
+    def request(
+        self, bot: Bot, idea_id: int, fresh: tuple[ideas.Card, int, str] | None = None
+    ) -> None:
+        """``fresh``: the card just read in this update's transaction, with the chat it is
+        shown in and that chat's language."""
+        view = None
+        if fresh is not None:
+            card, chat_id, lang = fresh
+            if card.card_message_id is not None and card.card_chat_id == chat_id:
+                view = (
+                    chat_id,
+                    card.card_message_id,
+                    card_text(lang, card),
+                    card_markup(lang, card),
+                )
+        self.live.request(bot, "idea", idea_id, view)
 
 
 def refresher(turn: Turn) -> _Cards:
@@ -258,7 +272,8 @@ async def show_button(turn: Turn) -> str | None:
 
 
 async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
-    refresher(turn).request(turn.context.bot, result.card.id)
+    fresh = (result.card, turn.chat.tg_chat_id, turn.lang) if turn.chat and turn.in_group else None
+    refresher(turn).request(turn.context.bot, result.card.id, fresh)
     if result.recruit and turn.chat is not None:
         await to_group(
             turn.context.bot,

@@ -33,19 +33,25 @@ class LiveMessages:
     def kind(self, name: str, render: Render) -> None:
         self._renderers[name] = render
 
-    def request(self, bot: Bot, kind: str, item_id: int) -> None:
+    def request(self, bot: Bot, kind: str, item_id: int, view: View | None = None) -> None:
+        """``view``: the message as the caller just computed it in its own transaction,
+        which spares the first edit a database round; later edits render afresh."""
         key = (kind, item_id)
         if key in self._running:
             self._stale.add(key)
             return
         self._running.add(key)
-        self.deps.spawn(self._run(bot, key))
+        self.deps.spawn(self._run(bot, key, view))
 
-    async def _run(self, bot: Bot, key: tuple[str, int]) -> None:
+    async def _run(self, bot: Bot, key: tuple[str, int], view: View | None) -> None:
         try:
             while True:
                 self._stale.discard(key)
-                await self._edit(bot, key)
+                if view is not None:
+                    await self._show(bot, key, view)
+                    view = None
+                else:
+                    await self._edit(bot, key)
                 if key not in self._stale:
                     return
         finally:
@@ -54,8 +60,10 @@ class LiveMessages:
 
     async def _edit(self, bot: Bot, key: tuple[str, int]) -> None:
         view = await self._renderers[key[0]](self.deps, key[1])
-        if view is None:
-            return
+        if view is not None:
+            await self._show(bot, key, view)
+
+    async def _show(self, bot: Bot, key: tuple[str, int], view: View) -> None:
         chat_id, message_id, text, markup = view
         try:
             await bot.edit_message_text(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from buddybot.domain import language
 from buddybot.domain.roles import Role, is_facilitator, may_appoint
@@ -15,6 +16,10 @@ from buddybot.settings import LANGUAGES
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Membership, Person, Wijk
+
+# "Last seen" is for figures like "active in 30 days"; writing it on every message would
+# turn every read-only command into a write.
+SEEN_GRANULARITY = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +56,30 @@ def display_name(person: Person | None) -> str:
     )
 
 
-async def ensure_person(uow: UnitOfWork, actor: ActorRef) -> Person:
+async def _in_group(
+    uow: UnitOfWork, tg_chat_id: int, actor: ActorRef | None
+) -> tuple[Wijk | None, Person | None, Membership | None]:
+    if actor is None:
+        return await queries.wijk_by_chat(uow.session, tg_chat_id), None, None
+    row = (
+        await uow.session.execute(
+            select(Wijk, Person, Membership)
+            .select_from(Wijk)
+            .outerjoin(Person, Person.tg_user_id == actor.tg_user_id)
+            .outerjoin(
+                Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id)
+            )
+            .where(Wijk.tg_chat_id == tg_chat_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None, None, None
+    return row[0], row[1], row[2]
+
+
+async def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None = None) -> Person:
     session = uow.session
-    person = await queries.person_by_tg(session, actor.tg_user_id)
+    person = known or await queries.person_by_tg(session, actor.tg_user_id)
     if person is None:
         await queries.insert_ignore(
             session,
@@ -87,9 +113,11 @@ async def ensure_person(uow: UnitOfWork, actor: ActorRef) -> Person:
     return person
 
 
-async def ensure_membership(uow: UnitOfWork, wijk: Wijk, person: Person) -> Membership:
+async def ensure_membership(
+    uow: UnitOfWork, wijk: Wijk, person: Person, known: Membership | None = None
+) -> Membership:
     session = uow.session
-    member = await queries.membership(session, wijk.id, person.id)
+    member = known or await queries.membership(session, wijk.id, person.id)
     if member is None:
         await queries.insert_ignore(
             session,
@@ -107,7 +135,8 @@ async def ensure_membership(uow: UnitOfWork, wijk: Wijk, person: Person) -> Memb
         member = await queries.membership(session, wijk.id, person.id)
         assert member is not None
     else:
-        member.last_seen_at = uow.now
+        if member.left or uow.now - member.last_seen_at >= SEEN_GRANULARITY:
+            member.last_seen_at = uow.now
         member.left = False
     return member
 
@@ -121,17 +150,19 @@ async def identify(
 ) -> Caller:
     """Record that ``actor`` spoke in ``chat`` and work out their rights and language."""
     authority = authority or Authority()
-    wijk = None
+    speaker = actor if actor is not None and not authority.anonymous_admin else None
+    wijk, known_person, known_member = None, None, None
     if chat is not None and chat.is_group:
-        wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
+        # The wijk, the person and their membership in one query: the common case.
+        wijk, known_person, known_member = await _in_group(uow, chat.tg_chat_id, speaker)
     person = None
     member = None
-    if actor is not None and not authority.anonymous_admin:
-        person = await ensure_person(uow, actor)
+    if speaker is not None:
+        person = await ensure_person(uow, speaker, known_person)
         if chat is not None and chat.kind == "private" and not person.private_ok:
             person.private_ok = True
         if wijk is not None:
-            member = await ensure_membership(uow, wijk, person)
+            member = await ensure_membership(uow, wijk, person, known_member)
     superadmin = actor is not None and actor.tg_user_id in policy.superadmins
     facilitator = wijk is not None and is_facilitator(
         role=member.role if member else None,
