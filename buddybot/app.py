@@ -98,18 +98,26 @@ def rate_limiter(s: Settings) -> AIORateLimiter:
     Telegram counts messages per sliding window (30 in any second, 20 in any minute per
     group; fakegram enforces exactly that). AIORateLimiter is a leaky bucket: a bucket of
     ``C`` refilled at ``r`` lets ``C + r·W`` through in a window ``W``, so PTB's default
-    (30 per second) sends up to 60 in the first second and is answered with 429, and a 429
-    makes PTB hold back every request of the bot. Overall: a bucket of one at cap − 2 per
-    second (at most cap − 1 in any second: room for ~35 ms of network or event-loop jitter).
-    Per group: half the cap at once, the rest spread over the minute.
+    (bucket of 30, 30 per second) sends up to 60 in the first second and is answered with
+    429, and after a 429 PTB holds back every request of the bot. Here ``C + r·W`` is the
+    cap: one message over the cap would come ``(cap + 1 − C) / r`` after the first, later
+    than the window (overall: 36 ms of room for network jitter). Overall the bucket holds
+    two, so a late wake-up of the event loop does not slow the rate; a group may burst half
+    its cap (a conversation), the rest spread over the minute.
     """
-    group_burst = max(1.0, s.group_messages_per_minute // 2)
+
+    def bucket(cap: float, window: float, burst: float) -> dict[str, float]:
+        burst = max(1.0, burst)
+        rate = max(cap - burst, cap / 2) / window  # a tiny cap: half of it, never nothing
+        return {"max_rate": burst, "time_period": burst / rate}
+
+    overall = bucket(s.messages_per_second, 1, min(2, s.messages_per_second // 2))
+    group = bucket(s.group_messages_per_minute, 60, s.group_messages_per_minute // 2)
     return AIORateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / max(s.messages_per_second - 2, s.messages_per_second / 2),
-        group_max_rate=group_burst,
-        # the bucket empties in 60·burst/(cap − burst − 1) seconds: at most cap − 1 a minute
-        group_time_period=60 * group_burst / max(s.group_messages_per_minute - group_burst - 1, 1),
+        overall_max_rate=overall["max_rate"],
+        overall_time_period=overall["time_period"],
+        group_max_rate=group["max_rate"],
+        group_time_period=group["time_period"],
         max_retries=s.send_retries,
     )
 
