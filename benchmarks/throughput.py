@@ -1,11 +1,15 @@
 """Updates per second through the whole bot (handlers, services, database), next to a bare
 PTB application that only replies, on the same update mix, in the same run.
 
-    python -m benchmarks.throughput [--groups 200] [--updates 3000] [--db sqlite|postgresql]
+    python -m benchmarks.throughput [--wijken 500] [--updates 4000] [--db sqlite|postgresql]
 
-The Bot API is answered in-process (no network): this measures the bot itself. The mix:
-support-button presses 30%, idea proposals 10%, /hulp 15%, /wie 15%, /ideeen 10%,
-/taal (private) 10%, /start (private) 10%.
+The Bot API is answered in-process (no network): this measures the bot itself. The mix, over
+500 wijken: support presses 25%, RSVPs 15%, votes 15%, idea proposals 10%, /ideeen 15%,
+/hulp and /wie 10%, private /start and /taal 10%.
+
+Two runs: *saturated* (every update queued at once; the most the bot handles per second)
+and *paced* (updates arrive at a steady 1,000/s, as a busy city would send them; the time
+from arrival to handled is what a resident waits, p50/p99).
 """
 
 from __future__ import annotations
@@ -13,15 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import random
-import tempfile
+import statistics
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -29,21 +32,24 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    PollAnswerHandler,
 )
 
+from benchmarks import databases
 from benchmarks.local_api import BOT, LocalBotApi
+from benchmarks.report import Figure, table
 from buddybot import app as bot_app
 from buddybot.bot.runtime import Deps
 from buddybot.clock import SystemClock
 from buddybot.fakegram import shapes
 from buddybot.settings import Settings
-from buddybot.storage.db import Database, make_engine
-from buddybot.storage.migrate import upgrade
-from buddybot.storage.models import Idea, Wijk
+from buddybot.storage.db import Database
+from buddybot.storage.models import Idea, Meeting, Poll, Wijk
 from handlers import register
 
 TOKEN = "7000000001:bench"
 JSON = dict[str, Any]
+PACED_RATE = 1000.0  # updates/s offered in the paced run (issue 10's target)
 WORDS = [
     "moestuin", "speeltuin", "bankje", "bloembak", "buurtfeest", "fietsenrek", "boekenkast",
     "zebrapad", "kerstmarkt", "jeu de boules", "repair cafe", "geveltuin", "hondenveld",
@@ -114,24 +120,35 @@ class World:
             for _ in range(per_group)
         ]
 
-    def mix(self, count: int, ideas: dict[int, list[int]]) -> list[JSON]:
+    def vote(self, person: JSON, tg_poll_id: str) -> JSON:
+        option = self.rng.randrange(2)
+        answer = shapes.poll_answer(tg_poll_id, [option], [str(option)], voter=person)
+        return shapes.update(next(self.ids), "poll_answer", answer)
+
+    def mix(self, count: int, targets: Targets) -> list[JSON]:
         out = []
         chats = list(self.people)
         for _ in range(count):
             chat_id = self.rng.choice(chats)
             person = self.rng.choice(self.people[chat_id])
             roll = self.rng.random()
-            if roll < 0.30 and ideas.get(chat_id):
-                out.append(self.press(chat_id, person, f"1:sup:{self.rng.choice(ideas[chat_id])}"))
-            elif roll < 0.40:
+            if roll < 0.25 and targets.ideas.get(chat_id):
+                idea = self.rng.choice(targets.ideas[chat_id])
+                out.append(self.press(chat_id, person, f"1:sup:{idea}"))
+            elif roll < 0.40 and chat_id in targets.meetings:
+                answer = self.rng.choice("ymn")
+                out.append(
+                    self.press(chat_id, person, f"1:rsvp:{targets.meetings[chat_id]}:{answer}")
+                )
+            elif roll < 0.55 and chat_id in targets.polls:
+                out.append(self.vote(person, targets.polls[chat_id]))
+            elif roll < 0.65:
                 out.append(self.proposal(chat_id, person))
-            elif roll < 0.55:
-                out.append(self.command(chat_id, person, "/hulp"))
-            elif roll < 0.70:
-                out.append(self.command(chat_id, person, "/wie"))
             elif roll < 0.80:
                 out.append(self.command(chat_id, person, "/ideeen"))
             elif roll < 0.90:
+                out.append(self.command(chat_id, person, self.rng.choice(["/hulp", "/wie"])))
+            elif roll < 0.95:
                 lang = self.rng.choice(["nl", "en"])
                 out.append(self.command(chat_id, person, f"/taal {lang}", private=True))
             else:
@@ -139,23 +156,105 @@ class World:
         return out
 
 
+class Targets:
+    """What residents press and vote on: ideas, one meeting and one open vote per wijk."""
+
+    def __init__(self) -> None:
+        self.ideas: dict[int, list[int]] = {}
+        self.meetings: dict[int, int] = {}
+        self.polls: dict[int, str] = {}
+
+
+BotApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+async def _put_all(app: BotApp, objs: list[Update], arrived: dict[int, float]) -> None:
+    for u in objs:
+        arrived[u.update_id] = time.perf_counter()
+        await app.update_queue.put(u)
+
+
+async def _put_paced(
+    app: BotApp, objs: list[Update], arrived: dict[int, float], rate: float
+) -> None:
+    """Updates arrive at ``rate`` per second, on schedule (a late loop catches up)."""
+    start = time.perf_counter()
+    for i, u in enumerate(objs):
+        due = start + i / rate
+        now = time.perf_counter()
+        if due > now:
+            await asyncio.sleep(due - now)
+        arrived[u.update_id] = time.perf_counter()
+        await app.update_queue.put(u)
+
+
+class Timing:
+    """When each update arrived, started and was done (wrapped around the processor)."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[int, float] = {}
+        self.started: dict[int, float] = {}
+        self.done: dict[int, float] = {}
+
+    def latencies(self, ids: list[int]) -> list[float]:
+        return [(self.done[i] - self.arrived[i]) * 1000 for i in ids]
+
+    def handling(self, ids: list[int]) -> list[float]:
+        return [(self.done[i] - self.started[i]) * 1000 for i in ids]
+
+
+def _timed(app: BotApp, timing: Timing) -> None:
+    proc = app.update_processor
+    original = proc.do_process_update
+
+    async def timed(update: object, coroutine: Awaitable[Any]) -> None:
+        uid = update.update_id if isinstance(update, Update) else None
+
+        async def run() -> Any:
+            if uid is not None:
+                timing.started[uid] = time.perf_counter()
+            return await coroutine
+
+        try:
+            await original(update, run())
+        finally:
+            if uid is not None:
+                timing.done[uid] = time.perf_counter()
+
+    proc.do_process_update = timed  # type: ignore[method-assign]
+
+
 async def _drive(
-    app: Application[Any, Any, Any, Any, Any, Any],
+    app: BotApp,
     raw: list[JSON],
     done: Callable[[], int],
     wait: Callable[[int], Awaitable[None]],
+    timing: Timing,
+    rate: float | None = None,
 ) -> float:
-    """Feed updates through the app's queue as fast as it takes them; returns seconds."""
+    """Feed updates through the app's queue; returns seconds until all are handled."""
     objs = [Update.de_json(u, app.bot) for u in raw]
-    start = time.perf_counter()
     target = done() + len(objs)
-    for u in objs:
-        await app.update_queue.put(u)
+    start = time.perf_counter()
+    if rate is None:
+        await _put_all(app, objs, timing.arrived)
+    else:
+        await _put_paced(app, objs, timing.arrived, rate)
     await wait(target)
     return time.perf_counter() - start
 
 
-async def run_bare(updates: list[JSON]) -> float:
+class Run:
+    def __init__(self, updates: int, seconds: float, timing: Timing, ids: list[int]) -> None:
+        self.rate = updates / seconds
+        lat = sorted(timing.latencies(ids))
+        hand = sorted(timing.handling(ids))
+        self.p50 = statistics.median(lat)
+        self.p99 = lat[int(len(lat) * 0.99) - 1]
+        self.handling_p99 = hand[int(len(hand) * 0.99) - 1]
+
+
+async def run_bare(saturated: list[JSON], paced: list[JSON]) -> tuple[Run, Run]:
     handled = 0
     changed = asyncio.Condition()
 
@@ -180,32 +279,76 @@ async def run_bare(updates: list[JSON]) -> float:
     names = ["hulp", "help", "wie", "who", "taal", "language", "start", "idee", "ideeen"]
     app.add_handler(CommandHandler(names, reply))
     app.add_handler(CallbackQueryHandler(reply))
+    app.add_handler(PollAnswerHandler(reply))
+    timing = Timing()
+    _timed(app, timing)
     async with app:
         await app.start()
-        elapsed = await _drive(app, updates, lambda: handled, wait)
+        sat = await _drive(app, saturated, lambda: handled, wait, timing)
+        paced_s = await _drive(app, paced, lambda: handled, wait, timing, PACED_RATE)
         await app.stop()
-    return len(updates) / elapsed
+    return (
+        Run(len(saturated), sat, timing, [u["update_id"] for u in saturated]),
+        Run(len(paced), paced_s, timing, [u["update_id"] for u in paced]),
+    )
 
 
-async def _ideas_by_chat(db: Database) -> dict[int, list[int]]:
+async def _seed_targets(db: Database, world: World) -> Targets:
+    """One planned meeting with an announcement card and one open vote over two of its
+    ideas in every wijk, written directly (the features' own tests cover making them)."""
+    targets = Targets()
+    now = datetime.now(UTC)
     async with db.unit_of_work() as uow:
         rows = (
             await uow.session.execute(
-                select(Wijk.tg_chat_id, Idea.id).join(Idea, Idea.wijk_id == Wijk.id)
+                select(Wijk.id, Wijk.tg_chat_id, Idea.id).join(Idea, Idea.wijk_id == Wijk.id)
             )
         ).all()
-    out: dict[int, list[int]] = {}
-    for chat_id, idea_id in rows:
-        out.setdefault(chat_id, []).append(idea_id)
-    return out
+        wijk_of: dict[int, int] = {}
+        for wijk_id, chat_id, idea_id in rows:
+            targets.ideas.setdefault(chat_id, []).append(idea_id)
+            wijk_of[chat_id] = wijk_id
+        msg = itertools.count(10_000_000)
+        await uow.session.execute(
+            insert(Meeting),
+            [
+                {
+                    "wijk_id": wijk_id, "number": 1, "title": "Buurtavond", "place": "Buurthuis",
+                    "details": "", "starts_at": now + timedelta(days=30), "status": "planned",
+                    "sequence": 0, "created_at": now, "updated_at": now,
+                    "card_chat_id": chat_id, "card_message_id": next(msg),
+                }
+                for chat_id, wijk_id in wijk_of.items()
+            ],
+        )  # fmt: skip
+        await uow.session.execute(
+            insert(Poll),
+            [
+                {
+                    "wijk_id": wijk_id, "number": 1, "tg_poll_id": f"bench{chat_id}",
+                    "tg_chat_id": chat_id, "message_id": next(msg), "question": "Wat eerst?",
+                    "options": [
+                        {"text": "A", "idea_id": targets.ideas[chat_id][0]},
+                        {"text": "B", "idea_id": targets.ideas[chat_id][1]},
+                    ],
+                    "counts": [0, 0], "voters": 0, "anonymous": False, "multiple": False,
+                    "deadline": now + timedelta(days=7), "status": "open", "created_at": now,
+                }
+                for chat_id, wijk_id in wijk_of.items()
+            ],
+        )  # fmt: skip
+        for chat_id, wijk_id in wijk_of.items():
+            meeting = await uow.session.scalar(select(Meeting.id).where(Meeting.wijk_id == wijk_id))
+            assert meeting is not None
+            targets.meetings[chat_id] = meeting
+            targets.polls[chat_id] = f"bench{chat_id}"
+    return targets
 
 
 async def run_buddybot(
-    world: World, count: int, url: str
-) -> tuple[float, list[JSON], dict[str, int]]:
-    engine = make_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
+    world: World, saturated_count: int, paced_count: int, url: str
+) -> tuple[Run, Run, list[JSON], list[JSON], dict[str, int]]:
+    await databases.fresh(url)
     clock = SystemClock()
     settings = Settings(
         _env_file=None, token=TOKEN, database_url=url,
@@ -215,46 +358,85 @@ async def run_buddybot(
     api = LocalBotApi(world.admins)
     app = bot_app.build_application(Deps.build(settings, db, clock), register, request=api)
     proc = bot_app.processor(app)
+    timing = Timing()
+    _timed(app, timing)
     await app.initialize()
     await app.start()
-    await _drive(app, world.joins(), lambda: proc.handled_count, proc.wait_count)
-    await _drive(app, world.seed_ideas(3), lambda: proc.handled_count, proc.wait_count)
-    updates = world.mix(count, await _ideas_by_chat(db))
+    await _drive(app, world.joins(), lambda: proc.handled_count, proc.wait_count, timing)
+    await _drive(app, world.seed_ideas(3), lambda: proc.handled_count, proc.wait_count, timing)
+    targets = await _seed_targets(db, world)
+    saturated = world.mix(saturated_count, targets)
+    paced = world.mix(paced_count, targets)
     before = dict(api.calls)
-    elapsed = await _drive(app, updates, lambda: proc.handled_count, proc.wait_count)
     deps: Deps = app.bot_data["deps"]
+    sat_s = await _drive(app, saturated, lambda: proc.handled_count, proc.wait_count, timing)
+    await deps.wait_background()
+    paced_s = await _drive(
+        app, paced, lambda: proc.handled_count, proc.wait_count, timing, PACED_RATE
+    )
     await deps.wait_background()
     await app.stop()
     await app.shutdown()
     await db.dispose()
     calls = {k: v - before.get(k, 0) for k, v in api.calls.items() if v - before.get(k, 0)}
-    return len(updates) / elapsed, updates, calls
+    sat = Run(len(saturated), sat_s, timing, [u["update_id"] for u in saturated])
+    pac = Run(len(paced), paced_s, timing, [u["update_id"] for u in paced])
+    return sat, pac, saturated, paced, calls
+
+
+async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dict[str, int]]:
+    url = databases.url_for(db, "bench_throughput")
+    world = World(wijken)
+    paced_count = int(PACED_RATE * 5)  # five seconds at 1,000/s
+    ours, ours_paced, saturated, paced, calls = await run_buddybot(world, updates, paced_count, url)
+    await databases.drop(url)
+    bare, bare_paced = await run_bare(saturated, paced)
+    name = f"[{db}]"
+    figures = [
+        Figure(f"{name} bare PTB, reply only, saturated", bare.rate, "upd/s"),
+        Figure(
+            f"{name} buddybot mix over {wijken} wijken, saturated", ours.rate, "upd/s",
+            reference=bare.rate, reference_name="bare", target="≥ 1000/s and ≥ 0.3× bare",
+            passed=ours.rate >= 1000 and ours.rate >= 0.3 * bare.rate,
+        ),
+        Figure(
+            f"{name} buddybot at {PACED_RATE:.0f}/s offered: handled", ours_paced.rate, "upd/s",
+            reference=PACED_RATE, reference_name="offered", target="≥ 0.98× offered",
+            passed=ours_paced.rate >= 0.98 * PACED_RATE,
+        ),
+        Figure(
+            f"{name} buddybot at {PACED_RATE:.0f}/s: arrival→handled p99", ours_paced.p99, "ms",
+            reference=bare_paced.p99, reference_name="bare p99", target="< 25 ms",
+            passed=ours_paced.p99 < 25,
+        ),
+        Figure(
+            f"{name} buddybot at {PACED_RATE:.0f}/s: arrival→handled p50", ours_paced.p50, "ms",
+            reference=bare_paced.p50, reference_name="bare p50",
+        ),
+    ]  # fmt: skip
+    return figures, calls
+
+
+async def figures(quick: bool = False) -> list[Figure]:
+    updates = 2000 if quick else 4000
+    out, _ = await measure("sqlite", 500, updates)
+    why = await databases.pg_unreachable()
+    if why is None:
+        out += (await measure("postgresql", 500, updates))[0]
+    else:
+        print(f"throughput on PostgreSQL skipped: {why}")
+    return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description="buddybot updates/s next to bare PTB")
-    p.add_argument("--groups", type=int, default=200)
-    p.add_argument("--updates", type=int, default=3000)
+    p.add_argument("--wijken", type=int, default=500)
+    p.add_argument("--updates", type=int, default=4000)
     p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = p.parse_args()
-    if args.db == "sqlite":
-        url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    else:
-        url = os.environ.get(
-            "BUDDYBOT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1/bench"
-        )
-    world = World(args.groups)
-    ours, updates, calls = asyncio.run(run_buddybot(world, args.updates, url))
-    bare = asyncio.run(run_bare(updates))
-    print(
-        f"update mix: {len(updates)} updates over {args.groups} groups "
-        f"(presses 30%, proposals 10%, /hulp 15%, /wie 15%, /ideeen 10%, private 20%), "
-        f"database: {args.db}"
-    )
-    print(f"{'bare PTB (reply only)':<28}{bare:>10.0f} updates/s")
-    print(f"{'buddybot':<28}{ours:>10.0f} updates/s")
-    print(f"{'ratio buddybot / bare':<28}{ours / bare:>10.2f}")
-    print(f"Bot API calls by buddybot during the mix: {dict(sorted(calls.items()))}")
+    rows, calls = asyncio.run(measure(args.db, args.wijken, args.updates))
+    print(table(rows))
+    print(f"Bot API calls by buddybot during the saturated run: {dict(sorted(calls.items()))}")
 
 
 if __name__ == "__main__":

@@ -118,8 +118,25 @@ async def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[in
     return (found[0], found[1]) if found else None
 
 
-def refresh(turn: Turn, meeting_id: int) -> None:
-    live(turn.context).request(turn.context.bot, "meeting", meeting_id)
+def refresh(turn: Turn, meeting_id: int, fresh: meetings.Card | None = None) -> None:
+    """``fresh``: the card just read in this update's transaction in the group it is shown
+    in; it spares the first edit a database round."""
+    view = None
+    chat = turn.chat
+    if (
+        fresh is not None
+        and chat is not None
+        and turn.in_group
+        and fresh.card_message_id is not None
+        and fresh.card_chat_id == chat.tg_chat_id
+    ):
+        view = (
+            chat.tg_chat_id,
+            fresh.card_message_id,
+            card_text(turn.lang, fresh),
+            card_markup(turn.lang, fresh),
+        )
+    live(turn.context).request(turn.context.bot, "meeting", meeting_id, view)
 
 
 # -- announcing ---------------------------------------------------------------------------
@@ -295,7 +312,7 @@ async def rsvp_button(turn: Turn) -> str | None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         card = await meetings.rsvp(uow, caller, int(raw_id), answer)
-    refresh(turn, card.id)
+    refresh(turn, card.id, card)
     return turn.t(f"rsvp.{answer.value}", title=card.title)
 
 

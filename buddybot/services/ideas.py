@@ -313,32 +313,32 @@ def _open(wijk: Wijk) -> tuple[ColumnElement[bool], ...]:
 
 
 async def open_lines(uow: UnitOfWork, wijk: Wijk, *, offset: int = 0, limit: int) -> list[Line]:
-    """Open ideas with their counts in one query, newest activity first."""
-    counts = (
-        select(
-            Involvement.idea_id,
-            func.count().filter(Involvement.kind == Kind.SUPPORTER).label("s"),
-            func.count().filter(Involvement.kind == Kind.HELPER).label("h"),
-            func.count()
-            .filter(Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True))
-            .label("c"),
-        )
-        .group_by(Involvement.idea_id)
-        .subquery()
-    )
-    rows = (
-        await uow.session.execute(
-            select(Idea, counts.c.s, counts.c.h, counts.c.c)
-            .outerjoin(counts, counts.c.idea_id == Idea.id)
+    """Open ideas with their counts, newest activity first: the page first, then the counts
+    of just those ideas (counting every involvement of the wijk would grow with its past)."""
+    ideas_ = list(
+        await uow.session.scalars(
+            select(Idea)
             .where(*_open(wijk))
             .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
             .offset(offset)
             .limit(limit)
         )
-    ).all()
+    )
+    if not ideas_:
+        return []
+    rows = await uow.session.execute(
+        select(
+            Involvement.idea_id,
+            func.count().filter(Involvement.kind == Kind.SUPPORTER),
+            func.count().filter(Involvement.kind == Kind.HELPER),
+            func.count().filter(Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True)),
+        )
+        .where(Involvement.idea_id.in_([i.id for i in ideas_]))
+        .group_by(Involvement.idea_id)
+    )
+    counts = {idea_id: (s, h, c) for idea_id, s, h, c in rows}
     return [
-        Line(i.id, i.number, i.title, State(i.status), s or 0, h or 0, c or 0)
-        for i, s, h, c in rows
+        Line(i.id, i.number, i.title, State(i.status), *counts.get(i.id, (0, 0, 0))) for i in ideas_
     ]
 
 
