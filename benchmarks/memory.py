@@ -1,0 +1,208 @@
+"""Resident memory of the bot after start-up and after one busy minute on a city-sized
+database (100,000 ideas, 10,000 meetings, 1,000 open votes in 1,000 wijken).
+
+    python -m benchmarks.memory [--seconds 60] [--rate 100]
+
+Each measurement runs in a fresh child process, so nothing of the parent (or of the other
+benchmarks) is counted. The busy minute: the update mix of ``benchmarks.throughput`` at
+``--rate`` updates/s, and the due-work tick every second. The Bot API is answered
+in-process. Reference: a bare PTB application that only replies, given the same minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import databases
+from benchmarks.report import Figure, table
+
+TARGET_MB = 150.0
+
+
+def rss_mb() -> tuple[float, float]:
+    """(resident now, peak resident) of this process, from /proc."""
+    fields: dict[str, float] = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, float]:
+    from telegram import Update
+    from telegram.ext import (
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        CommandHandler,
+        ContextTypes,
+        PollAnswerHandler,
+    )
+
+    from benchmarks import throughput as tp
+    from benchmarks.local_api import LocalBotApi
+    from buddybot import app as bot_app
+    from buddybot.bot.runtime import Deps
+    from buddybot.bot.tick import run_tick
+    from buddybot.clock import SystemClock
+    from buddybot.settings import Settings
+    from buddybot.storage.db import Database
+    from handlers import register
+
+    world = tp.World(1000)
+    handled = 0
+    changed = asyncio.Condition()
+    if kind == "bare":
+
+        async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            nonlocal handled
+            if update.callback_query is not None:
+                await update.callback_query.answer("ok")
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text("ok")
+            handled += 1
+            async with changed:
+                changed.notify_all()
+
+        app: Any = (
+            ApplicationBuilder().token(tp.TOKEN).request(LocalBotApi()).updater(None)
+            .concurrent_updates(64).build()
+        )  # fmt: skip
+        app.add_handler(CommandHandler(["hulp", "wie", "taal", "start", "idee", "ideeen"], reply))
+        app.add_handler(CallbackQueryHandler(reply))
+        app.add_handler(PollAnswerHandler(reply))
+        await app.initialize()
+        await app.start()
+        targets = tp.Targets()
+        tick = None
+    else:
+        clock = SystemClock()
+        settings = Settings(_env_file=None, token=tp.TOKEN, database_url=url)
+        db = Database(url, clock)
+        app = bot_app.build_application(
+            Deps.build(settings, db, clock), register, request=LocalBotApi(world.admins)
+        )
+        await app.initialize()
+        await app.start()
+        targets = await _targets(db)
+        deps: Deps = app.bot_data["deps"]
+
+        async def tick() -> None:
+            await run_tick(app.bot, deps)
+
+    started, _ = rss_mb()
+    updates = [Update.de_json(u, app.bot) for u in world.mix(int(seconds * rate), targets)]
+    begin = time.perf_counter()
+    next_tick = begin + 1
+    for i, u in enumerate(updates):
+        due = begin + i / rate
+        now = time.perf_counter()
+        if due > now:
+            await asyncio.sleep(due - now)
+        await app.update_queue.put(u)
+        if tick is not None and now >= next_tick:
+            next_tick = now + 1
+            await tick()
+    if kind == "bare":
+        async with changed:
+            await changed.wait_for(lambda: handled >= len(updates))
+    else:
+        await bot_app.processor(app).wait_count(len(updates))
+        await deps.wait_background()
+    busy, peak = rss_mb()
+    await app.stop()
+    await app.shutdown()
+    return {"start": started, "busy": busy, "peak": peak}
+
+
+async def _targets(db: Any) -> Any:
+    """Ideas, meetings and votes residents can press on, from the seeded database."""
+    from sqlalchemy import select
+
+    from benchmarks import throughput as tp
+    from buddybot.storage.models import Idea, Meeting, Poll, Wijk
+
+    targets = tp.Targets()
+    async with db.unit_of_work() as uow:
+        s = uow.session
+        rank = (
+            select(Wijk.tg_chat_id, Idea.id)
+            .join(Idea, Idea.wijk_id == Wijk.id)
+            .where(Idea.number <= 5)
+        )
+        for chat_id, idea_id in await s.execute(rank):
+            targets.ideas.setdefault(chat_id, []).append(idea_id)
+        meetings = select(Wijk.tg_chat_id, Meeting.id).join(Meeting, Meeting.wijk_id == Wijk.id)
+        for chat_id, meeting_id in await s.execute(meetings.where(Meeting.status == "planned")):
+            targets.meetings[chat_id] = meeting_id
+        polls = select(Wijk.tg_chat_id, Poll.tg_poll_id).join(Poll, Poll.wijk_id == Wijk.id)
+        for chat_id, tg_poll_id in await s.execute(polls.where(Poll.status == "open")):
+            if tg_poll_id:
+                targets.polls[chat_id] = tg_poll_id
+    return targets
+
+
+def _run_child(kind: str, url: str, seconds: float, rate: float) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory", "--child", kind, "--url", url,
+         "--seconds", str(seconds), "--rate", str(rate)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def measure(seconds: float, rate: float) -> list[Figure]:
+    from benchmarks.tick import seed_city
+
+    url = databases.url_for("sqlite", "bench_memory")
+    await databases.fresh(url)
+    await seed_city(url)
+    ours = await asyncio.to_thread(_run_child, "buddybot", url, seconds, rate)
+    bare = await asyncio.to_thread(_run_child, "bare", url, seconds, rate)
+    await databases.drop(url)
+    minute = f"{seconds:.0f} s at {rate:.0f} upd/s"
+    return [
+        Figure(
+            "RSS after start-up (city database)", ours["start"], "MB",
+            reference=bare["start"], reference_name="bare PTB",
+            target=f"< {TARGET_MB:.0f} MB", passed=ours["start"] < TARGET_MB,
+        ),
+        Figure(
+            f"RSS after a busy minute ({minute})", ours["busy"], "MB",
+            reference=bare["busy"], reference_name="bare PTB",
+            target=f"< {TARGET_MB:.0f} MB", passed=ours["busy"] < TARGET_MB,
+        ),
+        Figure(
+            "peak RSS during that minute", ours["peak"], "MB",
+            reference=bare["peak"], reference_name="bare PTB",
+        ),
+    ]  # fmt: skip
+
+
+async def figures(quick: bool = False) -> list[Figure]:
+    return await measure(15 if quick else 60, 100)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="resident memory after start-up and a busy minute")
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--rate", type=float, default=100)
+    p.add_argument("--child", choices=["buddybot", "bare"])
+    p.add_argument("--url")
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(_child(args.child, args.url, args.seconds, args.rate))))
+        return
+    print(table(asyncio.run(measure(args.seconds, args.rate))))
+
+
+if __name__ == "__main__":
+    main()
