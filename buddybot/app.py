@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
 from buddybot.bot.tick import tick_job
+from buddybot.bot.webhook import WebhookServer
 from buddybot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -142,15 +143,10 @@ async def start(app: BotApp, *, polling: bool = True) -> None:
         await hook(app)
     assert app.updater is not None
     if s.webhook_url:
-        await app.updater.start_webhook(
-            listen=s.listen,
-            port=s.port,
-            url_path=_webhook_path(s.webhook_url),
-            webhook_url=s.webhook_url,
-            secret_token=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    elif polling:
+        await app.start()
+        await _start_webhook(app, s.webhook_url, s)
+        return
+    if polling:
         await app.updater.start_polling(
             timeout=s.poll_timeout,
             allowed_updates=ALLOWED_UPDATES,
@@ -159,8 +155,30 @@ async def start(app: BotApp, *, polling: bool = True) -> None:
     await app.start()
 
 
+async def _start_webhook(app: BotApp, url: str, s: Settings) -> None:
+    # Our own server, not PTB's: it answers Telegram only once the update is handled, which
+    # keeps each chat in order when several replicas share the address (see bot.webhook).
+    secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
+    server = WebhookServer(
+        app, listen=s.listen, port=s.port, path=_webhook_path(url), secret=secret
+    )
+    await server.start()
+    app.bot_data["webhook_server"] = server
+    await app.bot.set_webhook(
+        url,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+        drop_pending_updates=False,  # queued votes and commands must not be lost
+        # A push now holds its connection while the update is handled: allow Telegram's most.
+        max_connections=100,
+    )
+
+
 async def stop(app: BotApp) -> None:
     """Stop fetching, finish the updates in hand and the edits they started, then close."""
+    server: WebhookServer | None = app.bot_data.pop("webhook_server", None)
+    if server is not None:
+        await server.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:

@@ -80,3 +80,30 @@ def test_webhook_without_secret_is_a_settings_error() -> None:
 
     with pytest.raises(SettingsError, match="WEBHOOK_SECRET is required"):
         load_settings(_env_file=None, webhook_url="https://bot.example.org/hook")
+
+
+async def test_the_webhook_answers_once_the_update_is_handled(
+    hooked: tuple[Harness, str],
+) -> None:
+    """Telegram sends a chat's next update only after this answer: answering on arrival would
+    let two replicas handle one chat's updates out of order."""
+    bot, url = hooked
+    w = await World(bot).build()
+    update = {
+        "update_id": 10_000,
+        "message": {
+            "message_id": 500,
+            "date": 0,
+            "chat": {"id": w.group, "type": "group", "title": "Wijk Oost"},
+            "from": {"id": w.anna, "is_bot": False, "first_name": "Anna"},
+            "text": "/wie",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+        },
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=update, headers=headers) as resp,
+    ):
+        assert resp.status == 200
+        assert bot.is_handled(update)

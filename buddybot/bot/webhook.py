@@ -1,0 +1,75 @@
+"""Webhook mode: Telegram's POST is answered after its update is handled, not on arrival.
+
+Telegram pushes a chat's updates one at a time: the next one only after the bot answered the
+last. PTB's own webhook server answers as soon as the update is queued, so with several
+replicas behind one address a chat's next update could be handled by another replica before
+the first was done: a command before the "bot added" that registers the wijk, a reply before
+the question it answers. Answering after handling keeps every chat in order across replicas;
+an update Telegram sends again after a timeout is recognised by its id (processed_update).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class WebhookServer:
+    """Listens on ``listen:port`` at ``/path`` and hands each update to the Application's
+    update processor (its concurrency limit and per-chat order), answering when done."""
+
+    def __init__(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        *,
+        listen: str,
+        port: int,
+        path: str,
+        secret: str | None,
+    ) -> None:
+        self.app = app
+        self.listen = listen
+        self.port = port
+        self.path = "/" + path.lstrip("/")
+        self.secret = secret
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        web_app = web.Application()
+        web_app.router.add_post(self.path, self._handle)
+        # On stop, the updates in hand are finished before the server closes.
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=30)
+        await runner.setup()
+        await web.TCPSite(runner, self.listen, self.port).start()
+        self._runner = runner
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if self.secret is not None and not hmac.compare_digest(given, self.secret):
+            return web.Response(status=403, text="wrong secret token")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.app.bot) if isinstance(data, dict) else None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            update = None
+        if update is None:
+            return web.Response(status=400, text="not an update")
+        # Handler errors go to the error handler inside process_update; the answer is 200
+        # either way, as long polling moves on too (a failing update is not pushed forever).
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        return web.Response(status=200)
