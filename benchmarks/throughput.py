@@ -254,7 +254,8 @@ class Run:
         self.handling_p99 = hand[int(len(hand) * 0.99) - 1]
 
 
-async def run_bare(saturated: list[JSON], paced: list[JSON]) -> tuple[Run, Run]:
+async def run_bare(phases: list[tuple[list[JSON], float | None]]) -> list[Run]:
+    """The same updates, at the same rates, through a PTB application that only replies."""
     handled = 0
     changed = asyncio.Condition()
 
@@ -282,15 +283,14 @@ async def run_bare(saturated: list[JSON], paced: list[JSON]) -> tuple[Run, Run]:
     app.add_handler(PollAnswerHandler(reply))
     timing = Timing()
     _timed(app, timing)
+    runs = []
     async with app:
         await app.start()
-        sat = await _drive(app, saturated, lambda: handled, wait, timing)
-        paced_s = await _drive(app, paced, lambda: handled, wait, timing, PACED_RATE)
+        for updates, rate in phases:
+            seconds = await _drive(app, updates, lambda: handled, wait, timing, rate)
+            runs.append(Run(len(updates), seconds, timing, [u["update_id"] for u in updates]))
         await app.stop()
-    return (
-        Run(len(saturated), sat, timing, [u["update_id"] for u in saturated]),
-        Run(len(paced), paced_s, timing, [u["update_id"] for u in paced]),
-    )
+    return runs
 
 
 async def _seed_targets(db: Database, world: World) -> Targets:
@@ -347,7 +347,9 @@ async def _seed_targets(db: Database, world: World) -> Targets:
 
 async def run_buddybot(
     world: World, saturated_count: int, paced_count: int, url: str
-) -> tuple[Run, Run, list[JSON], list[JSON], dict[str, int]]:
+) -> tuple[list[Run], list[tuple[list[JSON], float | None]], dict[str, int]]:
+    """Three phases: saturated; paced at 1,000/s; paced at half the saturated rate (the
+    latency residents see when the bot is busy but keeps up)."""
     await databases.fresh(url)
     clock = SystemClock()
     settings = Settings(
@@ -365,53 +367,63 @@ async def run_buddybot(
     await _drive(app, world.joins(), lambda: proc.handled_count, proc.wait_count, timing)
     await _drive(app, world.seed_ideas(3), lambda: proc.handled_count, proc.wait_count, timing)
     targets = await _seed_targets(db, world)
-    saturated = world.mix(saturated_count, targets)
-    paced = world.mix(paced_count, targets)
-    before = dict(api.calls)
     deps: Deps = app.bot_data["deps"]
-    sat_s = await _drive(app, saturated, lambda: proc.handled_count, proc.wait_count, timing)
-    await deps.wait_background()
-    paced_s = await _drive(
-        app, paced, lambda: proc.handled_count, proc.wait_count, timing, PACED_RATE
-    )
-    await deps.wait_background()
+    before = dict(api.calls)
+    phases: list[tuple[list[JSON], float | None]] = [(world.mix(saturated_count, targets), None)]
+    runs: list[Run] = []
+    for i in range(3):
+        if i == 1:
+            phases.append((world.mix(paced_count, targets), PACED_RATE))
+        elif i == 2:
+            half = runs[0].rate / 2
+            phases.append((world.mix(int(half * 5), targets), half))  # five seconds
+        updates, rate = phases[i]
+        seconds = await _drive(
+            app, updates, lambda: proc.handled_count, proc.wait_count, timing, rate
+        )
+        await deps.wait_background()
+        runs.append(Run(len(updates), seconds, timing, [u["update_id"] for u in updates]))
+        if i == 0:
+            calls = {k: v - before.get(k, 0) for k, v in api.calls.items()}
     await app.stop()
     await app.shutdown()
     await db.dispose()
-    calls = {k: v - before.get(k, 0) for k, v in api.calls.items() if v - before.get(k, 0)}
-    sat = Run(len(saturated), sat_s, timing, [u["update_id"] for u in saturated])
-    pac = Run(len(paced), paced_s, timing, [u["update_id"] for u in paced])
-    return sat, pac, saturated, paced, calls
+    return runs, phases, {k: v for k, v in calls.items() if v}
 
 
 async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dict[str, int]]:
     url = databases.url_for(db, "bench_throughput")
     world = World(wijken)
-    paced_count = int(PACED_RATE * 5)  # five seconds at 1,000/s
-    ours, ours_paced, saturated, paced, calls = await run_buddybot(world, updates, paced_count, url)
+    ours, phases, calls = await run_buddybot(world, updates, int(PACED_RATE * 2), url)
     await databases.drop(url)
-    bare, bare_paced = await run_bare(saturated, paced)
+    bare = await run_bare(phases)
+    half = phases[2][1] or 0.0
     name = f"[{db}]"
     figures = [
-        Figure(f"{name} bare PTB, reply only, saturated", bare.rate, "upd/s"),
+        Figure(f"{name} bare PTB, reply only, saturated", bare[0].rate, "upd/s"),
         Figure(
-            f"{name} buddybot mix over {wijken} wijken, saturated", ours.rate, "upd/s",
-            reference=bare.rate, reference_name="bare", target="≥ 1000/s and ≥ 0.3× bare",
-            passed=ours.rate >= 1000 and ours.rate >= 0.3 * bare.rate,
+            f"{name} buddybot mix over {wijken} wijken, saturated", ours[0].rate, "upd/s",
+            reference=bare[0].rate, reference_name="bare", target="≥ 1000/s and ≥ 0.3× bare",
+            passed=ours[0].rate >= 1000 and ours[0].rate >= 0.3 * bare[0].rate,
         ),
         Figure(
-            f"{name} buddybot at {PACED_RATE:.0f}/s offered: handled", ours_paced.rate, "upd/s",
+            f"{name} at {PACED_RATE:.0f}/s offered: handled", ours[1].rate, "upd/s",
             reference=PACED_RATE, reference_name="offered", target="≥ 0.98× offered",
-            passed=ours_paced.rate >= 0.98 * PACED_RATE,
+            passed=ours[1].rate >= 0.98 * PACED_RATE,
         ),
         Figure(
-            f"{name} buddybot at {PACED_RATE:.0f}/s: arrival→handled p99", ours_paced.p99, "ms",
-            reference=bare_paced.p99, reference_name="bare p99", target="< 25 ms",
-            passed=ours_paced.p99 < 25,
+            f"{name} at {PACED_RATE:.0f}/s: arrival→handled p99", ours[1].p99, "ms",
+            reference=bare[1].p99, reference_name="bare", target="< 25 ms",
+            passed=ours[1].p99 < 25,
         ),
         Figure(
-            f"{name} buddybot at {PACED_RATE:.0f}/s: arrival→handled p50", ours_paced.p50, "ms",
-            reference=bare_paced.p50, reference_name="bare p50",
+            f"{name} at {half:.0f}/s (half of saturated): p50", ours[2].p50, "ms",
+            reference=bare[2].p50, reference_name="bare",
+        ),
+        Figure(
+            f"{name} at {half:.0f}/s (half of saturated): p99", ours[2].p99, "ms",
+            reference=bare[2].p99, reference_name="bare", target="< 25 ms",
+            passed=ours[2].p99 < 25,
         ),
     ]  # fmt: skip
     return figures, calls
