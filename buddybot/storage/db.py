@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,19 +25,23 @@ from buddybot.clock import Clock
 from buddybot.storage import inline_sqlite
 from buddybot.storage.models import ProcessedUpdate
 
+log = logging.getLogger(__name__)
+
 
 class AlreadyHandled(Exception):
     """This Telegram update was handled before; nothing may change a second time."""
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, own_checkpoints: bool = False, **kwargs: Any) -> AsyncEngine:
+    """``own_checkpoints``: SQLite's WAL is checkpointed by the caller (``Database`` does it
+    on a worker thread) instead of inside whichever commit crosses the threshold."""
     engine = create_async_engine(inline_sqlite.inline_url(url), **kwargs)
     if engine.dialect.name == "sqlite":
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, own_checkpoints)
     return engine
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, own_checkpoints: bool) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -45,6 +53,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        if own_checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -69,11 +79,17 @@ class Database:
     def __init__(self, url: str, clock: Clock, **engine_kwargs: Any) -> None:
         self.url = url
         self.clock = clock
-        self.engine = make_engine(url, **engine_kwargs)
+        file = _sqlite_file(url)
+        self.engine = make_engine(url, own_checkpoints=file is not None, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queueing writers here, in order, is much cheaper
         # than letting them collide and sleep in SQLite's busy handler.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        # SQLite statements run on the event loop (storage/inline_sqlite.py); the WAL
+        # checkpoint, which writes pages back and syncs the file, runs on a thread instead.
+        self._wal_file = file
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @property
     def dialect(self) -> str:
@@ -99,6 +115,42 @@ class Database:
                 except IntegrityError:
                     raise AlreadyHandled(update_id) from None
             yield uow
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        if self._wal_file is None:
+            return
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._checkpoint = asyncio.create_task(
+                asyncio.to_thread(_checkpoint_wal, self._wal_file)
+            )
+            self._checkpoint.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, task: asyncio.Task[None]) -> None:
+        self._checkpoint = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("WAL checkpoint failed: %s", task.exception())
 
     async def dispose(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
         await self.engine.dispose()
+
+
+# Commits between two checkpoints: a few hundred keeps the WAL at a few MB.
+CHECKPOINT_EVERY = 300
+
+
+def _sqlite_file(url: str) -> str | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def _checkpoint_wal(path: str) -> None:
+    """PASSIVE: copy what it can without waiting for anyone; writers go on meanwhile."""
+    with contextlib.closing(sqlite3.connect(path, timeout=0)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
