@@ -105,8 +105,12 @@ class FakegramServer:
         token: str | None = None,
         bot_username: str = "buddy_test_bot",
         bot_first_name: str = "Buddy",
+        webhook_timeout: float = 10.0,
     ) -> None:
         self.host = host
+        # How long a webhook push waits for the bot's answer before it counts as failed
+        # (and is pushed again later).
+        self.webhook_timeout = webhook_timeout
         self.port = port
         self.enforce_flood_limits = enforce_flood_limits
         max_age = (
@@ -167,7 +171,7 @@ class FakegramServer:
         self._runner = runner
         server = cast(Any, site._server)  # aiohttp exposes no public accessor
         self._bound_port = int(server.sockets[0].getsockname()[1])
-        self._http = ClientSession(timeout=ClientTimeout(total=10))
+        self._http = ClientSession(timeout=ClientTimeout(total=self.webhook_timeout))
         self._webhook_task = asyncio.create_task(self._webhook_loop())
 
     async def stop(self) -> None:
