@@ -47,8 +47,9 @@ class WebhookServer:
     async def start(self) -> None:
         web_app = web.Application()
         web_app.router.add_post(self.path, self._handle)
-        # On stop, the updates in hand are finished before the server closes.
-        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=30)
+        # On stop, the updates in hand are finished before the server closes (within the
+        # 30 s compose.yaml gives a stopping replica).
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=20)
         await runner.setup()
         await web.TCPSite(runner, self.listen, self.port).start()
         self._runner = runner
