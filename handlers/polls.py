@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, Update
@@ -17,7 +18,6 @@ from telegram.ext import (
 from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps, deps_of
-from buddybot.charts.results import Bar, result_chart
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
@@ -229,6 +229,18 @@ def result_text(lang: str, result: polls.Result) -> Html:
     return join_lines(lines)
 
 
+def _chart(lang: str, result: polls.Result) -> bytes:
+    # matplotlib is loaded on the first chart, not at start: it is half the bot's memory.
+    from buddybot.charts.results import Bar, result_chart
+
+    return result_chart(
+        result.question,
+        [Bar(r.text, r.count, r.winner) for r in result.ranking],
+        subtitle=str(t(lang, "chart.subtitle", voters=result.voters)),
+        votes_word=str(t(lang, "chart.votes")),
+    )
+
+
 async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
     """Stop the Telegram poll (if it still exists), post the result and the chart, and ask
     who pulls the winning ideas that have no champion yet."""
@@ -242,12 +254,7 @@ async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
     sent = await send.to_group(bot, deps, chat, result_text(lang, result))
     if sent is None:
         return
-    chart = result_chart(
-        result.question,
-        [Bar(r.text, r.count, r.winner) for r in result.ranking],
-        subtitle=str(t(lang, "chart.subtitle", voters=result.voters)),
-        votes_word=str(t(lang, "chart.votes")),
-    )
+    chart = await asyncio.to_thread(_chart, lang, result)  # matplotlib: off the event loop
     try:
         await bot.send_photo(
             sent.chat.id, chart, caption=t(lang, "chart.caption", number=result.number)

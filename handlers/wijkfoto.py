@@ -11,7 +11,6 @@ from telegram.error import Forbidden
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
-from buddybot.charts.wijkfoto import activity_chart, funnel_chart, heatmap_chart
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.i18n import Html, join_lines, t
@@ -70,6 +69,8 @@ def figures_text(lang: str, f: wijkfoto.Figures) -> Html:
 
 def charts(lang: str, f: wijkfoto.Figures) -> list[tuple[str, bytes]]:
     """The three charts as (file name, PNG)."""
+    # matplotlib is loaded on the first chart, not at start: it is half the bot's memory.
+    from buddybot.charts.wijkfoto import activity_chart, funnel_chart, heatmap_chart
 
     def week(d: date) -> str:
         return str(format_date(d, "d MMM", locale=lang))
