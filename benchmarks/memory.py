@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,29 +38,24 @@ def rss_mb() -> tuple[float, float]:
 
 
 async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, float]:
+    # Only what each kind needs is imported: the bare reference must not carry buddybot.
     from telegram import Update
-    from telegram.ext import (
-        ApplicationBuilder,
-        CallbackQueryHandler,
-        CommandHandler,
-        ContextTypes,
-        PollAnswerHandler,
-    )
 
-    from benchmarks import throughput as tp
     from benchmarks.local_api import LocalBotApi
-    from buddybot import app as bot_app
-    from buddybot.bot.runtime import Deps
-    from buddybot.bot.tick import run_tick
-    from buddybot.clock import SystemClock
-    from buddybot.settings import Settings
-    from buddybot.storage.db import Database
-    from handlers import register
+    from benchmarks.mix import TOKEN, Targets, World
 
-    world = tp.World(1000)
+    world = World(1000)
     handled = 0
     changed = asyncio.Condition()
+    tick: Callable[[], Awaitable[object]] | None = None
     if kind == "bare":
+        from telegram.ext import (
+            ApplicationBuilder,
+            CallbackQueryHandler,
+            CommandHandler,
+            ContextTypes,
+            PollAnswerHandler,
+        )
 
         async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             nonlocal handled
@@ -72,7 +68,7 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
                 changed.notify_all()
 
         app: Any = (
-            ApplicationBuilder().token(tp.TOKEN).request(LocalBotApi()).updater(None)
+            ApplicationBuilder().token(TOKEN).request(LocalBotApi()).updater(None)
             .concurrent_updates(64).build()
         )  # fmt: skip
         app.add_handler(CommandHandler(["hulp", "wie", "taal", "start", "idee", "ideeen"], reply))
@@ -80,41 +76,50 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
         app.add_handler(PollAnswerHandler(reply))
         await app.initialize()
         await app.start()
-        targets = tp.Targets()
-        tick = None
+        targets = Targets()
     else:
+        from buddybot import app as bot_app
+        from buddybot.bot.runtime import Deps
+        from buddybot.bot.tick import run_tick
+        from buddybot.clock import SystemClock
+        from buddybot.settings import Settings
+        from buddybot.storage.db import Database
+        from handlers import register
+
         clock = SystemClock()
-        settings = Settings(_env_file=None, token=tp.TOKEN, database_url=url)
+        settings = Settings(_env_file=None, token=TOKEN, database_url=url)
         db = Database(url, clock)
         app = bot_app.build_application(
             Deps.build(settings, db, clock), register, request=LocalBotApi(world.admins)
         )
         await app.initialize()
         await app.start()
-        targets = await _targets(db)
         deps: Deps = app.bot_data["deps"]
+        started, _ = rss_mb()
+        targets = await _targets(db)
 
-        async def tick() -> None:
-            await run_tick(app.bot, deps)
+        def tick() -> Awaitable[object]:
+            return run_tick(app.bot, deps)
 
-    started, _ = rss_mb()
-    updates = [Update.de_json(u, app.bot) for u in world.mix(int(seconds * rate), targets)]
+    if kind == "bare":
+        started, _ = rss_mb()
+    raw = world.mix(int(seconds * rate), targets)
     begin = time.perf_counter()
     next_tick = begin + 1
-    for i, u in enumerate(updates):
+    for i, data in enumerate(raw):
         due = begin + i / rate
         now = time.perf_counter()
         if due > now:
             await asyncio.sleep(due - now)
-        await app.update_queue.put(u)
+        await app.update_queue.put(Update.de_json(data, app.bot))
         if tick is not None and now >= next_tick:
             next_tick = now + 1
             await tick()
     if kind == "bare":
         async with changed:
-            await changed.wait_for(lambda: handled >= len(updates))
+            await changed.wait_for(lambda: handled >= len(raw))
     else:
-        await bot_app.processor(app).wait_count(len(updates))
+        await bot_app.processor(app).wait_count(len(raw))
         await deps.wait_background()
     busy, peak = rss_mb()
     await app.stop()
@@ -126,10 +131,10 @@ async def _targets(db: Any) -> Any:
     """Ideas, meetings and votes residents can press on, from the seeded database."""
     from sqlalchemy import select
 
-    from benchmarks import throughput as tp
+    from benchmarks.mix import Targets
     from buddybot.storage.models import Idea, Meeting, Poll, Wijk
 
-    targets = tp.Targets()
+    targets = Targets()
     async with db.unit_of_work() as uow:
         s = uow.session
         rank = (
@@ -160,11 +165,14 @@ def _run_child(kind: str, url: str, seconds: float, rate: float) -> dict[str, fl
 
 
 async def measure(seconds: float, rate: float) -> list[Figure]:
-    from benchmarks.tick import seed_city
+    from benchmarks import tick
+    from buddybot.storage.db import make_engine
 
     url = databases.url_for("sqlite", "bench_memory")
     await databases.fresh(url)
-    await seed_city(url)
+    engine = make_engine(url)
+    await tick._seed(engine, tick.FULL)  # the tick benchmark's city
+    await engine.dispose()
     ours = await asyncio.to_thread(_run_child, "buddybot", url, seconds, rate)
     bare = await asyncio.to_thread(_run_child, "bare", url, seconds, rate)
     await databases.drop(url)
