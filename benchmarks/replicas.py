@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -580,6 +581,13 @@ async def processed(database_url: str, update_ids: list[int]) -> int:
     return int(found or 0)
 
 
+def shown_support(server: FakegramServer, group: Group) -> int:
+    """The support count the group's first idea card shows now ("👍 3 …"; none: 0)."""
+    card = server.state.chats[group.chat_id].messages[group.card_message_id]
+    found = re.search(r"👍 (\d+)", card.text or "")
+    return int(found.group(1)) if found else 0
+
+
 async def supporters(database_url: str) -> dict[int, set[int]]:
     """Per group (Telegram chat id): who supports its first idea (Telegram user ids)."""
     query = (
@@ -740,6 +748,10 @@ async def run_load(
             supported.get(g.chat_id, set()) == g.supporters for g in world
         ),
         "every second push recognised as handled": seen_twice == again,
+        # Two replicas editing one card at once could leave the older count on it.
+        "every card shows its supporters": all(
+            shown_support(cluster.server, g) == len(g.supporters) for g in world
+        ),
     }
     pushes = sorted(cluster.balancer.seconds[pushes_before:])
     spread = [cluster.balancer.per_replica[i] for i in range(cluster.n)]

@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -18,6 +19,10 @@ from buddybot.scheduling.due import Claimed, RetryPolicy, Status
 from buddybot.services.people import Policy
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
+
+# The background work (card edits) started while handling one update, when whoever handles
+# it wants to wait for that work: the webhook answers Telegram only after it (bot.webhook).
+spawned_here: ContextVar[set[asyncio.Task[None]] | None] = ContextVar("spawned_here", default=None)
 
 Deliverer = Callable[[Bot, "Deps", Claimed], Awaitable[Status]]
 TickHook = Callable[[Bot, "Deps"], Awaitable[int]]
@@ -43,6 +48,9 @@ class Deps:
         task = asyncio.get_running_loop().create_task(work)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+        collecting = spawned_here.get()
+        if collecting is not None:
+            collecting.add(task)
 
     async def wait_background(self) -> None:
         while self.background:

@@ -4,12 +4,14 @@ Telegram pushes a chat's updates one at a time: the next one only after the bot 
 last. PTB's own webhook server answers as soon as the update is queued, so with several
 replicas behind one address a chat's next update could be handled by another replica before
 the first was done: a command before the "bot added" that registers the wijk, a reply before
-the question it answers. Answering after handling keeps every chat in order across replicas;
-an update Telegram sends again after a timeout is recognised by its id (processed_update).
+the question it answers, a card edit racing the next one. Answering after handling (and after
+the card edits it started) keeps every chat in order across replicas; an update Telegram sends
+again after a timeout is recognised by its id (processed_update).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -18,6 +20,8 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
+
+from buddybot.bot.runtime import spawned_here
 
 log = logging.getLogger(__name__)
 
@@ -72,5 +76,14 @@ class WebhookServer:
             return web.Response(status=400, text="not an update")
         # Handler errors go to the error handler inside process_update; the answer is 200
         # either way, as long polling moves on too (a failing update is not pushed forever).
-        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        started: set[asyncio.Task[None]] = set()
+        token = spawned_here.set(started)
+        try:
+            await self.app.update_processor.process_update(update, self.app.process_update(update))
+        finally:
+            spawned_here.reset(token)
+        # The card edits this update started land before the chat's next update can reach
+        # another replica, whose edit would otherwise race this one (a stale count).
+        while not all(task.done() for task in started):
+            await asyncio.gather(*started, return_exceptions=True)
         return web.Response(status=200)

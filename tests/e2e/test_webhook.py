@@ -107,3 +107,40 @@ async def test_the_webhook_answers_once_the_update_is_handled(
     ):
         assert resp.status == 200
         assert bot.is_handled(update)
+
+
+async def test_the_webhook_answers_once_the_card_edits_are_done(
+    hooked: tuple[Harness, str],
+) -> None:
+    """A press edits the idea card in the background; the chat's next update (maybe on another
+    replica) must not start before that edit landed, or an older count could win."""
+    bot, url = hooked
+    w = await World(bot).build()
+    await bot.say(w.group, w.anna, "/idee Moestuin achter de school")
+    card = (await bot.tg.messages(w.group))[-1]
+    data = next(
+        b["callback_data"]
+        for row in card["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("1:sup:")
+    )
+    edits_before = len(await bot.tg.calls("editMessageText"))
+    message = {k: v for k, v in card.items() if k != "fakegram"}
+    update = {
+        "update_id": 10_001,
+        "callback_query": {
+            "id": "4242",
+            "from": {"id": w.bert, "is_bot": False, "first_name": "Bert"},
+            "chat_instance": "1",
+            "data": data,
+            "message": message,
+        },
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=update, headers=headers) as resp,
+    ):
+        assert resp.status == 200
+        edits = (await bot.tg.calls("editMessageText"))[edits_before:]
+    assert [int(e["params"]["message_id"]) for e in edits] == [card["message_id"]]
