@@ -1,21 +1,25 @@
 """Webhook mode with 1, 2 and 3 bot replicas behind one address, on one PostgreSQL database.
 
-    python -m benchmarks.replicas [--quick] [--replicas 1 2 3] [--groups 200] [--per-group 15]
+    python -m benchmarks.replicas [--quick] [--replicas 1 2 3] [--groups 200] [--per-group 5]
 
 Loopback only. In this process: fakegram, which pushes updates in parallel as Telegram does
 (``max_connections``, one at a time per chat), and a small round-robin balancer, the one
 webhook address, that forwards each POST to the next replica. Each replica is ``buddybot
-run`` in its own process, in webhook mode, with its own tick; migrations run once before.
+run`` in its own process, in webhook mode, with its own tick. PostgreSQL comes from
+``BUDDYBOT_BENCH_PG`` (see benchmarks/databases.py); the database ``bench_replicas`` is made
+afresh and migrated once, before any replica starts, and dropped at the end.
 
-For every replica count, on a fresh database (``bench_replicas``):
+One world (200 groups with residents, the bot and a first idea card each) and then, for each
+replica count, the replicas started together and:
 
-* throughput: a few thousand commands (/hulp, /wie, /ideeen, /idee <title>) and support
-  presses on idea cards from many groups, from the first post until every update is
-  answered (the reply to the command, or the callback answer, as fakegram recorded it);
-* exactly once: every update forwarded to a replica once (2xx), one reply per command, one
-  answer per press, a ``processed_update`` row for each;
-* due items: announcements due now in every group, delivered by the replicas' ticks (each
-  replica claims atomically); each is posted exactly once.
+* throughput: 1,000 updates (/hulp, /wie, /ideeen, /idee <title>, and support presses on the
+  idea cards) posted as fast as possible, from the first post until every update is answered
+  (the reply to the command, or the callback answer, as fakegram recorded it);
+* exactly once: every update reached a replica, one reply per command, one answer per press,
+  a ``processed_update`` row each, every card's supporters as pressed (and shown on the
+  card); an update pushed again after a timeout (allowed) is recognised and changes nothing;
+* due items: an announcement due now in every group, delivered by the replicas' ticks (each
+  replica claims atomically, in small batches so they compete); each is posted once.
 
 The machine has 2 cores shared by PostgreSQL, the replicas and this process, so more
 replicas do not mean more throughput here; the point is that they stay correct.
