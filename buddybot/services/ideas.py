@@ -212,7 +212,15 @@ async def find(uow: UnitOfWork, wijk: Wijk, number: int, *, hidden_ok: bool = Fa
 async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
     """The idea behind a button: only in the wijk of the chat the button was pressed in."""
     wijk = require_wijk(caller)
-    idea = await uow.session.get(Idea, idea_id)
+    # The author comes along: the card shown after a press names them (no second query).
+    row = (
+        await uow.session.execute(
+            select(Idea, Person)
+            .outerjoin(Person, Person.id == Idea.author_id)
+            .where(Idea.id == idea_id)
+        )
+    ).one_or_none()
+    idea = row[0] if row is not None else None
     if idea is None or idea.wijk_id != wijk.id:
         raise Refusal("stale_button")
     if idea.hidden:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
@@ -259,16 +259,26 @@ async def _activity(
 
 async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
     """An open vote (or its withdrawal, with no options). False: not one of ours."""
-    poll = await uow.session.scalar(select(Poll).where(Poll.tg_poll_id == tg_poll_id))
-    if poll is None or poll.status != "open":
+    # The poll, its wijk, the voter, their membership and earlier vote: one query.
+    row = (
+        await uow.session.execute(
+            select(Poll, Wijk, Person, Membership, PollVote)
+            .join(Wijk, Wijk.id == Poll.wijk_id)
+            .outerjoin(Person, Person.tg_user_id == voter.tg_user_id)
+            .outerjoin(
+                Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id)
+            )
+            .outerjoin(PollVote, and_(PollVote.poll_id == Poll.id, PollVote.person_id == Person.id))
+            .where(Poll.tg_poll_id == tg_poll_id)
+        )
+    ).one_or_none()
+    if row is None:
         return False
-    person = await ensure_person(uow, voter)
-    wijk = await uow.session.get(Wijk, poll.wijk_id)
-    if wijk is not None:
-        await ensure_membership(uow, wijk, person)
-    vote = await uow.session.scalar(
-        select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
-    )
+    poll, wijk, known_person, known_member, vote = row
+    if poll.status != "open":
+        return False
+    person = await ensure_person(uow, voter, known_person)
+    await ensure_membership(uow, wijk, person, known_member)
     valid = [i for i in option_ids if 0 <= i < len(poll.options)]
     if not valid:
         if vote is not None:
