@@ -68,3 +68,24 @@ def test_check_reports_database_and_migrations(
     assert main(["check"]) == 0
     monkeypatch.setenv("BUDDYBOT_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/x")
     assert main(["check"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("per_second", "per_minute"), [(30, 20), (10, 3), (1, 1), (10_000, 100_000)]
+)
+def test_the_rate_limiter_never_exceeds_telegrams_window(
+    per_second: float, per_minute: float
+) -> None:
+    """A leaky bucket of C refilled at r lets C + r·W through in a window W: at most the cap
+    (PTB's default, a bucket as large as the cap, lets twice the cap through at first)."""
+    from buddybot.app import rate_limiter
+
+    s = Settings(
+        _env_file=None, messages_per_second=per_second, group_messages_per_minute=per_minute
+    )  # type: ignore[call-arg]
+    limiter = rate_limiter(s)
+    overall = limiter._base_limiter
+    assert overall is not None
+    assert overall.max_rate + overall.max_rate / overall.time_period * 1 <= max(per_second, 1.5)
+    group_rate = limiter._group_max_rate / limiter._group_time_period
+    assert limiter._group_max_rate + group_rate * 60 <= max(per_minute, 1.5)
