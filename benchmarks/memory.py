@@ -88,7 +88,7 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
 
         clock = SystemClock()
         settings = Settings(_env_file=None, token=TOKEN, database_url=url)
-        db = Database(url, clock)
+        db = Database.for_settings(settings, clock)
         app = bot_app.build_application(
             Deps.build(settings, db, clock), register, request=LocalBotApi(world.admins)
         )

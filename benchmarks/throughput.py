@@ -283,7 +283,7 @@ async def run_buddybot(
         _env_file=None, token=TOKEN, database_url=url,
         messages_per_second=1e9, group_messages_per_minute=1e9, concurrent_updates=64,
     )  # fmt: skip
-    db = Database(url, clock)
+    db = Database.for_settings(settings, clock)
     api = LocalBotApi(world.admins)
     app = bot_app.build_application(Deps.build(settings, db, clock), register, request=api)
     proc = bot_app.processor(app)

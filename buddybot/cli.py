@@ -60,7 +60,7 @@ async def _run(settings: Settings) -> None:
     if settings.migrate_on_start:
         await _migrate(settings)
     clock = SystemClock()
-    db = Database(settings.database_url, clock)
+    db = Database.for_settings(settings, clock)
     application = bot_app.build_application(Deps.build(settings, db, clock))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -129,7 +129,7 @@ async def _export(settings: Settings, wijk_id: int) -> tuple[str, bytes] | None:
     from buddybot.services import export
     from buddybot.storage.db import Database
 
-    db = Database(settings.database_url, SystemClock())
+    db = Database.for_settings(settings, SystemClock())
 
     def progress(name: str, done: int, total: int) -> None:
         width = 30
@@ -166,7 +166,7 @@ async def _purge(settings: Settings, wijk_id: int) -> str | None:
     from buddybot.services import privacy
     from buddybot.storage.db import Database
 
-    db = Database(settings.database_url, SystemClock())
+    db = Database.for_settings(settings, SystemClock())
     try:
         async with db.unit_of_work() as uow:
             return await privacy.purge_wijk(uow, wijk_id)

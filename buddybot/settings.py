@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default=f"sqlite+aiosqlite:///{Path('buddybot.db').absolute()}",
         description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
+    database_pool_size: int = Field(
+        default=16, ge=1, le=500, description="PostgreSQL connections kept per process"
+    )
     api_base_url: str = Field(default=TELEGRAM_API, description="Bot API base URL")
     api_file_url: str = Field(default=TELEGRAM_FILE_API, description="Bot API file URL")
     timezone: str = Field(default="Europe/Amsterdam", description="Default wijk timezone")

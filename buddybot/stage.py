@@ -56,7 +56,7 @@ class Stage:
         self.settings = settings
         self.clock = clock
         self.register = register
-        self.db = Database(settings.database_url, clock)
+        self.db = Database.for_settings(settings, clock)
         self.deps: Deps | None = None
         self.app: bot_app.BotApp | None = None
         self._settled = 0
