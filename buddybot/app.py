@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
@@ -21,7 +21,6 @@ from telegram.request import BaseRequest
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
 from buddybot.bot.tick import tick_job
-from buddybot.bot.webhook import WebhookServer
 from buddybot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +39,9 @@ ALLOWED_UPDATES = [
     "my_chat_member",
     "chat_member",
 ]
+
+if TYPE_CHECKING:
+    from buddybot.bot.webhook import WebhookServer
 
 
 def default_register() -> Register:
@@ -158,6 +160,8 @@ async def start(app: BotApp, *, polling: bool = True) -> None:
 async def _start_webhook(app: BotApp, url: str, s: Settings) -> None:
     # Our own server, not PTB's: it answers Telegram only once the update is handled, which
     # keeps each chat in order when several replicas share the address (see bot.webhook).
+    from buddybot.bot.webhook import WebhookServer  # aiohttp: only loaded in webhook mode
+
     secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
     server = WebhookServer(
         app, listen=s.listen, port=s.port, path=_webhook_path(url), secret=secret
