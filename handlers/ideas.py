@@ -275,27 +275,27 @@ async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
     fresh = (result.card, turn.chat.tg_chat_id, turn.lang) if turn.chat and turn.in_group else None
     refresher(turn).request(turn.context.bot, result.card.id, fresh)
     if result.recruit and turn.chat is not None:
+        # In the background: the group's flood budget may make the call wait for seconds,
+        # and the press is answered (and the chat's next update handled) without waiting.
+        turn.deps.spawn(_recruit_call(turn, turn.chat.tg_chat_id, result))
+
+
+async def _recruit_call(turn: Turn, chat_id: int, result: ideas.Toggled) -> None:
+    card = result.card
+    text = turn.t("recruit.call", number=card.number, title=card.title, count=card.supporters.count)
+    button = InlineKeyboardButton(
+        turn.t("button.champion"), callback_data=callbacks.pack("champ", card.id)
+    )
+    try:
         await to_group(
             turn.context.bot,
             turn.deps,
-            turn.chat.tg_chat_id,
-            turn.t(
-                "recruit.call",
-                number=result.card.number,
-                title=result.card.title,
-                count=result.card.supporters.count,
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            turn.t("button.champion"),
-                            callback_data=callbacks.pack("champ", result.card.id),
-                        )
-                    ]
-                ]
-            ),
+            chat_id,
+            text,
+            reply_markup=InlineKeyboardMarkup([[button]]),
         )
+    except TelegramError as exc:  # the card still shows the count; nothing to undo
+        log.warning("recruitment call for idea %s not sent: %s", card.id, exc)
 
 
 def _toggle_text(turn: Turn, kind: ideas.Kind, result: ideas.Toggled) -> Html:
