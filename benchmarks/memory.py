@@ -41,43 +41,20 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
     # Only what each kind needs is imported: the bare reference must not carry buddybot.
     from telegram import Update
 
-    from benchmarks.local_api import LocalBotApi
     from benchmarks.mix import TOKEN, Targets, World
 
     world = World(1000)
-    handled = 0
-    changed = asyncio.Condition()
     tick: Callable[[], Awaitable[object]] | None = None
     if kind == "bare":
-        from telegram.ext import (
-            ApplicationBuilder,
-            CallbackQueryHandler,
-            CommandHandler,
-            ContextTypes,
-            PollAnswerHandler,
-        )
+        from benchmarks.bare import BareBot
 
-        async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            nonlocal handled
-            if update.callback_query is not None:
-                await update.callback_query.answer("ok")
-            elif update.effective_message is not None:
-                await update.effective_message.reply_text("ok")
-            handled += 1
-            async with changed:
-                changed.notify_all()
-
-        app: Any = (
-            ApplicationBuilder().token(TOKEN).request(LocalBotApi()).updater(None)
-            .concurrent_updates(64).build()
-        )  # fmt: skip
-        app.add_handler(CommandHandler(["hulp", "wie", "taal", "start", "idee", "ideeen"], reply))
-        app.add_handler(CallbackQueryHandler(reply))
-        app.add_handler(PollAnswerHandler(reply))
+        bare = BareBot()
+        app: Any = bare.app
         await app.initialize()
         await app.start()
         targets = Targets()
     else:
+        from benchmarks.local_api import LocalBotApi
         from buddybot import app as bot_app
         from buddybot.bot.runtime import Deps
         from buddybot.bot.tick import run_tick
@@ -116,8 +93,7 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
             next_tick = now + 1
             await tick()
     if kind == "bare":
-        async with changed:
-            await changed.wait_for(lambda: handled >= len(raw))
+        await bare.wait(len(raw))
     else:
         await bot_app.processor(app).wait_count(len(raw))
         await deps.wait_background()

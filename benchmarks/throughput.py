@@ -29,14 +29,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram import Update
 from telegram.ext import (
     Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    PollAnswerHandler,
 )
 
 from benchmarks import databases
+from benchmarks.bare import BareBot
 from benchmarks.local_api import LocalBotApi
 from benchmarks.mix import JSON, TOKEN, Targets, World
 from benchmarks.report import Figure, table
@@ -143,31 +139,8 @@ class Run:
 
 async def run_bare(phases: list[tuple[list[JSON], float | None]]) -> list[Run]:
     """The same updates, at the same rates, through a PTB application that only replies."""
-    handled = 0
-    changed = asyncio.Condition()
-
-    async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        nonlocal handled
-        if update.callback_query is not None:
-            await update.callback_query.answer("ok")
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text("ok")
-        handled += 1
-        async with changed:
-            changed.notify_all()
-
-    async def wait(target: int) -> None:
-        async with changed:
-            await changed.wait_for(lambda: handled >= target)
-
-    app = (
-        ApplicationBuilder().token(TOKEN).request(LocalBotApi()).updater(None)
-        .concurrent_updates(64).build()
-    )  # fmt: skip
-    names = ["hulp", "help", "wie", "who", "taal", "language", "start", "idee", "ideeen"]
-    app.add_handler(CommandHandler(names, reply))
-    app.add_handler(CallbackQueryHandler(reply))
-    app.add_handler(PollAnswerHandler(reply))
+    bare = BareBot()
+    app = bare.app
     timing = Timing()
     _timed(app, timing)
     runs = []
@@ -175,7 +148,7 @@ async def run_bare(phases: list[tuple[list[JSON], float | None]]) -> list[Run]:
         await app.start()
         for updates, rate in phases:
             cpu = time.process_time()
-            seconds = await _drive(app, updates, lambda: handled, wait, timing, rate)
+            seconds = await _drive(app, updates, lambda: bare.handled, bare.wait, timing, rate)
             cpu = time.process_time() - cpu
             ids = [u["update_id"] for u in updates]
             runs.append(Run(len(updates), seconds, timing, ids, cpu))
