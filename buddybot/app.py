@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from buddybot.bot.http import AiohttpRequest
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
 from buddybot.bot.tick import tick_job
@@ -65,7 +66,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.get_updates_read_timeout(s.poll_timeout.total_seconds() + 10)
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(pool_size=2, read_timeout=10)  # PTB adds the poll timeout
+        )
     app = (
         builder.token(s.token.get_secret_value())
         .base_url(s.api_base_url)
