@@ -98,23 +98,27 @@ def build_application(
     return app
 
 
+# Room for network jitter and event-loop stalls: the message one over the cap leaves at
+# least this long after the window that would count it.
+PACING_JITTER = 0.05
+
+
 def rate_limiter(s: Settings) -> AIORateLimiter:
     """PTB's limiter, set so that no window ever holds more than Telegram's cap.
 
     Telegram counts messages per sliding window (30 in any second, 20 in any minute per
-    group; fakegram enforces exactly that). AIORateLimiter is a leaky bucket: a bucket of
-    ``C`` refilled at ``r`` lets ``C + r·W`` through in a window ``W``, so PTB's default
-    (bucket of 30, 30 per second) sends up to 60 in the first second and is answered with
-    429, and after a 429 PTB holds back every request of the bot. Here ``C + r·W`` is the
-    cap: one message over the cap would come ``(cap + 1 − C) / r`` after the first, later
-    than the window (overall: 36 ms of room for network jitter). Overall the bucket holds
-    two, so a late wake-up of the event loop does not slow the rate; a group may burst half
-    its cap (a conversation), the rest spread over the minute.
+    group; fakegram enforces exactly that). AIORateLimiter is a leaky bucket: ``C`` at once,
+    then one every ``1/r``. PTB's default (a bucket of 30, 30 per second) sends up to 59 in
+    the first second and is answered with 429, and after a 429 PTB holds back every request
+    of the bot. Here message ``cap + 1`` comes ``(cap + 1 − C) / r`` after the first: the
+    window plus ``PACING_JITTER``. Overall the bucket holds two (a late wake-up of the event
+    loop does not slow the rate: 27.6 a second for a cap of 30); a group may burst half its
+    cap (a conversation), the rest spread over the minute.
     """
 
     def bucket(cap: float, window: float, burst: float) -> dict[str, float]:
         burst = max(1.0, burst)
-        rate = max(cap - burst, cap / 2) / window  # a tiny cap: half of it, never nothing
+        rate = (cap + 1 - burst) / (window + PACING_JITTER)
         return {"max_rate": burst, "time_period": burst / rate}
 
     overall = bucket(s.messages_per_second, 1, min(2, s.messages_per_second // 2))

@@ -76,8 +76,9 @@ def test_check_reports_database_and_migrations(
 def test_the_rate_limiter_never_exceeds_telegrams_window(
     per_second: float, per_minute: float
 ) -> None:
-    """A leaky bucket of C refilled at r lets C + r·W through in a window W: at most the cap
-    (PTB's default, a bucket as large as the cap, lets twice the cap through at first)."""
+    """A leaky bucket of C refilled at r sends C at once, then one every 1/r: the message
+    one over the cap comes (cap + 1 - C) / r after the first, and that must be later than
+    the window (PTB's default, a bucket as large as the cap, sends twice the cap at first)."""
     from buddybot.app import rate_limiter
 
     s = Settings(
@@ -86,6 +87,7 @@ def test_the_rate_limiter_never_exceeds_telegrams_window(
     limiter = rate_limiter(s)
     overall = limiter._base_limiter
     assert overall is not None
-    assert overall.max_rate + overall.max_rate / overall.time_period * 1 <= max(per_second, 1.5)
+    rate = overall.max_rate / overall.time_period
+    assert (per_second + 1 - overall.max_rate) / rate > 1.0
     group_rate = limiter._group_max_rate / limiter._group_time_period
-    assert limiter._group_max_rate + group_rate * 60 <= max(per_minute, 1.5)
+    assert (per_minute + 1 - limiter._group_max_rate) / group_rate > 60.0
