@@ -97,7 +97,9 @@ async def _check(settings: Settings) -> int:
     from buddybot.storage.db import make_engine
     from buddybot.storage.migrate import is_current
 
-    engine = make_engine(settings.database_url, connect_args=_connect_timeout(settings))
+    engine = make_engine(
+        settings.database_url, read_only=True, connect_args=_connect_timeout(settings)
+    )
     try:
         try:
             async with engine.connect() as conn:
@@ -129,7 +131,7 @@ async def _export(settings: Settings, wijk_id: int) -> tuple[str, bytes] | None:
     from buddybot.services import export
     from buddybot.storage.db import Database
 
-    db = Database.for_settings(settings, SystemClock())
+    db = Database.for_settings(settings, SystemClock(), read_only=True)
 
     def progress(name: str, done: int, total: int) -> None:
         width = 30

@@ -277,7 +277,7 @@ async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
     if result.recruit and turn.chat is not None:
         # In the background: the group's flood budget may make the call wait for seconds,
         # and the press is answered (and the chat's next update handled) without waiting.
-        turn.deps.spawn(_recruit_call(turn, turn.chat.tg_chat_id, result))
+        turn.deps.spawn(_recruit_call(turn, turn.chat.tg_chat_id, result), part_of_update=False)
 
 
 async def _recruit_call(turn: Turn, chat_id: int, result: ideas.Toggled) -> None:
@@ -319,8 +319,10 @@ def _toggle_command(kind: ideas.Kind, example: str) -> Callback:
         async with turn.uow() as uow:
             caller = await turn.identify(uow)
             result = await ideas.toggle_number(uow, caller, number, kind)
-        await turn.reply(_toggle_text(turn, kind, result))
+        # The card edit is asked for before the reply goes out: a view handed over later
+        # could be older than an edit another press made meanwhile.
         await _after_toggle(turn, result)
+        await turn.reply(_toggle_text(turn, kind, result))
 
     return run
 

@@ -46,11 +46,13 @@ class LiveMessages:
     async def _run(self, bot: Bot, key: tuple[str, int], view: View | None) -> None:
         try:
             while True:
-                self._stale.discard(key)
                 if view is not None:
+                    # A stale mark set after the request is newer than this view: keep it,
+                    # so the loop renders once more.
                     await self._show(bot, key, view)
                     view = None
                 else:
+                    self._stale.discard(key)
                     await self._edit(bot, key)
                 if key not in self._stale:
                     return

@@ -43,13 +43,17 @@ class Deps:
     bot_username: str = ""
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` in the background, keeping a reference until it is done."""
+    def spawn(self, work: Coroutine[Any, Any, None], *, part_of_update: bool = True) -> None:
+        """Run ``work`` in the background, keeping a reference until it is done.
+
+        ``part_of_update``: the webhook answers Telegram (and lets the chat's next update
+        through) only after it; False for work that may wait long, like a message queued
+        behind the group's flood budget."""
         task = asyncio.get_running_loop().create_task(work)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         collecting = spawned_here.get()
-        if collecting is not None:
+        if collecting is not None and part_of_update:
             collecting.add(task)
 
     async def wait_background(self) -> None:

@@ -84,6 +84,8 @@ class WebhookServer:
             spawned_here.reset(token)
         # The card edits this update started land before the chat's next update can reach
         # another replica, whose edit would otherwise race this one (a stale count).
+        # asyncio.wait, not gather: a handler cancelled at shutdown must not cancel the
+        # edits themselves.
         while not all(task.done() for task in started):
-            await asyncio.gather(*started, return_exceptions=True)
+            await asyncio.wait(set(started))
         return web.Response(status=200)

@@ -33,16 +33,20 @@ class AlreadyHandled(Exception):
     """This Telegram update was handled before; nothing may change a second time."""
 
 
-def make_engine(url: str, *, own_checkpoints: bool = False, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str, *, own_checkpoints: bool = False, read_only: bool = False, **kwargs: Any
+) -> AsyncEngine:
     """``own_checkpoints``: SQLite's WAL is checkpointed by the caller (``Database`` does it
-    on a worker thread) instead of inside whichever commit crosses the threshold."""
+    on a worker thread) instead of inside whichever commit crosses the threshold.
+    ``read_only``: SQLite transactions start deferred, so a reader in another process (a
+    health check, an export) never takes the write lock the running bot waits for."""
     engine = create_async_engine(inline_sqlite.inline_url(url), **kwargs)
     if engine.dialect.name == "sqlite":
-        _tune_sqlite(engine, own_checkpoints)
+        _tune_sqlite(engine, own_checkpoints, read_only)
     return engine
 
 
-def _tune_sqlite(engine: AsyncEngine, own_checkpoints: bool) -> None:
+def _tune_sqlite(engine: AsyncEngine, own_checkpoints: bool, read_only: bool) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -56,13 +60,15 @@ def _tune_sqlite(engine: AsyncEngine, own_checkpoints: bool) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         if own_checkpoints:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+        # A WAL that grew in a burst is cut back to this size once it is reset.
+        cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: concurrent units of work wait for each
         # other (busy_timeout) instead of failing on a read-to-write lock upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class UnitOfWork:
@@ -78,20 +84,23 @@ class UnitOfWork:
 
 class Database:
     @classmethod
-    def for_settings(cls, settings: Settings, clock: Clock) -> Database:
-        kwargs: dict[str, Any] = {}
+    def for_settings(cls, settings: Settings, clock: Clock, *, read_only: bool = False) -> Database:
+        kwargs: dict[str, Any] = {"read_only": read_only}
         if settings.database_url.startswith("postgresql"):
             # The pool must cover the updates handled at once, or they queue for a
             # connection (measured in issue 10: 15 connections cost a third of throughput).
             size = settings.database_pool_size
-            kwargs = {"pool_size": size, "max_overflow": size}
+            kwargs.update(pool_size=size, max_overflow=size)
         return cls(settings.database_url, clock, **kwargs)
 
     def __init__(self, url: str, clock: Clock, **engine_kwargs: Any) -> None:
         self.url = url
         self.clock = clock
         file = _sqlite_file(url)
-        self.engine = make_engine(url, own_checkpoints=file is not None, **engine_kwargs)
+        read_only = bool(engine_kwargs.get("read_only"))
+        self.engine = make_engine(
+            url, own_checkpoints=file is not None and not read_only, **engine_kwargs
+        )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queueing writers here, in order, is much cheaper
         # than letting them collide and sleep in SQLite's busy handler.
@@ -133,10 +142,15 @@ class Database:
         self._commits += 1
         if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
             self._commits = 0
-            self._checkpoint = asyncio.create_task(
-                asyncio.to_thread(_checkpoint_wal, self._wal_file)
-            )
+            self._checkpoint = asyncio.create_task(self._checkpoint_quietly(self._wal_file))
             self._checkpoint.add_done_callback(self._checkpoint_done)
+
+    async def _checkpoint_quietly(self, path: str) -> None:
+        """While it runs, this process's writers wait (a few ms): with commits arriving all
+        the time, a checkpoint never catches up and the WAL would only grow."""
+        assert self._write_lock is not None
+        async with self._write_lock:
+            await asyncio.to_thread(_checkpoint_wal, path)
 
     def _checkpoint_done(self, task: asyncio.Task[None]) -> None:
         self._checkpoint = None

@@ -8,9 +8,10 @@ the event loop's thread, inside SQLAlchemy's greenlet, and never suspends.
 
 The price: a statement blocks the loop while it runs. That is fine for the short statements
 the bot runs, because ``Database`` queues writers on an asyncio lock (no two transactions of
-this process ever wait on each other inside SQLite). Another *process* writing to the same
-file (``buddybot purge`` while the bot runs) can stall the loop up to the busy timeout.
-PostgreSQL is the database for more than one process.
+this process ever wait on each other inside SQLite). Another *process* holding the write
+lock stalls the loop until it lets go: read-only tools (``buddybot check``, ``export``) start
+deferred transactions and never take it; stop the bot before ``buddybot purge`` on SQLite.
+PostgreSQL is the database for more than one bot process.
 """
 
 from __future__ import annotations
