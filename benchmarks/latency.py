@@ -51,13 +51,16 @@ def _percentile(values: list[float], q: float) -> float:
 class Bot:
     """A bot in its own process, pointed at fakegram."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.args, self.env = args, env
+    def __init__(self, args: list[str], env: dict[str, str], cwd: str | None = None) -> None:
+        self.args, self.env, self.cwd = args, env, cwd
         self.proc: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> Bot:
+        # Only the settings given here: none of the caller's BUDDYBOT_* (a webhook URL
+        # would change the bot), and a working folder without a .env file.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BUDDYBOT_")}
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, *self.args, env={**os.environ, **self.env},
+            sys.executable, *self.args, env={**env, **self.env}, cwd=self.cwd,
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         return self
@@ -68,7 +71,7 @@ class Bot:
             await self.proc.wait()
 
 
-def buddybot_process(server: FakegramServer, db_url: str) -> Bot:
+def buddybot_process(server: FakegramServer, db_url: str, folder: str) -> Bot:
     return Bot(
         ["-c", "import sys; from buddybot.cli import main; sys.exit(main(['run']))"],
         {
@@ -78,6 +81,7 @@ def buddybot_process(server: FakegramServer, db_url: str) -> Bot:
             "BUDDYBOT_API_FILE_URL": server.file_base_url,
             "BUDDYBOT_LOG_LEVEL": "WARNING",
         },
+        cwd=folder,
     )
 
 
@@ -207,7 +211,7 @@ async def measure(rate: float, seconds: float, groups: int) -> tuple[Latencies, 
     db_url = f"sqlite+aiosqlite:///{folder}/latency.db"
     async with FakegramServer(token=TOKEN) as server:
         world = await _world(server, groups)
-        async with buddybot_process(server, db_url):
+        async with buddybot_process(server, db_url, folder):
             await _ready(server, 0)
             cards = await _cards(server, world)
             await _press(server, world, cards, rate, 2, seed=1)  # warm up
