@@ -73,6 +73,7 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
         )
         await app.initialize()
         await app.start()
+        bot_app.tune_gc()  # as `buddybot run` does
         deps: Deps = app.bot_data["deps"]
         started, _ = rss_mb()
         targets = await _targets(db)

@@ -264,6 +264,7 @@ async def run_buddybot(
     _timed(app, timing)
     await app.initialize()
     await app.start()
+    bot_app.tune_gc()  # as `buddybot run` does
     await _drive(app, world.joins(), lambda: proc.handled_count, proc.wait_count, timing)
     await _seed_residents(db, world)
     await _drive(app, world.seed_ideas(3), lambda: proc.handled_count, proc.wait_count, timing)

@@ -7,6 +7,7 @@ not the other way round; ``register`` is handed in (the CLI finds it through the
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -134,6 +135,16 @@ def rate_limiter(s: Settings) -> AIORateLimiter:
 
 def on_start(app: BotApp, hook: StartHook) -> None:
     app.bot_data["start_hooks"].append(hook)
+
+
+def tune_gc() -> None:
+    """For a long-running bot, once it has started: what start-up built (modules,
+    catalogs, mappers) is set aside from the cyclic collector, and collections run less
+    often. Otherwise a full collection walks every object the bot ever made: measured in
+    issue 10, pauses of 80-140 ms that every chat waits for (p99 38 ms -> 8 ms).
+    Not for tests, which build many bots in one process: frozen objects are never freed."""
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 def processor(app: BotApp) -> ChatOrderedProcessor:

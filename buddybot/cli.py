@@ -67,6 +67,7 @@ async def _run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await bot_app.start(application)
+    bot_app.tune_gc()
     logging.getLogger("buddybot").info("buddybot is running as @%s", application.bot.username)
     try:
         await stop.wait()

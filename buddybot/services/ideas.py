@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -213,19 +213,45 @@ async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
     """The idea behind a button: only in the wijk of the chat the button was pressed in."""
     wijk = require_wijk(caller)
     # The author comes along: the card shown after a press names them (no second query).
-    row = (
-        await uow.session.execute(
-            select(Idea, Person)
-            .outerjoin(Person, Person.id == Idea.author_id)
-            .where(Idea.id == idea_id)
-        )
-    ).one_or_none()
+    row = (await uow.session.execute(_IDEA_WITH_AUTHOR, {"idea": idea_id})).one_or_none()
     idea = row[0] if row is not None else None
     if idea is None or idea.wijk_id != wijk.id:
         raise Refusal("stale_button")
     if idea.hidden:
         raise Refusal("unknown_idea", number=idea.number)
     return idea
+
+
+# The statements a press runs, built once: building one costs more than SQLite takes to
+# run it (measured in issue 10).
+_CARD_PEOPLE = (
+    select(Involvement.kind, Involvement.confirmed, Person)
+    .join(Person, Person.id == Involvement.person_id)
+    .where(Involvement.idea_id == bindparam("idea"))
+    .order_by(Involvement.created_at, Involvement.id)
+)
+_CARD_LATEST = (
+    select(IdeaEvent.detail)
+    .where(IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "update")
+    .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
+    .limit(1)
+)
+_CARD_PARTNERS = (
+    select(Partner.name)
+    .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
+    .where(IdeaPartner.idea_id == bindparam("idea"))
+    .order_by(IdeaPartner.at)
+)
+_IDEA_WITH_AUTHOR = (
+    select(Idea, Person)
+    .outerjoin(Person, Person.id == Idea.author_id)
+    .where(Idea.id == bindparam("idea"))
+)
+_INVOLVEMENT = select(Involvement).where(
+    Involvement.idea_id == bindparam("idea"),
+    Involvement.person_id == bindparam("person"),
+    Involvement.kind == bindparam("kind"),
+)
 
 
 def _name(person: Person | None) -> str:
@@ -237,18 +263,7 @@ def _name(person: Person | None) -> str:
 async def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
     """The idea as its card shows it. ``new``: just proposed in this transaction, so there is
     nobody involved, no news and no partner yet (three queries saved on every proposal)."""
-    rows = (
-        []
-        if new
-        else (
-            await uow.session.execute(
-                select(Involvement.kind, Involvement.confirmed, Person)
-                .join(Person, Person.id == Involvement.person_id)
-                .where(Involvement.idea_id == idea.id)
-                .order_by(Involvement.created_at, Involvement.id)
-            )
-        ).all()
-    )
+    rows = [] if new else (await uow.session.execute(_CARD_PEOPLE, {"idea": idea.id})).all()
     groups: dict[str, list[str]] = {k.value: [] for k in Kind}
     counts = {k.value: 0 for k in Kind}
     pending = 0
@@ -263,20 +278,8 @@ async def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
     latest = None
     partner_names: list[str] = []
     if not new:
-        latest = await uow.session.scalar(
-            select(IdeaEvent.detail)
-            .where(IdeaEvent.idea_id == idea.id, IdeaEvent.kind == "update")
-            .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
-            .limit(1)
-        )
-        partner_names = list(
-            await uow.session.scalars(
-                select(Partner.name)
-                .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
-                .where(IdeaPartner.idea_id == idea.id)
-                .order_by(IdeaPartner.at)
-            )
-        )
+        latest = await uow.session.scalar(_CARD_LATEST, {"idea": idea.id})
+        partner_names = list(await uow.session.scalars(_CARD_PARTNERS, {"idea": idea.id}))
     if idea.on_behalf_of:
         author = idea.on_behalf_of
     else:
@@ -488,13 +491,8 @@ def _require_open(idea: Idea) -> None:
 async def _involvement(
     uow: UnitOfWork, idea: Idea, person: Person, kind: Kind
 ) -> Involvement | None:
-    return await uow.session.scalar(
-        select(Involvement).where(
-            Involvement.idea_id == idea.id,
-            Involvement.person_id == person.id,
-            Involvement.kind == kind,
-        )
-    )
+    params = {"idea": idea.id, "person": person.id, "kind": kind.value}
+    return await uow.session.scalar(_INVOLVEMENT, params)
 
 
 async def toggle(

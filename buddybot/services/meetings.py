@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
@@ -131,16 +131,19 @@ def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
     return title, place, details
 
 
+# Built once (an RSVP press runs both): building costs more than running them.
+_RSVP_COUNTS = (
+    select(Rsvp.answer, func.count())
+    .where(Rsvp.meeting_id == bindparam("meeting"))
+    .group_by(Rsvp.answer)
+)
+_RSVP_OF = select(Rsvp).where(
+    Rsvp.meeting_id == bindparam("meeting"), Rsvp.person_id == bindparam("person")
+)
+
+
 async def card(uow: UnitOfWork, meeting: Meeting) -> Card:
-    counts = dict(
-        (
-            await uow.session.execute(
-                select(Rsvp.answer, func.count())
-                .where(Rsvp.meeting_id == meeting.id)
-                .group_by(Rsvp.answer)
-            )
-        ).all()
-    )
+    counts = dict((await uow.session.execute(_RSVP_COUNTS, {"meeting": meeting.id})).all())
     wijk = await uow.session.get(Wijk, meeting.wijk_id)
     assert wijk is not None
     organiser = (
@@ -278,9 +281,8 @@ async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer)
     meeting = await _visible(uow, caller, meeting_id)
     if meeting.status in (Status.CANCELLED, Status.HELD) or meeting.starts_at <= uow.now:
         raise Refusal("meeting_over", number=meeting.number)
-    existing = await uow.session.scalar(
-        select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == caller.person.id)
-    )
+    params = {"meeting": meeting.id, "person": caller.person.id}
+    existing = await uow.session.scalar(_RSVP_OF, params)
     if existing is None:
         uow.session.add(
             Rsvp(meeting_id=meeting.id, person_id=caller.person.id, answer=answer, at=uow.now)

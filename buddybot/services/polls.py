@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
@@ -257,21 +257,22 @@ async def _activity(
                 await ideas_.record(uow, idea, actor, "vote", poll=poll.id)
 
 
+# Built once: votes come in bursts, and building the statement costs more than running it.
+_VOTE_CONTEXT = (
+    select(Poll, Wijk, Person, Membership, PollVote)
+    .join(Wijk, Wijk.id == Poll.wijk_id)
+    .outerjoin(Person, Person.tg_user_id == bindparam("user"))
+    .outerjoin(Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id))
+    .outerjoin(PollVote, and_(PollVote.poll_id == Poll.id, PollVote.person_id == Person.id))
+    .where(Poll.tg_poll_id == bindparam("poll"))
+)
+
+
 async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
     """An open vote (or its withdrawal, with no options). False: not one of ours."""
     # The poll, its wijk, the voter, their membership and earlier vote: one query.
-    row = (
-        await uow.session.execute(
-            select(Poll, Wijk, Person, Membership, PollVote)
-            .join(Wijk, Wijk.id == Poll.wijk_id)
-            .outerjoin(Person, Person.tg_user_id == voter.tg_user_id)
-            .outerjoin(
-                Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id)
-            )
-            .outerjoin(PollVote, and_(PollVote.poll_id == Poll.id, PollVote.person_id == Person.id))
-            .where(Poll.tg_poll_id == tg_poll_id)
-        )
-    ).one_or_none()
+    params = {"poll": tg_poll_id, "user": voter.tg_user_id}
+    row = (await uow.session.execute(_VOTE_CONTEXT, params)).one_or_none()
     if row is None:
         return False
     poll, wijk, known_person, known_member, vote = row
