@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -317,45 +317,47 @@ async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
 async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     """Open ideas, newest activity first, one page of them."""
     wijk = require_wijk(caller)
-    total = int(await uow.session.scalar(select(func.count()).where(*_open(wijk))) or 0)
+    total = int(await uow.session.scalar(_OPEN_COUNT, {"wijk": wijk.id}) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     lines = await open_lines(uow, wijk, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return Page(lines, page, pages, total)
 
 
-def _open(wijk: Wijk) -> tuple[ColumnElement[bool], ...]:
-    return (
-        Idea.wijk_id == wijk.id,
-        Idea.hidden.is_(False),
-        Idea.status.in_([s.value for s in lifecycle.OPEN]),
+# The listing's statements, built once (see _CARD_PEOPLE).
+_OPEN = (
+    Idea.wijk_id == bindparam("wijk"),
+    Idea.hidden.is_(False),
+    Idea.status.in_([s.value for s in lifecycle.OPEN]),
+)
+_OPEN_COUNT = select(func.count()).select_from(Idea).where(*_OPEN)
+_OPEN_PAGE = (
+    select(Idea)
+    .where(*_OPEN)
+    .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_COUNTS_OF = (
+    select(
+        Involvement.idea_id,
+        func.count().filter(Involvement.kind == Kind.SUPPORTER),
+        func.count().filter(Involvement.kind == Kind.HELPER),
+        func.count().filter(Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True)),
     )
+    .where(Involvement.idea_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Involvement.idea_id)
+)
 
 
 async def open_lines(uow: UnitOfWork, wijk: Wijk, *, offset: int = 0, limit: int) -> list[Line]:
     """Open ideas with their counts, newest activity first: the page first, then the counts
     of just those ideas (counting every involvement of the wijk would grow with its past)."""
-    ideas_ = list(
-        await uow.session.scalars(
-            select(Idea)
-            .where(*_open(wijk))
-            .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-    )
+    params = {"wijk": wijk.id, "offset": offset, "limit": limit}
+    ideas_ = list(await uow.session.scalars(_OPEN_PAGE, params))
     if not ideas_:
         return []
-    rows = await uow.session.execute(
-        select(
-            Involvement.idea_id,
-            func.count().filter(Involvement.kind == Kind.SUPPORTER),
-            func.count().filter(Involvement.kind == Kind.HELPER),
-            func.count().filter(Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True)),
-        )
-        .where(Involvement.idea_id.in_([i.id for i in ideas_]))
-        .group_by(Involvement.idea_id)
-    )
+    rows = await uow.session.execute(_COUNTS_OF, {"ids": [i.id for i in ideas_]})
     counts = {idea_id: (s, h, c) for idea_id, s, h, c in rows}
     return [
         Line(i.id, i.number, i.title, State(i.status), *counts.get(i.id, (0, 0, 0))) for i in ideas_
