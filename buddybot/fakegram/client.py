@@ -364,6 +364,21 @@ class FakegramClient:
     async def pending_updates(self, *, token: str | None = None) -> int:
         return int(await self._raw("pending_updates", token=token))
 
+    async def wait_quiet(
+        self,
+        *,
+        still: float = 1.0,
+        timeout: float = 30.0,  # noqa: ASYNC109 - a server-side wait, not a client timeout
+        token: str | None = None,
+    ) -> bool:
+        """Wait until the bot made no call (long polling aside) for ``still`` s and no update
+        waits for it; False when that did not happen within ``timeout``."""
+        return bool(
+            await self._raw(
+                "wait_quiet", http_timeout=timeout + 10.0, still=still, timeout=timeout, token=token
+            )
+        )
+
     async def document(self, chat_id: int, message_id: int) -> bytes:
         """The bytes of a document/photo the bot uploaded."""
         return cast(bytes, await self._raw("document", chat_id=chat_id, message_id=message_id))

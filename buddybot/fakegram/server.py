@@ -71,6 +71,7 @@ CONTROL_ACTIONS = (
     "buttons",
     "calls",
     "pending_updates",
+    "wait_quiet",
     "document",
     "chat_member",
     "reset",
@@ -691,6 +692,31 @@ class FakegramServer:
 
     async def _c_pending_updates(self, b: dict[str, Any]) -> int:
         return len(self.state.bot(b.get("token")).pending)
+
+    async def _c_wait_quiet(self, b: dict[str, Any]) -> bool:
+        """Until no Bot API call (long polling aside) came for ``still`` seconds and no update
+        waits; at most ``timeout``. For a bot in another process, whose "done" nobody can ask.
+        Waits on state changes, not by polling."""
+        still, timeout = float(b.get("still", 1.0)), float(b.get("timeout", 30.0))
+        bot = self.state.bot(b.get("token"))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+
+        def made() -> int:
+            return sum(c.method != "getUpdates" for c in self.state.calls)
+
+        while loop.time() < deadline:
+            seen = made()
+            window = min(still, deadline - loop.time())
+            moved = await self.wait_until(
+                lambda seen=seen: made() != seen or bool(bot.pending),  # type: ignore[misc]
+                window,
+            )
+            if not moved and window >= still:
+                return True
+            if bot.pending:  # an update waits: wait for the bot to fetch it
+                await self.wait_until(lambda: not bot.pending, deadline - loop.time())
+        return False
 
     async def _c_document(self, b: dict[str, Any]) -> bytes:
         chat = self.state.chat(int(b["chat_id"]))

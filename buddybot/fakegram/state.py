@@ -967,6 +967,7 @@ class FakegramState:
     def record_call(self, token: str, method: str, params: JSON) -> RecordedCall:
         call = RecordedCall(token, method, params, self.clock())
         self.calls.append(call)
+        self.changed()
         return call
 
     def add_fault(self, fault: Fault) -> None:

@@ -377,15 +377,7 @@ async def run_chaos_day(tmp_path: Path, database_url: str, *, kills: int, seed: 
 
 async def _quiet(tg: FakegramClient, still: float = 1.0) -> None:
     """Until no Bot API call (long polling aside) came for ``still`` s and no update waits."""
-    last, since = -1, time.monotonic()
-    async with asyncio.timeout(30):
-        while True:
-            calls = sum(c["method"] != "getUpdates" for c in await tg.calls())
-            if calls != last:
-                last, since = calls, time.monotonic()
-            elif time.monotonic() - since >= still and await tg.pending_updates() == 0:
-                return
-            await asyncio.sleep(0.05)
+    assert await tg.wait_quiet(still=still, timeout=30), "the bot never went quiet"
 
 
 def _exactly_once(problems: list[str], what: str, found: int) -> None:
