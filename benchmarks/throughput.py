@@ -69,18 +69,14 @@ async def _put_paced(
 
 
 class Timing:
-    """When each update arrived, started and was done (wrapped around the processor)."""
+    """When each update arrived and was done (wrapped around the processor)."""
 
     def __init__(self) -> None:
         self.arrived: dict[int, float] = {}
-        self.started: dict[int, float] = {}
         self.done: dict[int, float] = {}
 
     def latencies(self, ids: list[int]) -> list[float]:
         return [(self.done[i] - self.arrived[i]) * 1000 for i in ids]
-
-    def handling(self, ids: list[int]) -> list[float]:
-        return [(self.done[i] - self.started[i]) * 1000 for i in ids]
 
 
 def _timed(app: BotApp, timing: Timing) -> None:
@@ -89,14 +85,8 @@ def _timed(app: BotApp, timing: Timing) -> None:
 
     async def timed(update: object, coroutine: Awaitable[Any]) -> None:
         uid = update.update_id if isinstance(update, Update) else None
-
-        async def run() -> Any:
-            if uid is not None:
-                timing.started[uid] = time.perf_counter()
-            return await coroutine
-
         try:
-            await original(update, run())
+            await original(update, coroutine)
         finally:
             if uid is not None:
                 timing.done[uid] = time.perf_counter()
@@ -131,10 +121,8 @@ class Run:
         self.rate = updates / seconds
         self.cpu_ms = cpu / updates * 1000  # this process's CPU per update: robust to noise
         lat = sorted(timing.latencies(ids))
-        hand = sorted(timing.handling(ids))
         self.p50 = statistics.median(lat)
         self.p99 = lat[int(len(lat) * 0.99) - 1]
-        self.handling_p99 = hand[int(len(hand) * 0.99) - 1]
 
 
 async def run_bare(phases: list[tuple[list[JSON], float | None]]) -> list[Run]:
