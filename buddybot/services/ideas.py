@@ -6,17 +6,20 @@ quiet-idea rule is one indexed query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name
+from buddybot.services.people import Caller, display_name, full_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -27,7 +30,7 @@ from buddybot.storage.models import (
     Person,
     Wijk,
 )
-from buddybot.storage.queries import insert_ignore
+from buddybot.storage.queries import insert_ignoring
 
 TITLE_MIN, TITLE_MAX = 3, 100
 DESCRIPTION_MAX = 1000
@@ -225,7 +228,15 @@ async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
 # The statements a press runs, built once: building one costs more than SQLite takes to
 # run it (measured in issue 10).
 _CARD_PEOPLE = (
-    select(Involvement.kind, Involvement.confirmed, Person)
+    select(
+        Involvement.kind,
+        Involvement.confirmed,
+        Person.show_name,
+        Person.erased,
+        Person.first_name,
+        Person.last_name,
+        Person.username,
+    )
     .join(Person, Person.id == Involvement.person_id)
     .where(Involvement.idea_id == bindparam("idea"))
     .order_by(Involvement.created_at, Involvement.id)
@@ -263,23 +274,25 @@ def _name(person: Person | None) -> str:
 async def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
     """The idea as its card shows it. ``new``: just proposed in this transaction, so there is
     nobody involved, no news and no partner yet (three queries saved on every proposal)."""
-    rows = [] if new else (await uow.session.execute(_CARD_PEOPLE, {"idea": idea.id})).all()
+    rows: Sequence[Any] = []
+    if not new:
+        rows = (await uow.core(_CARD_PEOPLE, {"idea": idea.id})).all()
     groups: dict[str, list[str]] = {k.value: [] for k in Kind}
     counts = {k.value: 0 for k in Kind}
     pending = 0
-    for kind, confirmed, person in rows:
+    for kind, confirmed, show_name, erased, first, last, username in rows:
         if kind == Kind.CHAMPION and not confirmed:
             pending += 1
             continue
         counts[kind] += 1
-        name = _name(person)
+        name = full_name(first, last, username) if show_name and not erased else ""
         if name:
             groups[kind].append(name)
     latest = None
     partner_names: list[str] = []
     if not new:
-        latest = await uow.session.scalar(_CARD_LATEST, {"idea": idea.id})
-        partner_names = list(await uow.session.scalars(_CARD_PARTNERS, {"idea": idea.id}))
+        latest = (await uow.core(_CARD_LATEST, {"idea": idea.id})).scalar()
+        partner_names = list((await uow.core(_CARD_PARTNERS, {"idea": idea.id})).scalars())
     if idea.on_behalf_of:
         author = idea.on_behalf_of
     else:
@@ -382,26 +395,41 @@ def _validate(title: str, description: str) -> None:
         raise Refusal("description_long", maximum=DESCRIPTION_MAX, length=len(description))
 
 
+_RECORD = insert(IdeaEvent)
+_TOUCH = (
+    update(Idea)
+    .where(Idea.id == bindparam("idea"))
+    .values(last_activity_at=bindparam("at"), nudge_level=0, nudge_due_at=bindparam("due"))
+)
+
+
 async def record(
     uow: UnitOfWork, idea: Idea, actor: Person | None, kind: str, **detail: object
 ) -> None:
-    uow.session.add(
-        IdeaEvent(
-            idea_id=idea.id,
-            actor_id=actor.id if actor else None,
-            kind=kind,
-            detail=dict(detail),
-            at=uow.now,
-        )
+    """Log the action and mark the idea active. Core statements built once, and the loaded
+    idea updated as if read back: an ORM flush for these two rows cost more than the rest of
+    a support press (issue 10)."""
+    await uow.core(
+        _RECORD,
+        {
+            "idea_id": idea.id,
+            "actor_id": actor.id if actor else None,
+            "kind": kind,
+            "detail": dict(detail),
+            "at": uow.now,
+        },
     )
-    idea.last_activity_at = uow.now
     # Activity resets the quiet-idea ladder; closed ideas are never nudged.
-    idea.nudge_level = 0
-    idea.nudge_due_at = None
+    due = None
     if State(idea.status) in lifecycle.OPEN:
         wijk = await uow.session.get(Wijk, idea.wijk_id)
         after = _settings(wijk).nudge_after if wijk else WijkSettings().nudge_after
-        idea.nudge_due_at = uow.now + timedelta(seconds=after)
+        due = uow.now + timedelta(seconds=after)
+    touched = {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
+    if any(getattr(idea, k) != v for k, v in touched.items()):
+        await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": due})
+        for k, v in touched.items():
+            set_committed_value(idea, k, v)
 
 
 async def propose(
@@ -497,44 +525,48 @@ async def _involvement(
     return await uow.session.scalar(_INVOLVEMENT, params)
 
 
+_INVOLVED = select(Involvement.id).where(
+    Involvement.idea_id == bindparam("idea"),
+    Involvement.person_id == bindparam("person"),
+    Involvement.kind == bindparam("kind"),
+)
+_UNINVOLVE = delete(Involvement).where(Involvement.id == bindparam("id"))
+_RECRUITED = select(func.count()).where(
+    IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "recruit"
+)
+
+
 async def toggle(
     uow: UnitOfWork, caller: Caller, idea: Idea, kind: Kind, *, only_on: bool = False
 ) -> Toggled:
     """Support (or help with) an idea; a second time takes it back (unless ``only_on``)."""
     person = _require_person(caller)
     _require_open(idea)
-    existing = await _involvement(uow, idea, person, kind)
+    params = {"idea": idea.id, "person": person.id, "kind": kind.value}
+    existing = (await uow.core(_INVOLVED, params)).scalar()
     if existing is not None and only_on:
         return Toggled(await card(uow, idea), on=True)
     if existing is not None:
-        await uow.session.delete(existing)
+        await uow.core(_UNINVOLVE, {"id": existing})
         await record(uow, idea, person, f"un{kind.value}")
-        await uow.session.flush()
         return Toggled(await card(uow, idea), on=False)
-    await insert_ignore(
-        uow.session,
-        Involvement,
-        {
-            "idea_id": idea.id,
-            "person_id": person.id,
-            "kind": kind.value,
-            "confirmed": True,
-            "created_at": uow.now,
-        },
-        ["idea_id", "person_id", "kind"],
+    values = {
+        "idea_id": idea.id,
+        "person_id": person.id,
+        "kind": kind.value,
+        "confirmed": True,
+        "created_at": uow.now,
+    }
+    await uow.core(
+        insert_ignoring(uow.dialect, Involvement, ("idea_id", "person_id", "kind")), values
     )
     await record(uow, idea, person, kind.value)
-    await uow.session.flush()
     result = await card(uow, idea)
     recruit = False
     if kind is Kind.SUPPORTER and caller.wijk is not None:
         threshold = _settings(caller.wijk).recruit_threshold
         if result.supporters.count >= threshold and result.champions.count == 0:
-            asked = await uow.session.scalar(
-                select(func.count()).where(
-                    IdeaEvent.idea_id == idea.id, IdeaEvent.kind == "recruit"
-                )
-            )
+            asked = (await uow.core(_RECRUITED, {"idea": idea.id})).scalar()
             if not asked:
                 await record(uow, idea, None, "recruit", supporters=result.supporters.count)
                 recruit = True

@@ -51,9 +51,11 @@ class Caller:
 def display_name(person: Person | None) -> str:
     if person is None or person.erased:
         return ""
-    return " ".join(p for p in (person.first_name, person.last_name) if p) or (
-        person.username or ""
-    )
+    return full_name(person.first_name, person.last_name, person.username)
+
+
+def full_name(first: str | None, last: str | None, username: str | None) -> str:
+    return " ".join(p for p in (first, last) if p) or (username or "")
 
 
 # Built once: it runs for nearly every update, and building a statement costs more than

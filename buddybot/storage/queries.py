@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from buddybot.storage.models import Base, Membership, Person, Wijk
 
@@ -20,9 +22,14 @@ async def insert_ignore(
 ) -> None:
     """INSERT … ON CONFLICT DO NOTHING, so two replicas creating one row never collide."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    await session.execute(insert_ignoring(dialect, model, tuple(keys)), values)
+
+
+@functools.cache
+def insert_ignoring(dialect: str, model: type[Base], keys: tuple[str, ...]) -> Executable:
+    """Built once per table: the values come as parameters (support presses run it)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    await session.execute(stmt)
+    return insert(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 async def wijk_by_chat(session: AsyncSession, tg_chat_id: int) -> Wijk | None:
