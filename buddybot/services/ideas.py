@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -409,27 +410,52 @@ async def record(
     """Log the action and mark the idea active. Core statements built once, and the loaded
     idea updated as if read back: an ORM flush for these two rows cost more than the rest of
     a support press (issue 10)."""
-    await uow.core(
-        _RECORD,
-        {
-            "idea_id": idea.id,
-            "actor_id": actor.id if actor else None,
-            "kind": kind,
-            "detail": dict(detail),
-            "at": uow.now,
-        },
-    )
-    # Activity resets the quiet-idea ladder; closed ideas are never nudged.
-    due = None
-    if State(idea.status) in lifecycle.OPEN:
-        wijk = await uow.session.get(Wijk, idea.wijk_id)
-        after = _settings(wijk).nudge_after if wijk else WijkSettings().nudge_after
-        due = uow.now + timedelta(seconds=after)
-    touched = {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
+    actor_id = actor.id if actor else None
+    touched = await _log(uow, idea.id, idea.wijk_id, idea.status, actor_id, kind, detail)
     if any(getattr(idea, k) != v for k, v in touched.items()):
-        await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": due})
+        await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": touched["nudge_due_at"]})
         for k, v in touched.items():
             set_committed_value(idea, k, v)
+
+
+_IDEA_STATE = select(Idea.wijk_id, Idea.status).where(Idea.id == bindparam("idea"))
+
+
+async def record_by_id(
+    uow: UnitOfWork, idea_id: int, actor: Person | None, kind: str, **detail: object
+) -> None:
+    """``record`` for an idea that may not be loaded (a vote for it): no ORM object needed."""
+    loaded = uow.session.sync_session.identity_map.get(identity_key(Idea, idea_id))
+    if isinstance(loaded, Idea):
+        await record(uow, loaded, actor, kind, **detail)
+        return
+    row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
+    if row is None:
+        return
+    actor_id = actor.id if actor else None
+    touched = await _log(uow, idea_id, row[0], row[1], actor_id, kind, detail)
+    await uow.core(_TOUCH, {"idea": idea_id, "at": uow.now, "due": touched["nudge_due_at"]})
+
+
+async def _log(
+    uow: UnitOfWork,
+    idea_id: int,
+    wijk_id: int,
+    status: str,
+    actor_id: int | None,
+    kind: str,
+    detail: dict[str, object],
+) -> dict[str, object]:
+    """Insert the event; returns what the idea's activity columns become."""
+    values = {"idea_id": idea_id, "actor_id": actor_id, "kind": kind, "detail": detail}
+    await uow.core(_RECORD, {**values, "at": uow.now})
+    # Activity resets the quiet-idea ladder; closed ideas are never nudged.
+    due = None
+    if State(status) in lifecycle.OPEN:
+        wijk = await uow.session.get(Wijk, wijk_id)
+        after = _settings(wijk).nudge_after if wijk else WijkSettings().nudge_after
+        due = uow.now + timedelta(seconds=after)
+    return {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
 
 
 async def propose(

@@ -20,6 +20,7 @@ from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
+from buddybot.storage.queries import upserting
 
 TITLE_MIN, TITLE_MAX = 3, 100
 PLACE_MAX = 100
@@ -137,13 +138,16 @@ _RSVP_COUNTS = (
     .where(Rsvp.meeting_id == bindparam("meeting"))
     .group_by(Rsvp.answer)
 )
-_RSVP_OF = select(Rsvp).where(
-    Rsvp.meeting_id == bindparam("meeting"), Rsvp.person_id == bindparam("person")
-)
+# A new answer or a changed one: one statement, no ORM flush (measured in issue 10).
+_RSVP_SET = {
+    d: upserting(d, Rsvp, ("meeting_id", "person_id"), ("answer", "at"))
+    for d in ("sqlite", "postgresql")
+}
 
 
 async def card(uow: UnitOfWork, meeting: Meeting) -> Card:
-    counts = dict((await uow.session.execute(_RSVP_COUNTS, {"meeting": meeting.id})).all())
+    rows = (await uow.core(_RSVP_COUNTS, {"meeting": meeting.id})).all()
+    counts: dict[str, int] = {row[0]: row[1] for row in rows}
     wijk = await uow.session.get(Wijk, meeting.wijk_id)
     assert wijk is not None
     organiser = (
@@ -281,16 +285,13 @@ async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer)
     meeting = await _visible(uow, caller, meeting_id)
     if meeting.status in (Status.CANCELLED, Status.HELD) or meeting.starts_at <= uow.now:
         raise Refusal("meeting_over", number=meeting.number)
-    params = {"meeting": meeting.id, "person": caller.person.id}
-    existing = await uow.session.scalar(_RSVP_OF, params)
-    if existing is None:
-        uow.session.add(
-            Rsvp(meeting_id=meeting.id, person_id=caller.person.id, answer=answer, at=uow.now)
-        )
-    else:
-        existing.answer = answer.value
-        existing.at = uow.now
-    await uow.session.flush()
+    values = {
+        "meeting_id": meeting.id,
+        "person_id": caller.person.id,
+        "answer": answer.value,
+        "at": uow.now,
+    }
+    await uow.core(_RSVP_SET[uow.dialect], values)
     return await card(uow, meeting)
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
@@ -23,7 +23,7 @@ from buddybot.services.people import Caller, ensure_membership, ensure_person
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, Membership, Person, Poll, PollVote, Wijk
-from buddybot.storage.queries import lock_wijk
+from buddybot.storage.queries import lock_wijk, upserting
 
 # Telegram's limits for polls (Bot API sendPoll).
 MAX_OPTIONS = 12
@@ -252,20 +252,26 @@ async def _activity(
     for i in option_ids:
         if 0 <= i < len(poll.options):
             idea_id = poll.options[i].get("idea_id")
-            idea = await uow.session.get(Idea, idea_id) if idea_id else None
-            if idea is not None:
-                await ideas_.record(uow, idea, actor, "vote", poll=poll.id)
+            if idea_id:
+                await ideas_.record_by_id(uow, int(idea_id), actor, "vote", poll=poll.id)
 
 
 # Built once: votes come in bursts, and building the statement costs more than running it.
 _VOTE_CONTEXT = (
-    select(Poll, Wijk, Person, Membership, PollVote)
+    select(Poll, Wijk, Person, Membership, PollVote.id)
     .join(Wijk, Wijk.id == Poll.wijk_id)
     .outerjoin(Person, Person.tg_user_id == bindparam("user"))
     .outerjoin(Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id))
     .outerjoin(PollVote, and_(PollVote.poll_id == Poll.id, PollVote.person_id == Person.id))
     .where(Poll.tg_poll_id == bindparam("poll"))
 )
+
+
+_VOTE_SET = {
+    d: upserting(d, PollVote, ("poll_id", "person_id"), ("option_ids", "at"))
+    for d in ("sqlite", "postgresql")
+}
+_VOTE_WITHDRAWN = delete(PollVote).where(PollVote.id == bindparam("id"))
 
 
 async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
@@ -281,16 +287,13 @@ async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: 
     person = await ensure_person(uow, voter, known_person)
     await ensure_membership(uow, wijk, person, known_member)
     valid = [i for i in option_ids if 0 <= i < len(poll.options)]
+    # Core statements built once: an ORM flush of the vote cost more than the vote itself.
     if not valid:
         if vote is not None:
-            await uow.session.delete(vote)
-    elif vote is None:
-        uow.session.add(
-            PollVote(poll_id=poll.id, person_id=person.id, option_ids=valid, at=uow.now)
-        )
+            await uow.core(_VOTE_WITHDRAWN, {"id": vote})
     else:
-        vote.option_ids = valid
-        vote.at = uow.now
+        values = {"poll_id": poll.id, "person_id": person.id, "option_ids": valid, "at": uow.now}
+        await uow.core(_VOTE_SET[uow.dialect], values)
     await _activity(uow, poll, valid, person)
     return True
 

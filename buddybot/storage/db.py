@@ -89,7 +89,7 @@ class UnitOfWork:
 
     async def core(
         self, statement: Executable, params: dict[str, Any] | None = None
-    ) -> CursorResult[Any]:
+    ) -> CursorResult[*tuple[Any, ...]]:
         """Run a Core statement on the session's connection, in its transaction, past the
         ORM's execution layer: hot paths use it with statements built once (issue 10: an
         ORM execute or flush costs several times what SQLite takes to run the statement).
