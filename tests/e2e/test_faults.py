@@ -21,9 +21,12 @@ async def test_a_database_that_is_briefly_away(
     world: World, bot: Harness, tmp_path: object
 ) -> None:
     await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
-    real = bot.db._sessions  # the test swaps the session factory to simulate an outage
+    # The test swaps the engine (and its session factory and held connection) to simulate
+    # an outage.
+    db = bot.db
+    real = db.engine, db._sessions, db._held
     broken = make_engine("sqlite+aiosqlite:////nonexistent/dir/buddybot.db")
-    bot.db._sessions = async_sessionmaker(broken, expire_on_commit=False)
+    db.engine, db._sessions, db._held = broken, async_sessionmaker(broken), None
     try:
         bot.clock.advance(timedelta(days=1))
         with pytest.raises(OperationalError):
@@ -31,7 +34,7 @@ async def test_a_database_that_is_briefly_away(
         await bot.say(world.group, world.anna, "/wie")  # a person gets an apology, no traceback
         assert "Sorry, er ging iets mis" in await bot.last_text(world.group)
     finally:
-        bot.db._sessions = real
+        db.engine, db._sessions, db._held = real
         await broken.dispose()
     await bot.tick()
     await bot.tick()
