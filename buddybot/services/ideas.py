@@ -331,7 +331,7 @@ async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
 async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     """Open ideas, newest activity first, one page of them."""
     wijk = require_wijk(caller)
-    total = int(await uow.session.scalar(_OPEN_COUNT, {"wijk": wijk.id}) or 0)
+    total = int((await uow.core(_OPEN_COUNT, {"wijk": wijk.id})).scalar() or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     lines = await open_lines(uow, wijk, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -346,7 +346,7 @@ _OPEN = (
 )
 _OPEN_COUNT = select(func.count()).select_from(Idea).where(*_OPEN)
 _OPEN_PAGE = (
-    select(Idea)
+    select(Idea.id, Idea.number, Idea.title, Idea.status)
     .where(*_OPEN)
     .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
     .offset(bindparam("offset"))
@@ -368,13 +368,14 @@ async def open_lines(uow: UnitOfWork, wijk: Wijk, *, offset: int = 0, limit: int
     """Open ideas with their counts, newest activity first: the page first, then the counts
     of just those ideas (counting every involvement of the wijk would grow with its past)."""
     params = {"wijk": wijk.id, "offset": offset, "limit": limit}
-    ideas_ = list(await uow.session.scalars(_OPEN_PAGE, params))
-    if not ideas_:
+    page = (await uow.core(_OPEN_PAGE, params)).all()
+    if not page:
         return []
-    rows = await uow.session.execute(_COUNTS_OF, {"ids": [i.id for i in ideas_]})
+    rows = await uow.core(_COUNTS_OF, {"ids": [row[0] for row in page]})
     counts = {idea_id: (s, h, c) for idea_id, s, h, c in rows}
     return [
-        Line(i.id, i.number, i.title, State(i.status), *counts.get(i.id, (0, 0, 0))) for i in ideas_
+        Line(i, number, title, State(status), *counts.get(i, (0, 0, 0)))
+        for i, number, title, status in page
     ]
 
 
@@ -458,6 +459,16 @@ async def _log(
     return {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
 
 
+# A proposal's statements, built once.
+_RECENT = select(func.count()).where(
+    Idea.wijk_id == bindparam("wijk"),
+    func.coalesce(Idea.entered_by_id, Idea.author_id) == bindparam("person"),
+    Idea.created_at > bindparam("since"),
+)
+_CANDIDATES = select(Idea.id, Idea.number, Idea.title).where(*_OPEN)
+_LAST_NUMBER = select(func.max(Idea.number)).where(Idea.wijk_id == bindparam("wijk"))
+
+
 async def propose(
     uow: UnitOfWork,
     caller: Caller,
@@ -478,34 +489,18 @@ async def propose(
     title, description = split_text(text)
     _validate(title, description)
     settings = _settings(wijk)
-    hour_ago = uow.now - timedelta(hours=1)
-    recent = await uow.session.scalar(
-        select(func.count()).where(
-            Idea.wijk_id == wijk.id,
-            func.coalesce(Idea.entered_by_id, Idea.author_id) == person.id,
-            Idea.created_at > hour_ago,
-        )
-    )
+    params = {"wijk": wijk.id, "person": person.id, "since": uow.now - timedelta(hours=1)}
+    recent = (await uow.core(_RECENT, params)).scalar()
     if on_behalf_of is None and (recent or 0) >= settings.ideas_per_hour:
         raise Refusal("too_many_ideas", limit=settings.ideas_per_hour)
     if not force:
-        candidates = (
-            await uow.session.execute(
-                select(Idea.id, Idea.number, Idea.title).where(
-                    Idea.wijk_id == wijk.id,
-                    Idea.hidden.is_(False),
-                    Idea.status.in_([s.value for s in lifecycle.OPEN]),
-                )
-            )
-        ).all()
+        candidates = (await uow.core(_CANDIDATES, {"wijk": wijk.id})).all()
         numbers = {i: (n, t) for i, n, t in candidates}
         close = similar.closest(title, [(i, t) for i, _, t in candidates])
         if close:
             found = [Similar(i, numbers[i][0], numbers[i][1]) for i, _ in close]
             return Proposed(None, found, title, description)
-    number = 1 + int(
-        await uow.session.scalar(select(func.max(Idea.number)).where(Idea.wijk_id == wijk.id)) or 0
-    )
+    number = 1 + int((await uow.core(_LAST_NUMBER, {"wijk": wijk.id})).scalar() or 0)
     idea = Idea(
         wijk_id=wijk.id,
         number=number,
@@ -529,11 +524,15 @@ async def propose(
     return Proposed(await card(uow, idea, new=True))
 
 
+_REMEMBER_CARD = (
+    update(Idea)
+    .where(Idea.id == bindparam("idea"))
+    .values(card_chat_id=bindparam("chat"), card_message_id=bindparam("message"))
+)
+
+
 async def remember_card(uow: UnitOfWork, idea_id: int, tg_chat_id: int, message_id: int) -> None:
-    idea = await uow.session.get(Idea, idea_id)
-    if idea is not None:
-        idea.card_chat_id = tg_chat_id
-        idea.card_message_id = message_id
+    await uow.core(_REMEMBER_CARD, {"idea": idea_id, "chat": tg_chat_id, "message": message_id})
 
 
 # -- taking part --------------------------------------------------------------------------

@@ -268,11 +268,15 @@ async def remember_card(uow: UnitOfWork, meeting_id: int, tg_chat_id: int, messa
         meeting.card_message_id = message_id
 
 
+# Built once: Session.get builds its statement on every miss (an RSVP press runs it).
+_MEETING = select(Meeting).where(Meeting.id == bindparam("id"))
+
+
 async def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
     """A meeting behind a button, only from its own wijk's chat."""
     if caller.wijk is None:
         raise Refusal("stale_button")
-    meeting = await uow.session.get(Meeting, meeting_id)
+    meeting = (await uow.session.execute(_MEETING, {"id": meeting_id})).scalar()
     if meeting is None or meeting.wijk_id != caller.wijk.id or meeting.status == Status.DRAFT:
         raise Refusal("stale_button")
     return meeting
