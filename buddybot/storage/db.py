@@ -157,20 +157,25 @@ class Database:
             # SQLite: one writer at a time anyway, so it keeps one connection instead of a
             # pool checkout and return per update; sessions join its transaction.
             conn, sessions = await self._writer()
+            # Begin, commit, rollback and close are called on the synchronous objects: the
+            # inline dialect never awaits for them, and the async wrappers cost a greenlet
+            # switch each, and a shielded task for the close (three trips through the loop).
+            transaction = conn.sync_connection.begin()  # type: ignore[union-attr]
             session = sessions()
             try:
-                async with conn.begin():
-                    uow = UnitOfWork(session, self.clock.now(), self.dialect)
-                    if update_id is not None:
-                        await self._mark_sqlite(conn, uow, update_id)
-                    yield uow
+                uow = UnitOfWork(session, self.clock.now(), self.dialect)
+                if update_id is not None:
+                    await self._mark_sqlite(conn, uow, update_id)
+                yield uow
+                if session.new or session.dirty or session.deleted:
                     await session.flush()
+                transaction.commit()
+            except BaseException:
+                transaction.rollback()
+                raise
             finally:
-                # After the commit, and not through ``async with``: AsyncSession's __aexit__
-                # closes in a shielded task (three trips through the event loop). Inside the
-                # transaction, that yield let another instance on this file block on SQLite's
-                # write lock while this one held it.
-                await session.close()
+                # After the commit: no yield to the loop while SQLite's write lock is held.
+                session.sync_session.close()
         self._after_commit()
 
     async def _writer(self) -> tuple[AsyncConnection, async_sessionmaker[AsyncSession]]:
