@@ -141,7 +141,8 @@ async def ensure_membership(
     else:
         if member.left or uow.now - member.last_seen_at >= SEEN_GRANULARITY:
             member.last_seen_at = uow.now
-        member.left = False
+        if member.left:  # setting it unchanged would still make the ORM flush
+            member.left = False
     return member
 
 

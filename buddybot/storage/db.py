@@ -79,11 +79,17 @@ def _tune_sqlite(engine: AsyncEngine, own_checkpoints: bool, read_only: bool) ->
 class UnitOfWork:
     """A session plus the moment the work started. Commits once, or rolls back."""
 
-    def __init__(self, session: AsyncSession, now: datetime, dialect: str) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        dialect: str,
+        conn: AsyncConnection | None = None,
+    ) -> None:
         self.session = session
         self.now = now
         self.dialect = dialect
-        self._conn: AsyncConnection | None = None
+        self._conn = conn  # the session's connection, when the caller already has it
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -130,7 +136,9 @@ class Database:
         # SQLite statements run on the event loop (storage/inline_sqlite.py); the WAL
         # checkpoint, which writes pages back and syncs the file, runs on a thread instead.
         self._wal_file = file
-        self._held: tuple[AsyncConnection, async_sessionmaker[AsyncSession]] | None = None
+        self._held: (
+            tuple[AsyncConnection, sqlite3.Connection, async_sessionmaker[AsyncSession]] | None
+        ) = None
         handled_at = ProcessedUpdate.__table__.c.handled_at.type
         self._bind_time = handled_at.bind_processor(self.engine.dialect) or (lambda v: v)
         self._commits = 0
@@ -156,16 +164,16 @@ class Database:
         async with self._write_lock:
             # SQLite: one writer at a time anyway, so it keeps one connection instead of a
             # pool checkout and return per update; sessions join its transaction.
-            conn, sessions = await self._writer()
+            conn, raw, sessions = await self._writer()
             # Begin, commit, rollback and close are called on the synchronous objects: the
             # inline dialect never awaits for them, and the async wrappers cost a greenlet
             # switch each, and a shielded task for the close (three trips through the loop).
             transaction = conn.sync_connection.begin()  # type: ignore[union-attr]
             session = sessions()
             try:
-                uow = UnitOfWork(session, self.clock.now(), self.dialect)
+                uow = UnitOfWork(session, self.clock.now(), self.dialect, conn)
                 if update_id is not None:
-                    await self._mark_sqlite(conn, uow, update_id)
+                    self._mark_sqlite(raw, uow, update_id)
                 yield uow
                 if session.new or session.dirty or session.deleted:
                     await session.flush()
@@ -178,10 +186,14 @@ class Database:
                 session.sync_session.close()
         self._after_commit()
 
-    async def _writer(self) -> tuple[AsyncConnection, async_sessionmaker[AsyncSession]]:
+    async def _writer(
+        self,
+    ) -> tuple[AsyncConnection, sqlite3.Connection, async_sessionmaker[AsyncSession]]:
         if self._held is None or self._held[0].closed or self._held[0].invalidated:
             conn = await self.engine.connect()
-            self._held = conn, async_sessionmaker(bind=conn, expire_on_commit=False)
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._held = conn, raw, async_sessionmaker(bind=conn, expire_on_commit=False)
         return self._held
 
     async def _mark_handled(self, uow: UnitOfWork, update_id: int) -> None:
@@ -192,11 +204,9 @@ class Database:
         except IntegrityError:
             raise AlreadyHandled(update_id) from None
 
-    async def _mark_sqlite(self, conn: AsyncConnection, uow: UnitOfWork, update_id: int) -> None:
+    def _mark_sqlite(self, raw: sqlite3.Connection, uow: UnitOfWork, update_id: int) -> None:
         """The same insert straight to sqlite3 (statements run on this thread, see
         inline_sqlite): SQLAlchemy's execution path took 70 of the 80 µs it cost."""
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert isinstance(raw, sqlite3.Connection)
         try:
             raw.execute(_MARK_SQL, (update_id, self._bind_time(uow.now)))  # type: ignore[no-untyped-call]
         except sqlite3.IntegrityError:
