@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
+from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,7 @@ class LiveMessages:
     async def _show(self, bot: Bot, key: tuple[str, int], view: View) -> None:
         chat_id, message_id, text, markup = view
         try:
-            await bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            await send.edit_text(bot, chat_id, message_id, text, markup)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 log.info("live message %s not edited: %s", key, exc.message)

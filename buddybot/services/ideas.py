@@ -324,8 +324,9 @@ async def show(uow: UnitOfWork, caller: Caller, number: int) -> Card:
 
 
 async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
-    idea = await uow.session.get(Idea, idea_id)
-    return None if idea is None else await card(uow, idea)
+    # The author comes along, as after a press (the card names them).
+    row = (await uow.session.execute(_IDEA_WITH_AUTHOR, {"idea": idea_id})).one_or_none()
+    return None if row is None else await card(uow, row[0])
 
 
 async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
