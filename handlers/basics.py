@@ -134,12 +134,11 @@ async def help_(turn: Turn) -> None:
 async def who(turn: Turn) -> None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
+        wijken: list[people.AnyWijk] = []
         if caller.wijk is not None:
             wijken = [caller.wijk]
         elif caller.person is not None:
             wijken = [w for w, _ in await people.my_wijken(uow, caller.person)]
-        else:
-            wijken = []
         teams = [(w, await people.team(uow, w)) for w in wijken]
     if not teams:
         await turn.reply(turn.t("who.none"))

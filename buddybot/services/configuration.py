@@ -7,7 +7,7 @@ import re
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import require_facilitator
-from buddybot.services.people import Caller
+from buddybot.services.people import Caller, wijk_to_change
 from buddybot.storage.db import UnitOfWork
 
 ON = {"aan", "on", "ja", "yes"}
@@ -20,7 +20,7 @@ def show(caller: Caller) -> WijkSettings:
 
 
 async def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkSettings:
-    wijk = require_facilitator(caller)
+    wijk = await wijk_to_change(uow, require_facilitator(caller))
     current = WijkSettings.load(wijk.settings)
     key, value = key.lower(), value.strip().lower()
     if key in ("herinneringen", "nudges"):

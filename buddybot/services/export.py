@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name
+from buddybot.services.people import AnyWijk, Caller, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -45,7 +45,7 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-async def _public_names(uow: UnitOfWork, wijk: Wijk) -> dict[int, str]:
+async def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
     """person id -> name, for authors, champions and partner accounts of this wijk."""
     s = uow.session
     ids: set[int] = set()
@@ -76,7 +76,7 @@ async def _public_names(uow: UnitOfWork, wijk: Wijk) -> dict[int, str]:
     return {p.id: display_name(p) for p in people if not p.erased}
 
 
-async def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> bytes:
+async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -> bytes:
     s = uow.session
     names = await _public_names(uow, wijk)
     files: dict[str, bytes] = {}

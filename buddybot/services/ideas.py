@@ -20,7 +20,16 @@ from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name, full_name
+from buddybot.services.people import (
+    AnyPerson,
+    AnyWijk,
+    Caller,
+    PersonView,
+    WijkView,
+    display_name,
+    full_name,
+    person_to_change,
+)
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -155,17 +164,17 @@ class Page:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _settings(wijk: Wijk) -> WijkSettings:
+def _settings(wijk: AnyWijk) -> WijkSettings:
     return WijkSettings.load(wijk.settings)
 
 
-def require_wijk(caller: Caller) -> Wijk:
+def require_wijk(caller: Caller) -> WijkView:
     if caller.wijk is None:
         raise Refusal("group_only")
     return caller.wijk
 
 
-def _require_person(caller: Caller) -> Person:
+def _require_person(caller: Caller) -> PersonView:
     if caller.person is None:
         raise Refusal("who_are_you")
     return caller.person
@@ -204,7 +213,7 @@ async def private_closed(uow: UnitOfWork, tg_user_id: int) -> None:
         person.private_ok = False
 
 
-async def find(uow: UnitOfWork, wijk: Wijk, number: int, *, hidden_ok: bool = False) -> Idea:
+async def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool = False) -> Idea:
     idea = await uow.session.scalar(
         select(Idea).where(Idea.wijk_id == wijk.id, Idea.number == number)
     )
@@ -266,7 +275,7 @@ _INVOLVEMENT = select(Involvement).where(
 )
 
 
-def _name(person: Person | None) -> str:
+def _name(person: AnyPerson | None) -> str:
     if person is None or not person.show_name:
         return ""
     return display_name(person)
@@ -365,7 +374,7 @@ _COUNTS_OF = (
 )
 
 
-async def open_lines(uow: UnitOfWork, wijk: Wijk, *, offset: int = 0, limit: int) -> list[Line]:
+async def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -> list[Line]:
     """Open ideas with their counts, newest activity first: the page first, then the counts
     of just those ideas (counting every involvement of the wijk would grow with its past)."""
     params = {"wijk": wijk.id, "offset": offset, "limit": limit}
@@ -407,13 +416,30 @@ _TOUCH = (
 
 
 async def record(
-    uow: UnitOfWork, idea: Idea, actor: Person | None, kind: str, **detail: object
+    uow: UnitOfWork,
+    idea: Idea,
+    actor: AnyPerson | None,
+    kind: str,
+    *,
+    in_wijk: AnyWijk | None = None,
+    **detail: object,
 ) -> None:
     """Log the action and mark the idea active. Core statements built once, and the loaded
     idea updated as if read back: an ORM flush for these two rows cost more than the rest of
-    a support press (issue 10)."""
+    a support press (issue 10). ``in_wijk``: the idea's wijk, when the caller has it."""
+    await _record(uow, idea, actor, kind, detail, in_wijk)
+
+
+async def _record(
+    uow: UnitOfWork,
+    idea: Idea,
+    actor: AnyPerson | None,
+    kind: str,
+    detail: dict[str, object],
+    in_wijk: AnyWijk | None = None,
+) -> None:
     actor_id = actor.id if actor else None
-    touched = await _log(uow, idea.id, idea.wijk_id, idea.status, actor_id, kind, detail)
+    touched = await _log(uow, idea.id, idea.wijk_id, idea.status, actor_id, kind, detail, in_wijk)
     if any(getattr(idea, k) != v for k, v in touched.items()):
         await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": touched["nudge_due_at"]})
         for k, v in touched.items():
@@ -421,15 +447,22 @@ async def record(
 
 
 _IDEA_STATE = select(Idea.wijk_id, Idea.status).where(Idea.id == bindparam("idea"))
+_WIJK_SETTINGS = select(Wijk.settings).where(Wijk.id == bindparam("wijk"))
+
+
+def _loaded_wijk(uow: UnitOfWork, wijk_id: int) -> Wijk | None:
+    """The wijk if this unit of work loaded it already (no query)."""
+    found = uow.session.sync_session.identity_map.get(identity_key(Wijk, wijk_id))
+    return found if isinstance(found, Wijk) else None
 
 
 async def record_by_id(
-    uow: UnitOfWork, idea_id: int, actor: Person | None, kind: str, **detail: object
+    uow: UnitOfWork, idea_id: int, actor: AnyPerson | None, kind: str, **detail: object
 ) -> None:
     """``record`` for an idea that may not be loaded (a vote for it): no ORM object needed."""
     loaded = uow.session.sync_session.identity_map.get(identity_key(Idea, idea_id))
     if isinstance(loaded, Idea):
-        await record(uow, loaded, actor, kind, **detail)
+        await _record(uow, loaded, actor, kind, detail)
         return
     row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
     if row is None:
@@ -447,6 +480,7 @@ async def _log(
     actor_id: int | None,
     kind: str,
     detail: dict[str, object],
+    wijk: AnyWijk | None = None,
 ) -> dict[str, object]:
     """Insert the event; returns what the idea's activity columns become."""
     values = {"idea_id": idea_id, "actor_id": actor_id, "kind": kind, "detail": detail}
@@ -454,8 +488,13 @@ async def _log(
     # Activity resets the quiet-idea ladder; closed ideas are never nudged.
     due = None
     if State(status) in lifecycle.OPEN:
-        wijk = await uow.session.get(Wijk, wijk_id)
-        after = _settings(wijk).nudge_after if wijk else WijkSettings().nudge_after
+        if wijk is None or wijk.id != wijk_id:
+            wijk = _loaded_wijk(uow, wijk_id)
+        if wijk is not None:
+            after = _settings(wijk).nudge_after
+        else:
+            stored = (await uow.core(_WIJK_SETTINGS, {"wijk": wijk_id})).scalar()
+            after = WijkSettings.load(stored or {}).nudge_after
         due = uow.now + timedelta(seconds=after)
     return {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
 
@@ -545,7 +584,7 @@ def _require_open(idea: Idea) -> None:
 
 
 async def _involvement(
-    uow: UnitOfWork, idea: Idea, person: Person, kind: Kind
+    uow: UnitOfWork, idea: Idea, person: AnyPerson, kind: Kind
 ) -> Involvement | None:
     params = {"idea": idea.id, "person": person.id, "kind": kind.value}
     return await uow.session.scalar(_INVOLVEMENT, params)
@@ -574,7 +613,7 @@ async def toggle(
         return Toggled(await card(uow, idea), on=True)
     if existing is not None:
         await uow.core(_UNINVOLVE, {"id": existing})
-        await record(uow, idea, person, f"un{kind.value}")
+        await record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
         return Toggled(await card(uow, idea), on=False)
     values = {
         "idea_id": idea.id,
@@ -586,7 +625,7 @@ async def toggle(
     await uow.core(
         insert_ignoring(uow.dialect, Involvement, ("idea_id", "person_id", "kind")), values
     )
-    await record(uow, idea, person, kind.value)
+    await record(uow, idea, person, kind.value, in_wijk=caller.wijk)
     result = await card(uow, idea)
     recruit = False
     if kind is Kind.SUPPORTER and caller.wijk is not None:
@@ -594,7 +633,14 @@ async def toggle(
         if result.supporters.count >= threshold and result.champions.count == 0:
             asked = (await uow.core(_RECRUITED, {"idea": idea.id})).scalar()
             if not asked:
-                await record(uow, idea, None, "recruit", supporters=result.supporters.count)
+                await record(
+                    uow,
+                    idea,
+                    None,
+                    "recruit",
+                    in_wijk=caller.wijk,
+                    supporters=result.supporters.count,
+                )
                 recruit = True
     return Toggled(result, on=True, recruit=recruit)
 
@@ -603,7 +649,7 @@ async def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind
     return await toggle(uow, caller, await find(uow, require_wijk(caller), number), kind)
 
 
-async def kit(uow: UnitOfWork, idea: Idea, champion: Person | None = None) -> Kit:
+async def kit(uow: UnitOfWork, idea: Idea, champion: AnyPerson | None = None) -> Kit:
     wijk = await uow.session.get(Wijk, idea.wijk_id)
     assert wijk is not None
     rows = (
@@ -659,7 +705,7 @@ async def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Hel
 
 
 async def toggle_contact_ok(uow: UnitOfWork, caller: Caller) -> bool:
-    person = _require_person(caller)
+    person = await person_to_change(uow, _require_person(caller))
     person.contact_ok = not person.contact_ok
     person.updated_at = uow.now
     return person.contact_ok
@@ -734,7 +780,7 @@ async def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
     return await kit(uow, idea, person)
 
 
-async def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:
+async def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: AnyPerson) -> bool:
     if caller.facilitator or idea.author_id == person.id or idea.entered_by_id == person.id:
         return True
     involved = await uow.session.scalar(
@@ -794,7 +840,7 @@ async def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State)
     return await move(uow, idea, caller.person, target)
 
 
-async def move(uow: UnitOfWork, idea: Idea, actor: Person | None, target: State) -> StatusChange:
+async def move(uow: UnitOfWork, idea: Idea, actor: AnyPerson | None, target: State) -> StatusChange:
     """Move an idea along its lifecycle (the caller checked who may)."""
     old = State(idea.status)
     why = lifecycle.reason(old, target)
@@ -843,7 +889,7 @@ async def set_themes(uow: UnitOfWork, caller: Caller, number: int, words: str) -
 
 
 async def toggle_show_name(uow: UnitOfWork, caller: Caller) -> bool:
-    person = _require_person(caller)
+    person = await person_to_change(uow, _require_person(caller))
     person.show_name = not person.show_name
     person.updated_at = uow.now
     return person.show_name

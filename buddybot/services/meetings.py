@@ -17,7 +17,7 @@ from buddybot.domain.ics import MeetingEvent
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name
+from buddybot.services.people import AnyWijk, Caller, WijkView, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
 from buddybot.storage.queries import upserting
@@ -95,11 +95,11 @@ class FollowUp:
     language: str
 
 
-def _settings(wijk: Wijk) -> WijkSettings:
+def _settings(wijk: AnyWijk) -> WijkSettings:
     return WijkSettings.load(wijk.settings)
 
 
-def require_facilitator(caller: Caller) -> Wijk:
+def require_facilitator(caller: Caller) -> WijkView:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.facilitator:
@@ -107,7 +107,7 @@ def require_facilitator(caller: Caller) -> Wijk:
     return caller.wijk
 
 
-def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
+def read_when(uow: UnitOfWork, wijk: AnyWijk, text: str) -> datetime:
     """The moment a facilitator means, or a refusal that says what was wrong."""
     try:
         return when_.parse_when(text, now=uow.now, zone=wijk.timezone, lang=wijk.language)
@@ -145,11 +145,13 @@ _RSVP_SET = {
 }
 
 
+_ZONE = select(Wijk.timezone).where(Wijk.id == bindparam("wijk"))
+
+
 async def card(uow: UnitOfWork, meeting: Meeting) -> Card:
     rows = (await uow.core(_RSVP_COUNTS, {"meeting": meeting.id})).all()
     counts: dict[str, int] = {row[0]: row[1] for row in rows}
-    wijk = await uow.session.get(Wijk, meeting.wijk_id)
-    assert wijk is not None
+    zone = (await uow.core(_ZONE, {"wijk": meeting.wijk_id})).scalar_one()
     organiser = (
         await uow.session.get(Person, meeting.organiser_id) if meeting.organiser_id else None
     )
@@ -161,7 +163,7 @@ async def card(uow: UnitOfWork, meeting: Meeting) -> Card:
         place=meeting.place,
         details=meeting.details,
         starts_at=meeting.starts_at,
-        zone=wijk.timezone,
+        zone=zone,
         status=Status(meeting.status),
         sequence=meeting.sequence,
         organiser=display_name(organiser),
@@ -216,7 +218,7 @@ async def _own_meeting(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meet
     return meeting
 
 
-async def _plan(uow: UnitOfWork, meeting: Meeting, wijk: Wijk) -> None:
+async def _plan(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk) -> None:
     settings = _settings(wijk)
     prefix = f"meeting:{meeting.id}:{meeting.sequence}"
     for offset in settings.reminder_offsets:
@@ -463,5 +465,5 @@ async def pin_warning_needed(uow: UnitOfWork, wijk_id: int) -> bool:
     return True
 
 
-def pin_wanted(wijk: Wijk | None) -> bool:
+def pin_wanted(wijk: AnyWijk | None) -> bool:
     return wijk is not None and _settings(wijk).pin_meetings

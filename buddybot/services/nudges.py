@@ -22,6 +22,7 @@ from buddybot.services import ideas as ideas_
 from buddybot.services import partners as partners_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.meetings import Status as MeetingStatus
+from buddybot.services.people import AnyWijk
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -213,7 +214,9 @@ async def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
     return await _people(uow, ids)
 
 
-async def facilitators(uow: UnitOfWork, wijk: Wijk, telegram_admins: list[int]) -> list[Recipient]:
+async def facilitators(
+    uow: UnitOfWork, wijk: AnyWijk, telegram_admins: list[int]
+) -> list[Recipient]:
     """The wijk's facilitators who may get a private nudge (appointed ones and admins)."""
     appointed = list(
         await uow.session.scalars(

@@ -10,7 +10,7 @@ from buddybot.domain import matching, themes
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.meetings import require_facilitator
-from buddybot.services.people import Caller, ensure_membership, ensure_person
+from buddybot.services.people import AnyWijk, Caller, ensure_membership, ensure_person
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, IdeaPartner, Involvement, Partner, Person, Wijk
@@ -81,14 +81,14 @@ async def save(
     return _view(partner), created
 
 
-async def _partner(uow: UnitOfWork, wijk: Wijk, partner_id: int) -> Partner:
+async def _partner(uow: UnitOfWork, wijk: AnyWijk, partner_id: int) -> Partner:
     partner = await uow.session.get(Partner, partner_id)
     if partner is None or partner.wijk_id != wijk.id:
         raise Refusal("stale_button")
     return partner
 
 
-async def by_name(uow: UnitOfWork, wijk: Wijk, name: str) -> Partner:
+async def by_name(uow: UnitOfWork, wijk: AnyWijk, name: str) -> Partner:
     wanted = themes.fold(" ".join(name.split()))
     rows = list(await uow.session.scalars(select(Partner).where(Partner.wijk_id == wijk.id)))
     exact = [p for p in rows if themes.fold(p.name) == wanted]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, update
 
 from buddybot.domain import language
 from buddybot.domain.roles import Role, is_facilitator, may_appoint
@@ -31,13 +32,59 @@ class Policy:
     timezone: str = "Europe/Amsterdam"
 
 
+@dataclass(frozen=True, slots=True)
+class WijkView:
+    """A wijk as read for one update. Read with Core, not loaded as an ORM object: ``identify``
+    runs for every update, and the ORM's execution path cost more than everything else it
+    does (issue 10). A service that changes the wijk loads it (``wijk_to_change``)."""
+
+    id: int
+    tg_chat_id: int
+    title: str
+    language: str
+    timezone: str
+    settings: dict[str, Any]
+    profile: dict[str, Any]
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """A person as read for one update (see ``WijkView``; ``person_to_change``)."""
+
+    id: int
+    tg_user_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language: str | None
+    tg_language_code: str | None
+    private_ok: bool
+    show_name: bool
+    contact_ok: bool
+    no_nudges: bool
+    erased: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    id: int
+    role: str
+    left: bool
+    last_seen_at: datetime
+
+
+AnyWijk = Wijk | WijkView
+AnyPerson = Person | PersonView
+
+
 @dataclass(slots=True)
 class Caller:
     """The person behind an update, in the wijk of the chat (if it is a group)."""
 
-    person: Person | None  # None for an anonymous admin: identity unknown
-    wijk: Wijk | None
-    membership: Membership | None
+    person: PersonView | None  # None for an anonymous admin: identity unknown
+    wijk: WijkView | None
+    membership: MemberView | None
     facilitator: bool
     superadmin: bool
     language: str  # the language to answer in, in this chat
@@ -48,7 +95,7 @@ class Caller:
         return self.membership.role if self.membership else None
 
 
-def display_name(person: Person | None) -> str:
+def display_name(person: AnyPerson | None) -> str:
     if person is None or person.erased:
         return ""
     return full_name(person.first_name, person.last_name, person.username)
@@ -58,49 +105,172 @@ def full_name(first: str | None, last: str | None, username: str | None) -> str:
     return " ".join(p for p in (first, last) if p) or (username or "")
 
 
-# Built once: it runs for nearly every update, and building a statement costs more than
+# Built once: they run for nearly every update, and building a statement costs more than
 # SQLite takes to run it (measured in issue 10: 230 µs of 400).
+_WIJK = (
+    Wijk.id,
+    Wijk.tg_chat_id,
+    Wijk.title,
+    Wijk.language,
+    Wijk.timezone,
+    Wijk.settings,
+    Wijk.profile,
+    Wijk.active,
+)
+_PERSON = (
+    Person.id,
+    Person.tg_user_id,
+    Person.first_name,
+    Person.last_name,
+    Person.username,
+    Person.language,
+    Person.tg_language_code,
+    Person.private_ok,
+    Person.show_name,
+    Person.contact_ok,
+    Person.no_nudges,
+    Person.erased,
+)
+_MEMBER = (Membership.id, Membership.role, Membership.left, Membership.last_seen_at)
 _IN_GROUP = (
-    select(Wijk, Person, Membership)
+    select(*_WIJK, *_PERSON, *_MEMBER)
     .select_from(Wijk)
     .outerjoin(Person, Person.tg_user_id == bindparam("user"))
     .outerjoin(Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id))
     .where(Wijk.tg_chat_id == bindparam("chat"))
 )
+_PERSON_BY_TG = select(*_PERSON).where(Person.tg_user_id == bindparam("user"))
+_MEMBER_OF = select(*_MEMBER).where(
+    Membership.wijk_id == bindparam("wijk"), Membership.person_id == bindparam("person")
+)
+_SEEN = (
+    update(Membership)
+    .where(Membership.id == bindparam("member"))
+    .values(last_seen_at=bindparam("at"), left=False)
+)
+_RENAMED = (
+    update(Person)
+    .where(Person.id == bindparam("person"))
+    .values(
+        first_name=bindparam("first"),
+        last_name=bindparam("last"),
+        username=bindparam("username"),
+        tg_language_code=bindparam("code"),
+        updated_at=bindparam("at"),
+    )
+)
+_PRIVATE_OK = update(Person).where(Person.id == bindparam("person")).values(private_ok=True)
+_W, _P = len(_WIJK), len(_WIJK) + len(_PERSON)
 
 
 async def _in_group(
     uow: UnitOfWork, tg_chat_id: int, actor: ActorRef | None
-) -> tuple[Wijk | None, Person | None, Membership | None]:
-    if actor is None:
-        return await queries.wijk_by_chat(uow.session, tg_chat_id), None, None
-    params = {"chat": tg_chat_id, "user": actor.tg_user_id}
-    row = (await uow.session.execute(_IN_GROUP, params)).one_or_none()
+) -> tuple[WijkView | None, PersonView | None, MemberView | None]:
+    params = {"chat": tg_chat_id, "user": actor.tg_user_id if actor else None}
+    row = (await uow.core(_IN_GROUP, params)).one_or_none()
     if row is None:
         return None, None, None
-    return row[0], row[1], row[2]
+    person = PersonView(*row[_W:_P]) if row[_W] is not None else None
+    member = MemberView(*row[_P:]) if row[_P] is not None else None
+    return WijkView(*row[:_W]), person, member
+
+
+async def _person_seen(uow: UnitOfWork, actor: ActorRef, known: PersonView | None) -> PersonView:
+    """``ensure_person`` for ``identify``, on Core statements."""
+    params = {"user": actor.tg_user_id}
+    if known is None:
+        row = (await uow.core(_PERSON_BY_TG, params)).one_or_none()
+        if row is None:
+            await _insert_person(uow, actor)
+            row = (await uow.core(_PERSON_BY_TG, params)).one()
+        known = PersonView(*row)
+    names = (actor.first_name, actor.last_name, actor.username, actor.language_code)
+    if not known.erased and names != (
+        known.first_name,
+        known.last_name,
+        known.username,
+        known.tg_language_code,
+    ):
+        first, last, username, code = names
+        values = {"first": first, "last": last, "username": username, "code": code}
+        await uow.core(_RENAMED, {"person": known.id, "at": uow.now, **values})
+        known = replace(
+            known, first_name=first, last_name=last, username=username, tg_language_code=code
+        )
+    return known
+
+
+async def _member_seen(
+    uow: UnitOfWork, wijk_id: int, person_id: int, known: MemberView | None
+) -> MemberView:
+    """``ensure_membership`` for ``identify``, on Core statements."""
+    if known is None:
+        params = {"wijk": wijk_id, "person": person_id}
+        row = (await uow.core(_MEMBER_OF, params)).one_or_none()
+        if row is None:
+            await _insert_member(uow, wijk_id, person_id)
+            row = (await uow.core(_MEMBER_OF, params)).one()
+        known = MemberView(*row)
+    if known.left or uow.now - known.last_seen_at >= SEEN_GRANULARITY:
+        await uow.core(_SEEN, {"member": known.id, "at": uow.now})
+        known = replace(known, left=False, last_seen_at=uow.now)
+    return known
+
+
+async def _insert_person(uow: UnitOfWork, actor: ActorRef) -> None:
+    await queries.insert_ignore(
+        uow.session,
+        Person,
+        {
+            "tg_user_id": actor.tg_user_id,
+            "first_name": actor.first_name,
+            "last_name": actor.last_name,
+            "username": actor.username,
+            "tg_language_code": actor.language_code,
+            "private_ok": False,
+            "erased": False,
+            "created_at": uow.now,
+            "updated_at": uow.now,
+        },
+        ["tg_user_id"],
+    )
+
+
+async def _insert_member(uow: UnitOfWork, wijk_id: int, person_id: int) -> None:
+    await queries.insert_ignore(
+        uow.session,
+        Membership,
+        {
+            "wijk_id": wijk_id,
+            "person_id": person_id,
+            "role": Role.RESIDENT.value,
+            "left": False,
+            "first_seen_at": uow.now,
+            "last_seen_at": uow.now,
+        },
+        ["wijk_id", "person_id"],
+    )
+
+
+async def person_to_change(uow: UnitOfWork, person: PersonView) -> Person:
+    """The ORM object behind a view, for a service that changes the person."""
+    found = await uow.session.get(Person, person.id)
+    assert found is not None
+    return found
+
+
+async def wijk_to_change(uow: UnitOfWork, wijk: WijkView) -> Wijk:
+    """The ORM object behind a view, for a service that changes the wijk."""
+    found = await uow.session.get(Wijk, wijk.id)
+    assert found is not None
+    return found
 
 
 async def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None = None) -> Person:
     session = uow.session
     person = known or await queries.person_by_tg(session, actor.tg_user_id)
     if person is None:
-        await queries.insert_ignore(
-            session,
-            Person,
-            {
-                "tg_user_id": actor.tg_user_id,
-                "first_name": actor.first_name,
-                "last_name": actor.last_name,
-                "username": actor.username,
-                "tg_language_code": actor.language_code,
-                "private_ok": False,
-                "erased": False,
-                "created_at": uow.now,
-                "updated_at": uow.now,
-            },
-            ["tg_user_id"],
-        )
+        await _insert_person(uow, actor)
         person = await queries.person_by_tg(session, actor.tg_user_id)
         assert person is not None
     elif not person.erased and (
@@ -118,24 +288,12 @@ async def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None =
 
 
 async def ensure_membership(
-    uow: UnitOfWork, wijk: Wijk, person: Person, known: Membership | None = None
+    uow: UnitOfWork, wijk: AnyWijk, person: AnyPerson, known: Membership | None = None
 ) -> Membership:
     session = uow.session
     member = known or await queries.membership(session, wijk.id, person.id)
     if member is None:
-        await queries.insert_ignore(
-            session,
-            Membership,
-            {
-                "wijk_id": wijk.id,
-                "person_id": person.id,
-                "role": Role.RESIDENT.value,
-                "left": False,
-                "first_seen_at": uow.now,
-                "last_seen_at": uow.now,
-            },
-            ["wijk_id", "person_id"],
-        )
+        await _insert_member(uow, wijk.id, person.id)
         member = await queries.membership(session, wijk.id, person.id)
         assert member is not None
     else:
@@ -163,11 +321,12 @@ async def identify(
     person = None
     member = None
     if speaker is not None:
-        person = await ensure_person(uow, speaker, known_person)
+        person = await _person_seen(uow, speaker, known_person)
         if chat is not None and chat.kind == "private" and not person.private_ok:
-            person.private_ok = True
+            await uow.core(_PRIVATE_OK, {"person": person.id})
+            person = replace(person, private_ok=True)
         if wijk is not None:
-            member = await ensure_membership(uow, wijk, person, known_member)
+            member = await _member_seen(uow, wijk.id, person.id, known_member)
     superadmin = actor is not None and actor.tg_user_id in policy.superadmins
     facilitator = wijk is not None and is_facilitator(
         role=member.role if member else None,
@@ -187,7 +346,7 @@ async def identify(
     return Caller(person, wijk, member, facilitator, superadmin, lang, authority)
 
 
-async def _home_language(uow: UnitOfWork, person: Person) -> str | None:
+async def _home_language(uow: UnitOfWork, person: AnyPerson) -> str | None:
     """The language of a wijk the person takes part in (for private chats)."""
     return await uow.session.scalar(
         select(Wijk.language)
@@ -203,7 +362,7 @@ async def wijk_language(uow: UnitOfWork, tg_chat_id: int) -> str | None:
     return wijk.language if wijk else None
 
 
-def require_facilitator(caller: Caller) -> Wijk:
+def require_facilitator(caller: Caller) -> WijkView:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.facilitator:
@@ -215,8 +374,9 @@ async def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str
     lang = _language(code)
     if caller.person is None:
         raise Refusal("private_only")
-    caller.person.language = lang
-    caller.person.updated_at = uow.now
+    person = await person_to_change(uow, caller.person)
+    person.language = lang
+    person.updated_at = uow.now
     return lang
 
 
@@ -228,7 +388,7 @@ def _language(code: str) -> str:
 
 
 async def set_wijk_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
-    wijk = require_facilitator(caller)
+    wijk = await wijk_to_change(uow, require_facilitator(caller))
     lang = _language(code)
     wijk.language = lang
     wijk.updated_at = uow.now
@@ -285,7 +445,7 @@ class Team:
     facilitators: list[str]
 
 
-async def team(uow: UnitOfWork, wijk: Wijk) -> Team:
+async def team(uow: UnitOfWork, wijk: AnyWijk) -> Team:
     rows = await uow.session.execute(
         select(Membership.role, Person)
         .join(Person, Person.id == Membership.person_id)
@@ -319,7 +479,7 @@ async def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
         member.left = True
 
 
-async def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:
+async def my_wijken(uow: UnitOfWork, person: AnyPerson) -> list[tuple[Wijk, str]]:
     rows = await uow.session.execute(
         select(Wijk, Membership.role)
         .join(Membership, Membership.wijk_id == Wijk.id)

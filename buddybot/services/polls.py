@@ -19,7 +19,7 @@ from buddybot.scheduling import due
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import read_when, require_facilitator
-from buddybot.services.people import Caller, ensure_membership, ensure_person
+from buddybot.services.people import AnyPerson, AnyWijk, Caller, ensure_membership, ensure_person
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, Membership, Person, Poll, PollVote, Wijk
@@ -142,7 +142,7 @@ async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) ->
             raise Refusal("poll_option_long", maximum=OPTION_MAX, text=option.text[:40])
     if len({o.text.casefold() for o in options}) < len(options):
         raise Refusal("poll_duplicate_options")
-    await lock_wijk(uow, wijk)
+    await lock_wijk(uow, wijk.id)
     number = 1 + int(
         await uow.session.scalar(select(func.max(Poll.number)).where(Poll.wijk_id == wijk.id)) or 0
     )
@@ -165,7 +165,7 @@ async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) ->
     return _draft_view(poll, wijk, proposed)
 
 
-def _draft_view(poll: Poll, wijk: Wijk, proposed: bool) -> Draft:
+def _draft_view(poll: Poll, wijk: AnyWijk, proposed: bool) -> Draft:
     return Draft(
         id=poll.id,
         number=poll.number,
@@ -179,14 +179,14 @@ def _draft_view(poll: Poll, wijk: Wijk, proposed: bool) -> Draft:
     )
 
 
-async def _idea_option(uow: UnitOfWork, wijk: Wijk, number: int) -> Option:
+async def _idea_option(uow: UnitOfWork, wijk: AnyWijk, number: int) -> Option:
     idea = await ideas_.find(uow, wijk, number)
     if lifecycle.State(idea.status) not in lifecycle.OPEN:
         raise Refusal("idea_closed", number=number)
     return Option(f"#{idea.number} {idea.title}"[:OPTION_MAX], idea.id)
 
 
-async def _top_ideas(uow: UnitOfWork, wijk: Wijk) -> list[Option]:
+async def _top_ideas(uow: UnitOfWork, wijk: AnyWijk) -> list[Option]:
     lines = await ideas_.open_lines(uow, wijk, limit=500)
     ranked = sorted(lines, key=lambda line: (-line.supporters, line.number))[:MAX_OPTIONS]
     return [Option(f"#{line.number} {line.title}"[:OPTION_MAX], line.id) for line in ranked]
@@ -246,7 +246,7 @@ async def open_polls(uow: UnitOfWork, caller: Caller) -> list[Line]:
 
 
 async def _activity(
-    uow: UnitOfWork, poll: Poll, option_ids: list[int], actor: Person | None
+    uow: UnitOfWork, poll: Poll, option_ids: list[int], actor: AnyPerson | None
 ) -> None:
     """A vote counts as activity on the ideas voted for."""
     for i in option_ids:

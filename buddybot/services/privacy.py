@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name
+from buddybot.services.people import Caller, display_name, person_to_change
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -33,9 +33,9 @@ def _iso(value: Any) -> Any:
 
 async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
     """Everything stored about this person, across all wijken."""
-    person = caller.person
-    if person is None:
+    if caller.person is None:
         raise Refusal("who_are_you")
+    person = await person_to_change(uow, caller.person)  # the whole row, created_at too
     s = uow.session
     wijk_titles = {w.id: w.title for w in await s.scalars(select(Wijk))}
     memberships = [
@@ -140,9 +140,9 @@ async def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     """Erase the person: name, username and every personal link. Ideas they authored stay
     (shown as by "a neighbour"); their support, help, answers and open votes are removed;
     a champion role is released."""
-    person = caller.person
-    if person is None:
+    if caller.person is None:
         raise Refusal("who_are_you")
+    person = await person_to_change(uow, caller.person)  # the whole row, created_at too
     s = uow.session
     name = display_name(person)
     involved = list(

@@ -17,7 +17,7 @@ from buddybot.domain.lifecycle import State
 from buddybot.domain.roles import Role
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller
+from buddybot.services.people import AnyWijk, Caller, WijkView, wijk_to_change
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -79,7 +79,7 @@ class Figures:
     heatmap: list[list[int]]  # [weekday][hour]
 
 
-def _require_steer(caller: Caller) -> Wijk:
+def _require_steer(caller: Caller) -> WijkView:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.facilitator:
@@ -90,12 +90,16 @@ def _require_steer(caller: Caller) -> Wijk:
 def profile_of(caller: Caller) -> Profile:
     if caller.wijk is None:
         raise Refusal("group_only")
-    stored = dict(caller.wijk.profile or {})
-    return Profile(caller.wijk.title, {k: str(stored[k]) for k in ORDER if stored.get(k)})
+    return _profile(caller.wijk)
+
+
+def _profile(wijk: AnyWijk) -> Profile:
+    stored = dict(wijk.profile or {})
+    return Profile(wijk.title, {k: str(stored[k]) for k in ORDER if stored.get(k)})
 
 
 async def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profile:
-    wijk = _require_steer(caller)
+    wijk = await wijk_to_change(uow, _require_steer(caller))
     key = FIELDS.get(field.lower())
     if key is None:
         raise Refusal("profile_field", field=field[:20])
@@ -109,7 +113,7 @@ async def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) ->
         profile.pop(key, None)
     wijk.profile = profile
     wijk.updated_at = uow.now
-    return profile_of(caller)
+    return _profile(wijk)
 
 
 async def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) -> list[Wijk]:
@@ -137,7 +141,7 @@ async def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) 
     return out
 
 
-async def figures(uow: UnitOfWork, wijk: Wijk) -> Figures:
+async def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
     now = uow.now
     month = now - timedelta(days=30)
     s = uow.session
@@ -218,7 +222,7 @@ async def figures(uow: UnitOfWork, wijk: Wijk) -> Figures:
     )
 
 
-async def _moments(uow: UnitOfWork, wijk: Wijk, since: datetime) -> list[datetime]:
+async def _moments(uow: UnitOfWork, wijk: AnyWijk, since: datetime) -> list[datetime]:
     """When people acted with the bot in this wijk (timestamps only)."""
     s = uow.session
     events = await s.scalars(

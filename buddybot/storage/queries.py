@@ -62,9 +62,9 @@ async def membership(session: AsyncSession, wijk_id: int, person_id: int) -> Mem
     return result.scalar_one_or_none()
 
 
-async def lock_wijk(uow: HasSession, wijk: Wijk) -> None:
+async def lock_wijk(uow: HasSession, wijk_id: int) -> None:
     """Serialise numbering in one wijk across replicas (row lock on PostgreSQL; SQLite
     transactions are already one at a time)."""
     session = uow.session
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(select(Wijk.id).where(Wijk.id == wijk.id).with_for_update())
+        await session.execute(select(Wijk.id).where(Wijk.id == wijk_id).with_for_update())
