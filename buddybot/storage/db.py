@@ -229,7 +229,8 @@ class Database:
             self._copy = None
             if copy.exception() is not None:
                 log.warning("WAL checkpoint failed: %s", copy.exception())
-            elif copy.result() > CATCH_UP_FRAMES:
+            elif copy.result() > CATCH_UP_FRAMES // 2:
+                # Half: the log grew on while the copy ran and until this commit saw it done.
                 try:
                     _checkpoint_wal(path)
                 except sqlite3.Error as exc:
@@ -255,7 +256,8 @@ _MARK_SQL = "INSERT INTO processed_update (update_id, handled_at) VALUES (?, ?)"
 
 # Commits between two checkpoints: a few hundred keeps the WAL at a few MB.
 CHECKPOINT_EVERY = 300
-# A log longer than this (pages of 4 kB: 16 MB) is caught up with writers waiting.
+# The log should not grow past this (pages of 4 kB: 16 MB); a copy that finds it at half
+# this length is followed by a catch-up pass with writers waiting.
 CATCH_UP_FRAMES = 4000
 
 
