@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert
-from sqlalchemy.engine import CursorResult, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -28,6 +28,7 @@ from buddybot.clock import Clock
 from buddybot.settings import Settings
 from buddybot.storage import inline_sqlite
 from buddybot.storage.models import ProcessedUpdate
+from buddybot.storage.prepared import Rows, Statements
 
 log = logging.getLogger(__name__)
 
@@ -85,29 +86,35 @@ class UnitOfWork:
         now: datetime,
         dialect: str,
         conn: AsyncConnection | None = None,
+        inline: tuple[sqlite3.Connection, Statements] | None = None,
     ) -> None:
         self.session = session
         self.now = now
         self.dialect = dialect
         self._conn = conn  # the session's connection, when the caller already has it
+        self._inline = inline  # SQLite on this thread: its driver and prepared statements
 
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def core(
-        self, statement: Executable, params: dict[str, Any] | None = None
-    ) -> CursorResult[*tuple[Any, ...]]:
-        """Run a Core statement on the session's connection, in its transaction, past the
-        ORM's execution layer: hot paths use it with statements built once (issue 10: an
-        ORM execute or flush costs several times what SQLite takes to run the statement).
-        Pending ORM changes are flushed first, as the ORM's own autoflush would.
-        """
+    async def core(self, statement: Executable, params: dict[str, Any] | None = None) -> Rows:
+        """Run a Core statement in the unit of work's transaction, past the ORM's execution
+        layer: hot paths use it with statements built once (issue 10: an ORM execute or
+        flush costs several times what SQLite takes to run the statement). On SQLite the
+        statement goes straight to sqlite3 (storage/prepared.py). Pending ORM changes are
+        flushed first, as the ORM's own autoflush would."""
         session = self.session
         if session.new or session.dirty or session.deleted:
             await session.flush()
+        if self._inline is not None:
+            raw, statements = self._inline
+            prepared = statements.get(statement, params)
+            if prepared is not None:
+                return prepared.run(raw, params)
         if self._conn is None:
             self._conn = await self.session.connection()
-        return await self._conn.execute(statement, params)
+        result = await self._conn.execute(statement, params)
+        return Rows(result.all() if result.returns_rows else ())
 
 
 class Database:
@@ -136,11 +143,13 @@ class Database:
         # SQLite statements run on the event loop (storage/inline_sqlite.py); the WAL
         # checkpoint, which writes pages back and syncs the file, runs on a thread instead.
         self._wal_file = file
+        self._statements = Statements(self.engine.dialect)
         self._held: (
             tuple[AsyncConnection, sqlite3.Connection, async_sessionmaker[AsyncSession]] | None
         ) = None
         handled_at = ProcessedUpdate.__table__.c.handled_at.type
-        self._bind_time = handled_at.bind_processor(self.engine.dialect) or (lambda v: v)
+        dialect = self.engine.dialect
+        self._bind_time = handled_at.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
         self._commits = 0
         self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-checkpoint")
         self._copy: Future[int] | None = None
@@ -171,7 +180,9 @@ class Database:
             transaction = conn.sync_connection.begin()  # type: ignore[union-attr]
             session = sessions()
             try:
-                uow = UnitOfWork(session, self.clock.now(), self.dialect, conn)
+                uow = UnitOfWork(
+                    session, self.clock.now(), self.dialect, conn, (raw, self._statements)
+                )
                 if update_id is not None:
                     self._mark_sqlite(raw, uow, update_id)
                 yield uow
