@@ -68,9 +68,13 @@ async def test_an_expanding_list_goes_through_sqlalchemy(db: Database, clock: Fa
         for user, name in ((1, "Anna"), (2, "Bert"), (3, "Cor")):
             uow.session.add(
                 Person(
-                    tg_user_id=user, first_name=name, private_ok=user == 2, erased=False,
-                    created_at=now, updated_at=now,
-                )  # fmt: skip
+                    tg_user_id=user,
+                    first_name=name,
+                    private_ok=user == 2,
+                    erased=False,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
     async with db.unit_of_work() as uow:
         rows = (await uow.core(_PEOPLE, {"users": [1, 2]})).all()
