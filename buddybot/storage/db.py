@@ -153,6 +153,7 @@ class Database:
         self._commits = 0
         self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-checkpoint")
         self._copy: Future[int] | None = None
+        self._catch_up: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
@@ -177,24 +178,31 @@ class Database:
             # Begin, commit, rollback and close are called on the synchronous objects: the
             # inline dialect never awaits for them, and the async wrappers cost a greenlet
             # switch each, and a shielded task for the close (three trips through the loop).
-            transaction = conn.sync_connection.begin()  # type: ignore[union-attr]
-            session = sessions()
+            sync = conn.sync_connection
+            assert sync is not None
+            transaction = sync.begin()
+            orm: AsyncSession | None = None
             try:
+                orm = sessions()
                 uow = UnitOfWork(
-                    session, self.clock.now(), self.dialect, conn, (raw, self._statements)
+                    orm, self.clock.now(), self.dialect, conn, (raw, self._statements)
                 )
                 if update_id is not None:
                     self._mark_sqlite(raw, uow, update_id)
                 yield uow
-                if session.new or session.dirty or session.deleted:
-                    await session.flush()
+                if orm.new or orm.dirty or orm.deleted:
+                    await orm.flush()
                 transaction.commit()
             except BaseException:
-                transaction.rollback()
+                if sync.get_transaction() is transaction:
+                    transaction.rollback()  # (a failed flush has rolled it back already)
+                if raw.in_transaction:  # a refused COMMIT can leave SQLite's own one open
+                    raw.rollback()
                 raise
             finally:
                 # After the commit: no yield to the loop while SQLite's write lock is held.
-                session.sync_session.close()
+                if orm is not None:
+                    orm.sync_session.close()
         self._after_commit()
 
     async def _writer(
@@ -227,8 +235,8 @@ class Database:
         """Every few hundred commits the log is copied back into the database on a thread,
         while writers go on. The log only restarts from the top when a checkpoint caught up
         with every commit, which under steady load it never does: once a copy reports a long
-        log, the next pass runs here, on the loop, between two transactions, so no writer of
-        this process can add to the log while it catches up (a few ms)."""
+        log, one more pass runs on the thread while this process's writers wait for it
+        (a few ms; the event loop goes on with everything else)."""
         path = self._wal_file
         if path is None or self._closed:
             return
@@ -240,21 +248,30 @@ class Database:
             self._copy = None
             if copy.exception() is not None:
                 log.warning("WAL checkpoint failed: %s", copy.exception())
-            elif copy.result() > CATCH_UP_FRAMES // 2:
+            elif copy.result() > CATCH_UP_FRAMES // 2 and self._catch_up is None:
                 # Half: the log grew on while the copy ran and until this commit saw it done.
-                try:
-                    _checkpoint_wal(path)
-                except sqlite3.Error as exc:
-                    log.warning("WAL checkpoint failed: %s", exc)
-        if self._commits >= CHECKPOINT_EVERY:
+                self._catch_up = asyncio.create_task(self._catch_up_log(path))
+        if self._commits >= CHECKPOINT_EVERY and self._catch_up is None:
             self._commits = 0
             # Handed to the thread now, not when the event loop next gets a turn.
             self._copy = self._copier.submit(_checkpoint_wal, path)
+
+    async def _catch_up_log(self, path: str) -> None:
+        assert self._write_lock is not None
+        try:
+            async with self._write_lock:
+                await asyncio.wrap_future(self._copier.submit(_checkpoint_wal, path))
+        except Exception as exc:
+            log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            self._catch_up = None
 
     async def dispose(self) -> None:
         self._closed = True
         if self._copy is not None:
             await asyncio.wait([asyncio.wrap_future(self._copy)])
+        if self._catch_up is not None:
+            await asyncio.wait([self._catch_up])
         self._copier.shutdown(wait=False)
         if self._held is not None:
             await self._held[0].close()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Select
@@ -77,7 +77,10 @@ class Prepared:
             values[name] if process is None else process(values[name])
             for name, process in self._binds
         ]
-        cursor = raw.execute(self.sql, ordered)
+        try:
+            cursor = raw.execute(self.sql, ordered)
+        except sqlite3.Error as exc:  # raised as SQLAlchemy would (IntegrityError, …)
+            raise DBAPIError.instance(self.sql, ordered, exc, sqlite3.Error) from exc
         if cursor.description is None:
             return Rows(())
         rows = cursor.fetchall()
@@ -119,8 +122,12 @@ class Statements:
         )
         if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
             return None
-        if "POSTCOMPILE" in compiled.string or any(
-            b.expanding or b.literal_execute for b in compiled.binds.values()
+        if (
+            "POSTCOMPILE" in compiled.string
+            or any(b.expanding or b.literal_execute for b in compiled.binds.values())
+            # Python-side column defaults: SQLAlchemy fills them in per execution.
+            or compiled.insert_prefetch
+            or compiled.update_prefetch
         ):
             return None
         dialect = self._dialect

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import Database
@@ -104,3 +104,27 @@ async def test_a_statement_sees_what_the_orm_has_not_written_yet(
         names = (await uow.core(select(Person.first_name), None)).scalars()
     assert found[1] == "Eva"
     assert names == ["Eva"]
+
+
+async def test_a_column_default_is_filled_in_as_sqlalchemy_would(
+    db: Database, clock: FakeClock
+) -> None:
+    idea_id = await _idea(db, clock)
+    event = {"idea_id": idea_id, "actor_id": None, "kind": "vote", "at": clock.now()}
+    async with db.unit_of_work() as uow:
+        await uow.core(insert(IdeaEvent), event)  # no detail: the model's default is {}
+        details = (await uow.core(select(IdeaEvent.detail), None)).scalars()
+    assert details == [{}]
+
+
+async def test_a_refused_write_raises_as_sqlalchemy_does(db: Database, clock: FakeClock) -> None:
+    now = clock.now()
+    person = {"tg_user_id": 7, "first_name": "Eva", "erased": False, "private_ok": False}
+    values = {**person, "created_at": now, "updated_at": now}
+    async with db.unit_of_work() as uow:
+        await uow.core(insert(Person), values)
+    with pytest.raises(IntegrityError):
+        async with db.unit_of_work() as uow:
+            await uow.core(insert(Person), values)
+    async with db.unit_of_work() as uow:  # and the next unit of work is fine
+        assert (await uow.core(select(Person.first_name), None)).scalars() == ["Eva"]

@@ -7,6 +7,7 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from buddybot.clock import SystemClock
@@ -29,6 +30,8 @@ async def test_the_wal_is_checkpointed_while_the_bot_writes(tmp_path: Path) -> N
     for update_id in range(1, 2001):
         async with db.unit_of_work(update_id):
             pass
+        # Between two updates the bot's event loop runs other tasks (no time passes).
+        await asyncio.sleep(0)
     size = await asyncio.to_thread(os.path.getsize, wal)  # before dispose removes it
     await db.dispose()
     # About 14 kB of log a commit: 27 MB without checkpoints; with them it stays under
@@ -48,3 +51,24 @@ async def test_a_read_only_tool_does_not_hold_up_the_bot(tmp_path: Path) -> None
                 pass
     await reader.dispose()
     await db.dispose()
+
+
+async def test_a_refused_commit_does_not_hold_the_connection(tmp_path: Path) -> None:
+    """SQLite can refuse a COMMIT and keep its transaction open (here: a deferred foreign
+    key). The next update must not find the bot's one connection still inside it."""
+    db, _ = await _database(tmp_path)
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        async with db.unit_of_work(1) as uow:
+            await uow.session.execute(text("PRAGMA defer_foreign_keys=ON"))
+            await uow.session.execute(
+                text(
+                    'INSERT INTO membership (wijk_id, person_id, role, "left", first_seen_at,'
+                    " last_seen_at) VALUES (999, 999, 'resident', 0, '2026-01-01', '2026-01-01')"
+                )
+            )
+    async with db.unit_of_work(2):
+        pass
+    async with db.unit_of_work() as uow:
+        handled = (await uow.session.execute(text("SELECT update_id FROM processed_update"))).all()
+    await db.dispose()
+    assert [row[0] for row in handled] == [2]
