@@ -296,8 +296,13 @@ async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dic
         Figure(f"{name} bare PTB, reply only, saturated", bare[0].rate, "upd/s"),
         Figure(
             f"{name} buddybot mix over {wijken} wijken, saturated", ours[0].rate, "upd/s",
-            reference=bare[0].rate, reference_name="bare", target="≥ 1000/s and ≥ 0.3× bare",
-            passed=ours[0].rate >= 1000 and ours[0].rate >= 0.3 * bare[0].rate,
+            reference=1000, reference_name="target", target="≥ 1000/s",
+            passed=ours[0].rate >= 1000,
+        ),
+        Figure(
+            f"{name} buddybot mix, saturated, next to bare PTB", ours[0].rate, "upd/s",
+            reference=bare[0].rate, reference_name="bare", target="≥ 0.3× bare",
+            passed=ours[0].rate >= 0.3 * bare[0].rate,
         ),
         Figure(
             f"{name} CPU time per update, saturated", ours[0].cpu_ms, "ms",
