@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,7 +108,7 @@ def full_name(first: str | None, last: str | None, username: str | None) -> str:
 
 # Built once: they run for nearly every update, and building a statement costs more than
 # SQLite takes to run it (measured in issue 10: 230 µs of 400).
-_WIJK = (
+WIJK_COLUMNS = (
     Wijk.id,
     Wijk.tg_chat_id,
     Wijk.title,
@@ -117,7 +118,7 @@ _WIJK = (
     Wijk.profile,
     Wijk.active,
 )
-_PERSON = (
+PERSON_COLUMNS = (
     Person.id,
     Person.tg_user_id,
     Person.first_name,
@@ -131,16 +132,16 @@ _PERSON = (
     Person.no_nudges,
     Person.erased,
 )
-_MEMBER = (Membership.id, Membership.role, Membership.left, Membership.last_seen_at)
+MEMBER_COLUMNS = (Membership.id, Membership.role, Membership.left, Membership.last_seen_at)
 _IN_GROUP = (
-    select(*_WIJK, *_PERSON, *_MEMBER)
+    select(*WIJK_COLUMNS, *PERSON_COLUMNS, *MEMBER_COLUMNS)
     .select_from(Wijk)
     .outerjoin(Person, Person.tg_user_id == bindparam("user"))
     .outerjoin(Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id))
     .where(Wijk.tg_chat_id == bindparam("chat"))
 )
-_PERSON_BY_TG = select(*_PERSON).where(Person.tg_user_id == bindparam("user"))
-_MEMBER_OF = select(*_MEMBER).where(
+_PERSON_BY_TG = select(*PERSON_COLUMNS).where(Person.tg_user_id == bindparam("user"))
+_MEMBER_OF = select(*MEMBER_COLUMNS).where(
     Membership.wijk_id == bindparam("wijk"), Membership.person_id == bindparam("person")
 )
 _SEEN = (
@@ -160,7 +161,7 @@ _RENAMED = (
     )
 )
 _PRIVATE_OK = update(Person).where(Person.id == bindparam("person")).values(private_ok=True)
-_W, _P = len(_WIJK), len(_WIJK) + len(_PERSON)
+_W, _P = len(WIJK_COLUMNS), len(WIJK_COLUMNS) + len(PERSON_COLUMNS)
 
 
 async def _in_group(
@@ -170,12 +171,21 @@ async def _in_group(
     row = (await uow.core(_IN_GROUP, params)).one_or_none()
     if row is None:
         return None, None, None
+    wijk, person, member = views(row)
+    return wijk, person, member
+
+
+def views(
+    row: Sequence[Any],
+) -> tuple[WijkView, PersonView | None, MemberView | None]:
+    """A row of WIJK_COLUMNS, PERSON_COLUMNS and MEMBER_COLUMNS (person and membership
+    outer-joined) as views."""
     person = PersonView(*row[_W:_P]) if row[_W] is not None else None
     member = MemberView(*row[_P:]) if row[_P] is not None else None
     return WijkView(*row[:_W]), person, member
 
 
-async def _person_seen(uow: UnitOfWork, actor: ActorRef, known: PersonView | None) -> PersonView:
+async def person_seen(uow: UnitOfWork, actor: ActorRef, known: PersonView | None) -> PersonView:
     """``ensure_person`` for ``identify``, on Core statements."""
     params = {"user": actor.tg_user_id}
     if known is None:
@@ -200,7 +210,7 @@ async def _person_seen(uow: UnitOfWork, actor: ActorRef, known: PersonView | Non
     return known
 
 
-async def _member_seen(
+async def member_seen(
     uow: UnitOfWork, wijk_id: int, person_id: int, known: MemberView | None
 ) -> MemberView:
     """``ensure_membership`` for ``identify``, on Core statements."""
@@ -321,12 +331,12 @@ async def identify(
     person = None
     member = None
     if speaker is not None:
-        person = await _person_seen(uow, speaker, known_person)
+        person = await person_seen(uow, speaker, known_person)
         if chat is not None and chat.kind == "private" and not person.private_ok:
             await uow.core(_PRIVATE_OK, {"person": person.id})
             person = replace(person, private_ok=True)
         if wijk is not None:
-            member = await _member_seen(uow, wijk.id, person.id, known_member)
+            member = await member_seen(uow, wijk.id, person.id, known_member)
     superadmin = actor is not None and actor.tg_user_id in policy.superadmins
     facilitator = wijk is not None and is_facilitator(
         role=member.role if member else None,

@@ -184,9 +184,7 @@ class Database:
             orm: AsyncSession | None = None
             try:
                 orm = sessions()
-                uow = UnitOfWork(
-                    orm, self.clock.now(), self.dialect, conn, (raw, self._statements)
-                )
+                uow = UnitOfWork(orm, self.clock.now(), self.dialect, conn, (raw, self._statements))
                 if update_id is not None:
                     self._mark_sqlite(raw, uow, update_id)
                 yield uow
