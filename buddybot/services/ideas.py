@@ -480,18 +480,24 @@ def _loaded_wijk(uow: UnitOfWork, wijk_id: int) -> Wijk | None:
 
 
 async def record_by_id(
-    uow: UnitOfWork, idea_id: int, actor: AnyPerson | None, kind: str, **detail: object
+    uow: UnitOfWork,
+    idea_id: int,
+    actor: AnyPerson | None,
+    kind: str,
+    *,
+    in_wijk: AnyWijk | None = None,
+    **detail: object,
 ) -> None:
     """``record`` for an idea that may not be loaded (a vote for it): no ORM object needed."""
     loaded = uow.session.sync_session.identity_map.get(identity_key(Idea, idea_id))
     if isinstance(loaded, Idea):
-        await _record(uow, loaded, actor, kind, detail)
+        await _record(uow, loaded, actor, kind, detail, in_wijk)
         return
     row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
     if row is None:
         return
     actor_id = actor.id if actor else None
-    touched = await _log(uow, idea_id, row[0], row[1], actor_id, kind, detail)
+    touched = await _log(uow, idea_id, row[0], row[1], actor_id, kind, detail, in_wijk)
     await uow.core(_TOUCH, {"idea": idea_id, "at": uow.now, "due": touched["nudge_due_at"]})
 
 

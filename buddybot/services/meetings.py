@@ -148,10 +148,14 @@ _RSVP_SET = {
 _ZONE = select(Wijk.timezone).where(Wijk.id == bindparam("wijk"))
 
 
-async def card(uow: UnitOfWork, meeting: Meeting) -> Card:
+async def card(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk | None = None) -> Card:
+    """``wijk``: the meeting's wijk, when the caller has it (one query less)."""
     rows = (await uow.core(_RSVP_COUNTS, {"meeting": meeting.id})).all()
     counts: dict[str, int] = {row[0]: row[1] for row in rows}
-    zone = (await uow.core(_ZONE, {"wijk": meeting.wijk_id})).scalar_one()
+    if wijk is not None and wijk.id == meeting.wijk_id:
+        zone = wijk.timezone
+    else:
+        zone = (await uow.core(_ZONE, {"wijk": meeting.wijk_id})).scalar_one()
     organiser = (
         await uow.session.get(Person, meeting.organiser_id) if meeting.organiser_id else None
     )
@@ -298,7 +302,7 @@ async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer)
         "at": uow.now,
     }
     await uow.core(_RSVP_SET[uow.dialect], values)
-    return await card(uow, meeting)
+    return await card(uow, meeting, caller.wijk)
 
 
 async def upcoming(uow: UnitOfWork, caller: Caller, limit: int = 10) -> list[Card]:

@@ -262,13 +262,16 @@ async def _activity(
     options: list[dict[str, Any]],
     option_ids: list[int],
     actor: AnyPerson | None,
+    wijk: AnyWijk | None = None,
 ) -> None:
     """A vote counts as activity on the ideas voted for."""
     for i in option_ids:
         if 0 <= i < len(options):
             idea_id = options[i].get("idea_id")
             if idea_id:
-                await ideas_.record_by_id(uow, int(idea_id), actor, "vote", poll=poll_id)
+                await ideas_.record_by_id(
+                    uow, int(idea_id), actor, "vote", in_wijk=wijk, poll=poll_id
+                )
 
 
 # Built once: votes come in bursts, and building the statement costs more than running it.
@@ -320,7 +323,7 @@ async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: 
     else:
         values = {"poll_id": poll_id, "person_id": person.id, "option_ids": valid, "at": uow.now}
         await uow.core(_VOTE_SET[uow.dialect], values)
-    await _activity(uow, poll_id, options, valid, person)
+    await _activity(uow, poll_id, options, valid, person, wijk)
     return True
 
 
