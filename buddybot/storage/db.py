@@ -153,7 +153,7 @@ class Database:
         self._commits = 0
         self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-checkpoint")
         self._copy: Future[int] | None = None
-        self._catch_up: asyncio.Task[None] | None = None
+        self._catch_up_due = False
         self._closed = False
 
     @property
@@ -201,6 +201,8 @@ class Database:
                 # After the commit: no yield to the loop while SQLite's write lock is held.
                 if orm is not None:
                     orm.sync_session.close()
+            if self._catch_up_due:
+                await self._catch_up()
         self._after_commit()
 
     async def _writer(
@@ -233,8 +235,10 @@ class Database:
         """Every few hundred commits the log is copied back into the database on a thread,
         while writers go on. The log only restarts from the top when a checkpoint caught up
         with every commit, which under steady load it never does: once a copy reports a long
-        log, one more pass runs on the thread while this process's writers wait for it
-        (a few ms; the event loop goes on with everything else)."""
+        log, the next unit of work runs one more pass after its commit, still holding the
+        write lock, so this process's writers wait for it (a few ms; the event loop goes on
+        with everything else). A task waiting for the lock instead could wait for seconds
+        behind a flood of updates while the log grew to 150 MB (measured)."""
         path = self._wal_file
         if path is None or self._closed:
             return
@@ -246,30 +250,27 @@ class Database:
             self._copy = None
             if copy.exception() is not None:
                 log.warning("WAL checkpoint failed: %s", copy.exception())
-            elif copy.result() > CATCH_UP_FRAMES // 2 and self._catch_up is None:
+            elif copy.result() > CATCH_UP_FRAMES // 2:
                 # Half: the log grew on while the copy ran and until this commit saw it done.
-                self._catch_up = asyncio.create_task(self._catch_up_log(path))
-        if self._commits >= CHECKPOINT_EVERY and self._catch_up is None:
+                self._catch_up_due = True
+        if self._commits >= CHECKPOINT_EVERY and not self._catch_up_due:
             self._commits = 0
             # Handed to the thread now, not when the event loop next gets a turn.
             self._copy = self._copier.submit(_checkpoint_wal, path)
 
-    async def _catch_up_log(self, path: str) -> None:
-        assert self._write_lock is not None
+    async def _catch_up(self) -> None:
+        """Called with the write lock held, outside any transaction."""
+        self._catch_up_due = False
+        assert self._wal_file is not None
         try:
-            async with self._write_lock:
-                await asyncio.wrap_future(self._copier.submit(_checkpoint_wal, path))
-        except Exception as exc:
+            await asyncio.wrap_future(self._copier.submit(_checkpoint_wal, self._wal_file))
+        except sqlite3.Error as exc:
             log.warning("WAL checkpoint failed: %s", exc)
-        finally:
-            self._catch_up = None
 
     async def dispose(self) -> None:
         self._closed = True
         if self._copy is not None:
             await asyncio.wait([asyncio.wrap_future(self._copy)])
-        if self._catch_up is not None:
-            await asyncio.wait([self._catch_up])
         self._copier.shutdown(wait=False)
         if self._held is not None:
             await self._held[0].close()
