@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -285,8 +284,8 @@ async def _author_name(uow: UnitOfWork, person_id: int | None) -> str:
     """From the session when the press loaded the author with the idea, else one Core row."""
     if person_id is None:
         return ""
-    loaded = uow.session.sync_session.identity_map.get(identity_key(Person, person_id))
-    if isinstance(loaded, Person):
+    loaded = uow.loaded(Person, person_id)
+    if loaded is not None:
         return _name(loaded)
     row = (await uow.core(_AUTHOR, {"person": person_id})).one_or_none()
     if row is None or not row[0] or row[1]:
@@ -473,12 +472,6 @@ _IDEA_STATE = select(Idea.wijk_id, Idea.status).where(Idea.id == bindparam("idea
 _WIJK_SETTINGS = select(Wijk.settings).where(Wijk.id == bindparam("wijk"))
 
 
-def _loaded_wijk(uow: UnitOfWork, wijk_id: int) -> Wijk | None:
-    """The wijk if this unit of work loaded it already (no query)."""
-    found = uow.session.sync_session.identity_map.get(identity_key(Wijk, wijk_id))
-    return found if isinstance(found, Wijk) else None
-
-
 async def record_by_id(
     uow: UnitOfWork,
     idea_id: int,
@@ -489,8 +482,8 @@ async def record_by_id(
     **detail: object,
 ) -> None:
     """``record`` for an idea that may not be loaded (a vote for it): no ORM object needed."""
-    loaded = uow.session.sync_session.identity_map.get(identity_key(Idea, idea_id))
-    if isinstance(loaded, Idea):
+    loaded = uow.loaded(Idea, idea_id)
+    if loaded is not None:
         await _record(uow, loaded, actor, kind, detail, in_wijk)
         return
     row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
@@ -518,7 +511,7 @@ async def _log(
     due = None
     if State(status) in lifecycle.OPEN:
         if wijk is None or wijk.id != wijk_id:
-            wijk = _loaded_wijk(uow, wijk_id)
+            wijk = uow.loaded(Wijk, wijk_id)
         if wijk is not None:
             after = _settings(wijk).nudge_after
         else:

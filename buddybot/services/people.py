@@ -185,8 +185,11 @@ def views(
     return WijkView(*row[:_W]), person, member
 
 
-async def person_seen(uow: UnitOfWork, actor: ActorRef, known: PersonView | None) -> PersonView:
-    """``ensure_person`` for ``identify``, on Core statements."""
+async def ensure_person(
+    uow: UnitOfWork, actor: ActorRef, known: PersonView | None = None
+) -> PersonView:
+    """The person behind ``actor``: created on first contact, their name kept up to date
+    (Core statements; ``known``: already read, e.g. by ``identify``)."""
     params = {"user": actor.tg_user_id}
     if known is None:
         row = (await uow.core(_PERSON_BY_TG, params)).one_or_none()
@@ -213,7 +216,8 @@ async def person_seen(uow: UnitOfWork, actor: ActorRef, known: PersonView | None
 async def member_seen(
     uow: UnitOfWork, wijk_id: int, person_id: int, known: MemberView | None
 ) -> MemberView:
-    """``ensure_membership`` for ``identify``, on Core statements."""
+    """``ensure_membership`` for ``identify`` and votes, on Core statements (a view, not
+    the ORM object a change of role needs)."""
     if known is None:
         params = {"wijk": wijk_id, "person": person_id}
         row = (await uow.core(_MEMBER_OF, params)).one_or_none()
@@ -276,27 +280,6 @@ async def wijk_to_change(uow: UnitOfWork, wijk: WijkView) -> Wijk:
     return found
 
 
-async def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None = None) -> Person:
-    session = uow.session
-    person = known or await queries.person_by_tg(session, actor.tg_user_id)
-    if person is None:
-        await _insert_person(uow, actor)
-        person = await queries.person_by_tg(session, actor.tg_user_id)
-        assert person is not None
-    elif not person.erased and (
-        person.first_name != actor.first_name
-        or person.last_name != actor.last_name
-        or person.username != actor.username
-        or person.tg_language_code != actor.language_code
-    ):
-        person.first_name = actor.first_name
-        person.last_name = actor.last_name
-        person.username = actor.username
-        person.tg_language_code = actor.language_code
-        person.updated_at = uow.now
-    return person
-
-
 async def ensure_membership(
     uow: UnitOfWork, wijk: AnyWijk, person: AnyPerson, known: Membership | None = None
 ) -> Membership:
@@ -331,7 +314,7 @@ async def identify(
     person = None
     member = None
     if speaker is not None:
-        person = await person_seen(uow, speaker, known_person)
+        person = await ensure_person(uow, speaker, known_person)
         if chat is not None and chat.kind == "private" and not person.private_ok:
             await uow.core(_PRIVATE_OK, {"person": person.id})
             person = replace(person, private_ok=True)

@@ -27,8 +27,8 @@ from buddybot.services.people import (
     AnyPerson,
     AnyWijk,
     Caller,
+    ensure_person,
     member_seen,
-    person_seen,
     views,
 )
 from buddybot.services.refs import ActorRef
@@ -313,7 +313,7 @@ async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: 
     vote = row[-1]
     if status != "open":
         return False
-    person = await person_seen(uow, voter, known_person)
+    person = await ensure_person(uow, voter, known_person)
     await member_seen(uow, wijk.id, person.id, known_member)
     valid = [i for i in option_ids if 0 <= i < len(options)]
     # Core statements built once: an ORM flush of the vote cost more than the vote itself.

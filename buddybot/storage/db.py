@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.engine import make_url
@@ -22,15 +22,18 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import Executable
 
 from buddybot.clock import Clock
 from buddybot.settings import Settings
 from buddybot.storage import inline_sqlite
-from buddybot.storage.models import ProcessedUpdate
+from buddybot.storage.models import Base, ProcessedUpdate
 from buddybot.storage.prepared import Rows, Statements
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Base)
 
 
 class AlreadyHandled(Exception):
@@ -96,6 +99,11 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    def loaded(self, model: type[M], key: int) -> M | None:
+        """The object if this unit of work has loaded it already (no query)."""
+        found = self.session.sync_session.identity_map.get(identity_key(model, key))
+        return found if isinstance(found, model) else None
 
     async def core(self, statement: Executable, params: dict[str, Any] | None = None) -> Rows:
         """Run a Core statement in the unit of work's transaction, past the ORM's execution
