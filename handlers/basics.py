@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
@@ -22,11 +24,17 @@ def _args(turn: Turn) -> list[str]:
 
 
 def _help_lines(turn: Turn, facilitator: bool) -> list[Html]:
-    lines = [
-        t(turn.lang, "help.line", command=name, text=text)
-        for name, text in visible(lang=turn.lang, group=turn.in_group, facilitator=facilitator)
-    ]
-    return lines
+    return list(_help_for(turn.lang, turn.in_group, facilitator))
+
+
+@cache
+def _help_for(lang: str, group: bool, facilitator: bool) -> tuple[Html, ...]:
+    """The command lines of /hulp: the catalogs are fixed while the bot runs, so each of
+    the few combinations is rendered once."""
+    return tuple(
+        t(lang, "help.line", command=name, text=text)
+        for name, text in visible(lang=lang, group=group, facilitator=facilitator)
+    )
 
 
 @command

@@ -23,6 +23,7 @@ from telegram.constants import ChatID
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from buddybot.bot import send
 from buddybot.bot.runtime import Deps, deps_of
 from buddybot.i18n import Html, supported, t
 from buddybot.services import people
@@ -121,16 +122,17 @@ class Turn:
         return t(self.lang, key, **params)
 
     async def reply(
-        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | None = None, **kwargs: Any
-    ) -> Message | None:
+        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | None = None
+    ) -> send.Sent | None:
         msg = self.update.effective_message
         if msg is None:
             if self.chat is None:
                 return None
-            return await self.context.bot.send_message(
-                self.chat.tg_chat_id, text, reply_markup=markup, **kwargs
+            sent = await self.context.bot.send_message(
+                self.chat.tg_chat_id, text, reply_markup=markup
             )
-        return await msg.reply_text(text, reply_markup=markup, **kwargs)
+            return send.Sent(sent.chat_id, sent.message_id)
+        return await send.reply(self.context.bot, msg, text, markup)
 
 
 def new_turn(update: Update, context: Context) -> Turn:

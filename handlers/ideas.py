@@ -100,12 +100,12 @@ def number_arg(turn: Turn, example: str) -> int:
     return int(match.group(1))
 
 
-async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
+async def post_card(turn: Turn, card: ideas.Card, lang: str) -> send.Sent | None:
     """Send the card to the chat and remember it as the card to keep up to date."""
     msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
     if msg is not None and turn.in_group:
         async with turn.deps.db.unit_of_work() as uow:
-            await ideas.remember_card(uow, card.id, msg.chat.id, msg.message_id)
+            await ideas.remember_card(uow, card.id, msg.chat_id, msg.message_id)
     return msg
 
 
@@ -148,7 +148,7 @@ async def _present(
         async with turn.deps.db.unit_of_work() as uow:
             await prompts.ask(
                 uow,
-                tg_chat_id=msg.chat.id,
+                tg_chat_id=msg.chat_id,
                 message_id=msg.message_id,
                 person_id=caller.person.id,
                 wijk_id=caller.wijk.id if caller.wijk else None,
@@ -187,7 +187,7 @@ async def idea(turn: Turn) -> None:
         async with turn.deps.db.unit_of_work() as uow:
             await prompts.ask(
                 uow,
-                tg_chat_id=msg.chat.id,
+                tg_chat_id=msg.chat_id,
                 message_id=msg.message_id,
                 person_id=caller.person.id,
                 wijk_id=caller.wijk.id if caller.wijk else None,

@@ -14,7 +14,8 @@ from buddybot.storage.models import Base, Membership, Person, Wijk
 
 
 class HasSession(Protocol):
-    session: AsyncSession
+    @property
+    def session(self) -> AsyncSession: ...
 
 
 async def insert_ignore(

@@ -1,0 +1,86 @@
+"""A reply goes out exactly as PTB's ``Message.reply_text`` would send it, in every kind of
+chat, although ``send.reply`` skips reading back the message Telegram returns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from benchmarks.local_api import LocalBotApi
+from buddybot import app as bot_app
+from buddybot.bot import send
+from buddybot.bot.runtime import Deps
+from buddybot.clock import SystemClock
+from buddybot.fakegram import shapes
+from buddybot.settings import Settings
+from buddybot.storage.db import Database
+
+
+class Recording(LocalBotApi):
+    """The benchmarks' in-process Bot API, keeping what was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def _answer(self, name: str, params: dict[str, Any]) -> Any:
+        if name != "getMe":
+            self.sent.append((name, {k: _decoded(v) for k, v in params.items()}))
+        return super()._answer(name, params)
+
+
+def _decoded(value: Any) -> Any:
+    """Nested objects travel as JSON text; compare them as objects."""
+    if isinstance(value, str) and value.startswith("{"):
+        return json.loads(value)
+    return value
+
+
+def _incoming(kind: str) -> dict[str, Any]:
+    resident = shapes.user(5, "Anna")
+    if kind == "private":
+        return shapes.message(10, 1_700_000_000, shapes.chat(5, "private"), from_user=resident)
+    chat = shapes.chat(-100123, "supergroup", title="Wijk")
+    if kind == "topic":
+        chat["is_forum"] = True
+    extra = {"message_thread_id": 77, "is_topic_message": True} if kind == "topic" else {}
+    return shapes.message(10, 1_700_000_000, chat, from_user=resident, text="/hulp", **extra)
+
+
+MARKUPS = [
+    None,
+    InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="1:x")]]),
+    ForceReply(selective=True),
+]
+
+
+@pytest.mark.parametrize("kind", ["group", "private", "topic"])
+@pytest.mark.parametrize("markup", MARKUPS, ids=["plain", "keyboard", "force_reply"])
+async def test_a_reply_is_sent_as_reply_text_sends_it(
+    kind: str, markup: InlineKeyboardMarkup | ForceReply | None
+) -> None:
+    request = Recording()
+    settings = Settings(_env_file=None, token="1:abc", database_url="sqlite+aiosqlite://")
+    db = Database.for_settings(settings, SystemClock())
+    app = bot_app.build_application(Deps.build(settings, db, SystemClock()), request=request)
+    async with app:
+        incoming = Message.de_json(_incoming(kind), app.bot)
+        assert incoming is not None
+        await incoming.reply_text("<b>Hoi</b> & welkom", reply_markup=markup)
+        sent = await send.reply(app.bot, incoming, "<b>Hoi</b> & welkom", markup)
+    await db.dispose()
+    (ptb_call, ptb_params), (our_call, our_params) = request.sent
+    assert our_call == ptb_call == "sendMessage"
+    assert our_params == ptb_params
+    assert sent.chat_id == incoming.chat_id and sent.message_id > 0
+    if kind == "topic":
+        assert our_params["message_thread_id"] == 77
+    if kind != "private":
+        assert our_params["reply_parameters"] == {
+            "message_id": 10,
+            "allow_sending_without_reply": True,
+            "quote_parse_mode": "HTML",
+        }
