@@ -74,7 +74,9 @@ async def run_nudges(bot: Bot, deps: Deps) -> int:
 async def _nudge_batch(bot: Bot, deps: Deps) -> int:
     """Claim due ideas, decide per wijk, send (wijken at the same time), record."""
     async with deps.db.unit_of_work() as uow:
-        claimed = await nudges.claim(uow, limit=deps.settings.tick_batch)
+        claimed = await nudges.claim(
+            uow, limit=deps.settings.tick_batch, lease=deps.settings.claim_lease
+        )
         # Only the last rung needs the group's admins; asking Telegram for every wijk
         # would spend the flood budget on calls that change nothing.
         chats = {
@@ -99,26 +101,39 @@ async def _nudge_batch(bot: Bot, deps: Deps) -> int:
 
 async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
     done: list[nudges.Item] = []
+    held_until = w.held_until
+    lease = deps.settings.claim_lease
+
+    async def still_held(items: list[nudges.Item]) -> list[nudges.Item]:
+        # Just before sending: a claim that ran out (this replica stalled) belongs to
+        # whoever took it since, and an idea someone acted on needs no nudge.
+        nonlocal held_until
+        async with deps.db.unit_of_work() as uow:
+            held, held_until = await nudges.hold(uow, [i.idea_id for i in items], held_until, lease)
+        return [i for i in items if i.idea_id in held]
+
     try:
-        if w.group:
+        group = await still_held(w.group)
+        if group:
             lines = [t(w.language, "nudge.group_head")]
-            lines += [_line(w.language, i) for i in w.group]
-            buttons = [b for i in w.group if (b := _step_button(w.language, i)) is not None]
+            lines += [_line(w.language, i) for i in group]
+            buttons = [b for i in group if (b := _step_button(w.language, i)) is not None]
             markup = InlineKeyboardMarkup([[b] for b in buttons]) if buttons else None
             sent = await send.to_group(
                 bot, deps, w.tg_chat_id, join_lines(lines), reply_markup=markup
             )
             if sent is not None:
-                done += w.group
+                done += group
         for item in w.private:
-            await _private(bot, deps, w.language, item)
-            done.append(item)
+            if await still_held([item]):
+                await _private(bot, deps, w.language, item)
+                done.append(item)
     except TelegramError as exc:
         log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
         async with deps.db.unit_of_work() as uow:
             retry_at = uow.now + deps.settings.retry_base
             pending = [i.idea_id for i in (*w.group, *w.private) if i not in done]
-            await nudges.release(uow, pending, retry_at)
+            await nudges.release(uow, pending, retry_at, held_until)
     async with deps.db.unit_of_work() as uow:
         await nudges.sent(uow, done, w.wijk_id)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from buddybot.domain import lifecycle
 from buddybot.domain.nudges import LAST_RUNG, Step, next_allowed, step_for
@@ -36,8 +36,6 @@ from buddybot.storage.models import (
     Person,
     Wijk,
 )
-
-LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +66,7 @@ class WijkNudges:
     language: str
     group: list[Item]  # rung 1: one combined message in the group
     private: list[Item]  # rungs 2 and 3: private messages
+    held_until: datetime  # the claim on these ideas (see ``hold``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +74,7 @@ class Claimed:
     idea_id: int
     wijk_id: int
     level: int  # the rung due now (1, 2 or 3)
+    held_until: datetime  # the claim: the idea's due time was set to this
 
     @property
     def for_facilitators(self) -> bool:
@@ -82,8 +82,9 @@ class Claimed:
         return self.level >= LAST_RUNG
 
 
-async def claim(uow: UnitOfWork, *, limit: int) -> list[Claimed]:
-    """Ideas whose next rung is due; held for a lease."""
+async def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
+    """Ideas whose next rung is due; held for ``lease`` by moving their due time to its end
+    (a replica that dies holding them lets them come due again)."""
     due = (
         select(Idea.id)
         .join(Wijk, Wijk.id == Idea.wijk_id)
@@ -98,14 +99,35 @@ async def claim(uow: UnitOfWork, *, limit: int) -> list[Claimed]:
     )
     if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=Idea)
+    until = uow.now + lease
     result = await uow.session.execute(
         update(Idea)
         .where(Idea.id.in_(due.scalar_subquery()))
-        .values(nudge_due_at=uow.now + LEASE)
+        .values(nudge_due_at=until)
         .returning(Idea.id, Idea.wijk_id, Idea.nudge_level)
         .execution_options(synchronize_session=False)
     )
-    return [Claimed(int(i), int(w), int(level) + 1) for i, w, level in result.all()]
+    return [Claimed(int(i), int(w), int(level) + 1, until) for i, w, level in result.all()]
+
+
+async def hold(
+    uow: UnitOfWork, idea_ids: list[int], held_until: datetime, lease: timedelta
+) -> tuple[set[int], datetime]:
+    """Renew the claim on these ideas just before their nudges go out. Returns the ideas
+    still held, and until when. An idea is no longer held when its due time moved: the
+    claim ran out and another tick took it (a replica stalled past the lease), or someone
+    acted on the idea since, which makes the nudge needless."""
+    until = uow.now + lease
+    if not idea_ids:
+        return set(), until
+    result = await uow.session.execute(
+        update(Idea)
+        .where(Idea.id.in_(idea_ids), Idea.nudge_due_at == held_until)
+        .values(nudge_due_at=until)
+        .returning(Idea.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {int(i) for i in result.scalars()}, until
 
 
 def _day_start(now: datetime, zone: str) -> datetime:
@@ -242,6 +264,9 @@ async def prepare(
     ``admins`` maps a wijk's chat id to its Telegram admins (asked of Telegram before, for
     the wijken with a rung-3 nudge). What every idea needs is loaded for the whole batch
     at once: a few queries per batch, not per idea."""
+    if not claimed:
+        return []
+    held_until = claimed[0].held_until  # one claim: the same for every idea of the batch
     order = list(dict.fromkeys(c.wijk_id for c in claimed))
     wijken = {w.id: w for w in await uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
     by_wijk: dict[int, list[Idea]] = defaultdict(list)
@@ -325,7 +350,7 @@ async def prepare(
                 if steering is None:
                     steering = await facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
                 private.append(_with(item, steering))
-        out.append(WijkNudges(wijk.id, wijk.tg_chat_id, wijk.language, group, private))
+        out.append(WijkNudges(wijk.id, wijk.tg_chat_id, wijk.language, group, private, held_until))
     return out
 
 
@@ -373,10 +398,13 @@ async def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:
         )
 
 
-async def release(uow: UnitOfWork, idea_ids: list[int], at: datetime) -> None:
-    """Delivery failed: try these again later."""
+async def release(uow: UnitOfWork, idea_ids: list[int], at: datetime, held_until: datetime) -> None:
+    """Delivery failed: try these again at ``at`` (those still held by this claim)."""
     await uow.session.execute(
-        update(Idea).where(and_(Idea.id.in_(idea_ids))).values(nudge_due_at=at)
+        update(Idea)
+        .where(Idea.id.in_(idea_ids), Idea.nudge_due_at == held_until)
+        .values(nudge_due_at=at)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from buddybot.storage.models import Idea, Nudge, Wijk
+from handlers import nudges as nudge_handlers
 from tests.e2e.harness import Harness, World
 
 JSON = dict[str, Any]
@@ -234,6 +237,61 @@ async def test_two_instances_on_one_database_nudge_each_idea_once(
     assert await _count(bot) == 6
     lines = sum(t.count("\n•") for t in await _nudges(bot, world.group))
     assert lines == 6
+
+
+def _before_sending(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``meanwhile`` once, after a tick has claimed and prepared its nudges and before
+    it sends them: the moment a stalled replica or a quick resident would hit."""
+    send_wijk = nudge_handlers._send_wijk
+    calls = 0
+
+    async def sending(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await meanwhile()
+        await send_wijk(*args)
+
+    monkeypatch.setattr(nudge_handlers, "_send_wijk", sending)
+
+
+async def test_a_replica_that_stalled_past_its_claim_does_not_nudge_again(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import register
+
+    await bot.say(world.group, world.anna, "/idee Moestuin")
+    other = Harness(bot.server, bot.tg, bot.settings, bot.clock, register)
+    await other.start(polling=False)  # a second replica: same database, same Telegram
+
+    async def stall() -> None:  # the claim runs out; the other replica takes the idea
+        bot.clock.advance(bot.settings.claim_lease + timedelta(seconds=1))
+        await other.tick()
+        assert len(await _nudges(bot, world.group)) == 1
+
+    _before_sending(monkeypatch, stall)
+    try:
+        await _at(bot, bot.clock.now() + WEEK)
+    finally:
+        await other.close()
+    assert len(await _nudges(bot, world.group)) == 1
+    assert await _count(bot) == 1
+
+
+async def test_an_idea_someone_acted_on_after_the_claim_is_not_nudged(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await bot.say(world.group, world.anna, "/idee Moestuin")
+
+    async def act() -> None:
+        await bot.say(world.group, world.bert, "/steun 1")
+
+    _before_sending(monkeypatch, act)
+    await _at(bot, bot.clock.now() + WEEK)
+    assert await _nudges(bot, world.group) == []
+    assert await _count(bot) == 0
 
 
 async def test_nudges_only_on_chosen_days(world: World, bot: Harness) -> None:
