@@ -166,7 +166,6 @@ class Database:
         self.engine = make_engine(
             url, own_checkpoints=file is not None and not read_only, **engine_kwargs
         )
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queueing writers here, in order, is much cheaper
         # than letting them collide and sleep in SQLite's busy handler.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
@@ -195,11 +194,30 @@ class Database:
         """Open a transaction; with ``update_id`` it also records the update as handled,
         in the same transaction, so a redelivered update raises ``AlreadyHandled``."""
         if self._write_lock is None:
-            async with self._sessions() as session, session.begin():
-                work = UnitOfWork(session, self.clock.now(), self.dialect)
-                if update_id is not None:
-                    await self._mark_handled(work, update_id)
-                yield work
+            # PostgreSQL: a transaction on a pooled connection; an ORM session joins it only
+            # when a service asks for one (most updates use Core statements alone).
+            async with self.engine.connect() as conn:
+                pg_transaction = await conn.begin()
+                work = UnitOfWork(
+                    lambda: AsyncSession(bind=conn, expire_on_commit=False),
+                    self.clock.now(),
+                    self.dialect,
+                    conn,
+                )
+                try:
+                    if update_id is not None:
+                        await self._mark_handled(work, update_id)
+                    yield work
+                    if work.pending():
+                        await work.session.flush()
+                    await pg_transaction.commit()
+                except BaseException:
+                    if pg_transaction.is_active:  # (a failed flush rolled it back already)
+                        await pg_transaction.rollback()
+                    raise
+                finally:
+                    if work.opened is not None:
+                        await work.opened.close()
             return
         async with self._write_lock:
             # SQLite: one writer at a time anyway, so it keeps one connection instead of a

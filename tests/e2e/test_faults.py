@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from buddybot.storage.db import make_engine
 from tests.e2e.harness import Harness, World
@@ -21,12 +20,11 @@ async def test_a_database_that_is_briefly_away(
     world: World, bot: Harness, tmp_path: object
 ) -> None:
     await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
-    # The test swaps the engine (and its session factory and held connection) to simulate
-    # an outage.
+    # The test swaps the engine (and its held connection) to simulate an outage.
     db = bot.db
-    real = db.engine, db._sessions, db._held
+    real = db.engine, db._held
     broken = make_engine("sqlite+aiosqlite:////nonexistent/dir/buddybot.db")
-    db.engine, db._sessions, db._held = broken, async_sessionmaker(broken), None
+    db.engine, db._held = broken, None
     try:
         bot.clock.advance(timedelta(days=1))
         with pytest.raises(OperationalError):
@@ -34,7 +32,7 @@ async def test_a_database_that_is_briefly_away(
         await bot.say(world.group, world.anna, "/wie")  # a person gets an apology, no traceback
         assert "Sorry, er ging iets mis" in await bot.last_text(world.group)
     finally:
-        db.engine, db._sessions, db._held = real
+        db.engine, db._held = real
         await broken.dispose()
     await bot.tick()
     await bot.tick()
