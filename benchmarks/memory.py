@@ -73,8 +73,9 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
         )
         await app.initialize()
         await app.start()
-        bot_app.tune_gc()  # as `buddybot run` does
         deps: Deps = app.bot_data["deps"]
+        await deps.admins.start()  # as bot_app.start does
+        bot_app.tune_gc()  # as `buddybot run` does
         started, _ = rss_mb()
         targets = await _targets(db)
 
@@ -102,6 +103,8 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
         await deps.wait_background()
     busy, peak = rss_mb()
     await app.stop()
+    if kind != "bare":
+        await deps.admins.stop()
     await app.shutdown()
     return {"start": started, "busy": busy, "peak": peak}
 

@@ -252,12 +252,13 @@ async def run_buddybot(
     _timed(app, timing)
     await app.initialize()
     await app.start()
+    deps: Deps = app.bot_data["deps"]
+    await deps.admins.start()  # as bot_app.start does
     bot_app.tune_gc()  # as `buddybot run` does
     await _drive(app, world.joins(), lambda: proc.handled_count, proc.wait_count, timing)
     await _seed_residents(db, world)
     await _drive(app, world.seed_ideas(3), lambda: proc.handled_count, proc.wait_count, timing)
     targets = await _seed_targets(db, world)
-    deps: Deps = app.bot_data["deps"]
     before = dict(api.calls)
     phases: list[tuple[list[JSON], float | None]] = [(world.mix(saturated_count, targets), None)]
     runs: list[Run] = []
@@ -279,6 +280,7 @@ async def run_buddybot(
         if i == 0:
             calls = {k: v - before.get(k, 0) for k, v in api.calls.items()}
     await app.stop()
+    await deps.admins.stop()
     await app.shutdown()
     await db.dispose()
     return runs, phases, {k: v for k, v in calls.items() if v}

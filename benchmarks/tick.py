@@ -303,9 +303,11 @@ class Bench:
 
     async def __aenter__(self) -> Bench:
         await self.app.initialize()
+        await self.app.bot_data["deps"].admins.start()  # as bot_app.start does
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.app.bot_data["deps"].admins.stop()
         await self.app.shutdown()
         await self.db.dispose()
 

@@ -159,6 +159,7 @@ async def start(app: BotApp, *, polling: bool = True) -> None:
     s = deps.settings
     await app.initialize()
     deps.bot_username = app.bot.username
+    await deps.admins.start()
     for hook in app.bot_data["start_hooks"]:
         await hook(app)
     assert app.updater is not None
@@ -207,6 +208,7 @@ async def stop(app: BotApp) -> None:
         await app.stop()
     deps: Deps = app.bot_data["deps"]
     await deps.wait_background()
+    await deps.admins.stop()
     await app.shutdown()
 
 

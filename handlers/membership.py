@@ -39,7 +39,7 @@ async def bot_membership(turn: Turn) -> None:
     was, now = _change(cmu)
     if was == now:
         if cmu.new_chat_member.status == ChatMember.ADMINISTRATOR:
-            turn.deps.admins.forget(chat.tg_chat_id)
+            await turn.deps.admins.changed(chat.tg_chat_id)
         return
     if now:
         async with turn.uow() as uow:
@@ -60,7 +60,7 @@ async def bot_membership(turn: Turn) -> None:
     else:
         async with turn.uow() as uow:
             await wijken.bot_removed(uow, chat.tg_chat_id)
-        turn.deps.admins.forget(chat.tg_chat_id)
+        await turn.deps.admins.changed(chat.tg_chat_id)
 
 
 @command
@@ -69,7 +69,7 @@ async def member_change(turn: Turn) -> None:
     assert cmu is not None
     admin_states = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
     if cmu.old_chat_member.status in admin_states or cmu.new_chat_member.status in admin_states:
-        turn.deps.admins.forget(cmu.chat.id)  # the admins changed: ask Telegram again
+        await turn.deps.admins.changed(cmu.chat.id)  # ask Telegram again, on every replica
     was, now = _change(cmu)
     chat = chat_ref(cmu.chat)
     actor = actor_ref(cmu.new_chat_member.user)
@@ -102,7 +102,7 @@ async def migrated(update: Update, context: Context) -> None:
     deps = deps_of(context)
     async with deps.db.unit_of_work() as uow:
         wijk_id = await wijken.migrated(uow, old, new)
-    deps.admins.moved(old, new)
+    await deps.admins.changed(old, new)
     if wijk_id is not None:
         context.application.migrate_chat_data(old_chat_id=old, new_chat_id=new)
         log.info("wijk %s moved from chat %s to %s", wijk_id, old, new)

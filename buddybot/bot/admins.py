@@ -1,11 +1,15 @@
 """Who administers a group, asked of Telegram and kept for a while.
 
 Every lookup costs one call against the group's 20-per-minute budget, so answers are
-cached and refreshed when a ``chat_member`` update says the admins changed.
+cached and refreshed when a ``chat_member`` update says the admins changed. Telegram sends
+that update to one replica only, so the replica that gets it tells the others (PostgreSQL
+NOTIFY); while a replica cannot hear them, it keeps nothing and asks Telegram every time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -13,21 +17,39 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from buddybot.clock import Clock
+from buddybot.storage.notices import Notices, Subscription
 
 log = logging.getLogger(__name__)
 
 
+CHANNEL = "buddybot_admins"
+
+
 class AdminCache:
-    def __init__(self, clock: Clock, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        ttl: timedelta,
+        notices: Notices | None = None,
+        retry: timedelta = timedelta(seconds=30),
+    ) -> None:
         self._clock = clock
         self._ttl = ttl
         self._admins: dict[int, tuple[datetime, dict[int, str]]] = {}
+        self._notices = notices
+        self._retry = retry
+        # Whether changes seen by other replicas reach this one (always, with no others).
+        self._hearing = notices is None or not notices.shared
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._next_notice = asyncio.Event()
+        self.heard = 0  # notices received (tests wait on them)
 
     async def admins(self, bot: Bot, chat_id: int) -> dict[int, str]:
         """Telegram user id -> display name of the group's human admins."""
         now = self._clock.now()
         cached = self._admins.get(chat_id)
-        if cached and cached[0] > now:
+        if cached and cached[0] > now and self._hearing:
             return cached[1]
         try:
             members = await bot.get_chat_administrators(chat_id)
@@ -44,9 +66,64 @@ class AdminCache:
     async def names(self, bot: Bot, chat_id: int) -> list[str]:
         return sorted((await self.admins(bot, chat_id)).values())
 
-    def forget(self, chat_id: int) -> None:
-        self._admins.pop(chat_id, None)
+    async def changed(self, *chat_ids: int) -> None:
+        """The admins of these chats changed (or the chat moved): forget them here and
+        tell the other replicas. A failure to tell is logged: their answers age out."""
+        for chat_id in chat_ids:
+            self._admins.pop(chat_id, None)
+        if self._notices is None or not self._notices.shared:
+            return
+        for chat_id in chat_ids:
+            try:
+                await self._notices.send(CHANNEL, str(chat_id))
+            except Exception:
+                log.exception("could not tell the other replicas that %s changed", chat_id)
 
-    def moved(self, old_chat_id: int, new_chat_id: int) -> None:
-        self._admins.pop(old_chat_id, None)
-        self._admins.pop(new_chat_id, None)
+    async def start(self) -> None:
+        """Listen for the changes other replicas see (PostgreSQL; nothing to do alone)."""
+        if self._notices is not None and self._notices.shared and self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(self._listen(self._notices))
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+
+    async def _listen(self, notices: Notices) -> None:
+        while True:
+            subscription: Subscription | None = None
+            try:
+                subscription = await notices.listen(CHANNEL, self._on_notice)
+                self._hearing = True
+                self._listening.set()
+                await subscription.lost.wait()
+                log.warning("lost the admin-change channel; asking Telegram until it is back")
+            except Exception as exc:
+                log.warning("cannot listen for admin changes (%s); retrying", exc)
+            finally:
+                # Changes may be missed from here on: keep nothing until hearing again.
+                self._hearing = False
+                self._listening.clear()
+                self._admins.clear()
+                if subscription is not None:
+                    await subscription.close()
+            await asyncio.sleep(self._retry.total_seconds())
+
+    def _on_notice(self, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self._admins.pop(int(payload), None)
+        self.heard += 1
+        self._next_notice.set()
+        self._next_notice = asyncio.Event()
+
+    async def wait_listening(self) -> None:
+        """Until changes seen by other replicas reach this one (callers bound the wait)."""
+        if self._notices is not None and self._notices.shared:
+            await self._listening.wait()
+
+    async def wait_heard(self, count: int) -> None:
+        """Until ``count`` notices have arrived (callers bound it with a timeout)."""
+        while self.heard < count:
+            await self._next_notice.wait()

@@ -19,6 +19,7 @@ from buddybot.scheduling.due import Claimed, RetryPolicy, Status
 from buddybot.services.people import Policy
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
+from buddybot.storage.notices import Notices
 
 # The background work (card edits) started while handling one update, when whoever handles
 # it wants to wait for that work: the webhook answers Telegram only after it (bot.webhook).
@@ -66,7 +67,7 @@ class Deps:
             settings=settings,
             db=db,
             clock=clock,
-            admins=AdminCache(clock, settings.admin_cache_ttl),
+            admins=AdminCache(clock, settings.admin_cache_ttl, Notices(db), settings.retry_base),
             policy=Policy(
                 superadmins=settings.superadmins,
                 default_language=settings.default_language,

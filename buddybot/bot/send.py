@@ -42,7 +42,7 @@ async def to_group(bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: Any)
         new_id = exc.new_chat_id
         async with deps.db.unit_of_work() as uow:
             await wijken.migrated(uow, chat_id, new_id)
-        deps.admins.moved(chat_id, new_id)
+        await deps.admins.changed(chat_id, new_id)
         return await bot.send_message(new_id, text, **kwargs)
     except Forbidden as exc:
         log.info("bot can no longer write to %s (%s); wijk deactivated", chat_id, exc.message)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import select
 
 from buddybot.storage.models import Person, Wijk
@@ -155,3 +158,31 @@ async def test_private_chat_falls_back_to_the_wijk_language(bot: Harness) -> Non
     await bot.settle()
     await bot.handled(await bot.tg.start_private(lina))
     assert "Hi Lina!" in await bot.last_text(lina)
+
+
+async def test_a_demoted_admin_is_no_admin_on_the_other_replicas_either(
+    world: World, bot: Harness
+) -> None:
+    """Telegram tells one replica that the admins changed; the others must not go on
+    trusting what they kept (PostgreSQL, where replicas share a database)."""
+    if bot.db.dialect != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database: run with BUDDYBOT_TEST_DB=postgresql")
+    from handlers import register
+
+    await bot.tg.promote(world.group, world.bert, by=world.admin)
+    await bot.settle()
+    other = Harness(bot.server, bot.tg, bot.settings, bot.clock, register)
+    await other.start(polling=False)  # a second replica: same database, same Telegram
+    try:
+        admins = other.deps.admins
+        async with asyncio.timeout(10):
+            await admins.wait_listening()
+        assert await admins.is_admin(other.app.bot, world.group, world.bert)  # now kept
+        heard = admins.heard
+        await bot.tg.demote(world.group, world.bert, by=world.admin)
+        await bot.settle()  # the first replica gets the chat_member update
+        async with asyncio.timeout(10):
+            await admins.wait_heard(heard + 1)
+        assert not await admins.is_admin(other.app.bot, world.group, world.bert)
+    finally:
+        await other.close()
