@@ -17,6 +17,7 @@ from buddybot.i18n import supported, t
 from handlers.common import Context
 
 WINDOW = timedelta(minutes=1)
+PRUNE_EVERY = 1000  # calls between two sweeps of people who went quiet
 
 
 class FloodGuard:
@@ -24,9 +25,18 @@ class FloodGuard:
         self.limit = limit
         self._seen: dict[int, deque[datetime]] = {}
         self._warned: dict[int, datetime] = {}
+        self._calls = 0
+
+    @property
+    def tracked(self) -> int:
+        """People the guard keeps anything about."""
+        return len(self._seen.keys() | self._warned.keys())
 
     def allow(self, user_id: int, now: datetime) -> tuple[bool, bool]:
         """(allowed, warn now)."""
+        self._calls += 1
+        if self._calls % PRUNE_EVERY == 0:
+            self._prune(now)
         times = self._seen.setdefault(user_id, deque())
         while times and times[0] <= now - WINDOW:
             times.popleft()
@@ -38,6 +48,13 @@ class FloodGuard:
             self._warned[user_id] = now
             return False, True
         return False, False
+
+    def _prune(self, now: datetime) -> None:
+        """Forget everyone quiet for a whole window: otherwise a city's bot keeps an entry
+        for every resident who ever sent a command, for as long as it runs."""
+        cutoff = now - WINDOW
+        self._seen = {u: times for u, times in self._seen.items() if times and times[-1] > cutoff}
+        self._warned = {u: at for u, at in self._warned.items() if at > cutoff}
 
 
 async def guard(update: object, context: Context) -> None:
