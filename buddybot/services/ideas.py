@@ -6,14 +6,29 @@ quiet-idea rule is one indexed query.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import Executable
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -39,7 +54,6 @@ from buddybot.storage.models import (
     Person,
     Wijk,
 )
-from buddybot.storage.queries import insert_ignoring
 
 TITLE_MIN, TITLE_MAX = 3, 100
 DESCRIPTION_MAX = 1000
@@ -236,8 +250,14 @@ async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
 
 # The statements a press runs, built once: building one costs more than SQLite takes to
 # run it (measured in issue 10).
-_CARD_PEOPLE = (
+# Who is involved, the linked partners and the author, in one statement: each card shown
+# after a press was four round trips on PostgreSQL, now two (with _CARD_LATEST). Rows are
+# (part, kind, confirmed, show_name, erased, first, last, username); a partner's name is
+# in ``first``; ``author`` is None when the caller knows the author already.
+_PEOPLE, _PARTNER, _AUTHOR_ROW = 0, 1, 2
+_CARD_ROWS: Executable = union_all(
     select(
+        literal(_PEOPLE).label("part"),
         Involvement.kind,
         Involvement.confirmed,
         Person.show_name,
@@ -245,22 +265,43 @@ _CARD_PEOPLE = (
         Person.first_name,
         Person.last_name,
         Person.username,
+        Involvement.created_at.label("at"),
+        Involvement.id.label("seq"),
     )
     .join(Person, Person.id == Involvement.person_id)
-    .where(Involvement.idea_id == bindparam("idea"))
-    .order_by(Involvement.created_at, Involvement.id)
-)
+    .where(Involvement.idea_id == bindparam("idea")),
+    select(
+        literal(_PARTNER),
+        literal(""),
+        true(),
+        true(),
+        false(),
+        Partner.name,
+        null(),
+        null(),
+        IdeaPartner.at,
+        IdeaPartner.id,
+    )
+    .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
+    .where(IdeaPartner.idea_id == bindparam("idea")),
+    select(
+        literal(_AUTHOR_ROW),
+        literal(""),
+        true(),
+        Person.show_name,
+        Person.erased,
+        Person.first_name,
+        Person.last_name,
+        Person.username,
+        null(),
+        Person.id,
+    ).where(Person.id == bindparam("author")),
+).order_by("part", "at", "seq")
 _CARD_LATEST = (
     select(IdeaEvent.detail)
     .where(IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "update")
     .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
     .limit(1)
-)
-_CARD_PARTNERS = (
-    select(Partner.name)
-    .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
-    .where(IdeaPartner.idea_id == bindparam("idea"))
-    .order_by(IdeaPartner.at)
 )
 _IDEA_WITH_AUTHOR = (
     select(Idea, Person)
@@ -280,55 +321,45 @@ def _name(person: AnyPerson | None) -> str:
     return display_name(person)
 
 
-async def _author_name(uow: UnitOfWork, person_id: int | None) -> str:
-    """From the session when the press loaded the author with the idea, else one Core row."""
-    if person_id is None:
-        return ""
-    loaded = uow.loaded(Person, person_id)
-    if loaded is not None:
-        return _name(loaded)
-    row = (await uow.core(_AUTHOR, {"person": person_id})).one_or_none()
-    if row is None or not row[0] or row[1]:
-        return ""
-    return full_name(row[2], row[3], row[4])
-
-
-_AUTHOR = select(
-    Person.show_name, Person.erased, Person.first_name, Person.last_name, Person.username
-).where(Person.id == bindparam("person"))
-
-
 async def card(
     uow: UnitOfWork, idea: Idea, *, new: bool = False, by: AnyPerson | None = None
 ) -> Card:
     """The idea as its card shows it. ``new``: just proposed in this transaction, so there is
     nobody involved, no news and no partner yet (three queries saved on every proposal).
     ``by``: its author, when the caller has them at hand."""
+    if idea.on_behalf_of:
+        author: str | None = idea.on_behalf_of
+    elif by is not None:
+        author = _name(by)
+    elif idea.author_id is None:
+        author = ""
+    elif (loaded := uow.loaded(Person, idea.author_id)) is not None:
+        author = _name(loaded)
+    else:
+        author = None  # read with the rest
     rows: Sequence[Any] = []
-    if not new:
-        rows = (await uow.core(_CARD_PEOPLE, {"idea": idea.id})).all()
+    if not new or author is None:
+        ask = {"idea": -1 if new else idea.id, "author": idea.author_id if author is None else -1}
+        rows = (await uow.core(_CARD_ROWS, ask)).all()
     groups: dict[str, list[str]] = {k.value: [] for k in Kind}
     counts = {k.value: 0 for k in Kind}
     pending = 0
-    for kind, confirmed, show_name, erased, first, last, username in rows:
+    partner_names: list[str] = []
+    for part, kind, confirmed, show_name, erased, first, last, username, _, _ in rows:
+        if part == _PARTNER:
+            partner_names.append(first)
+            continue
+        name = full_name(first, last, username) if show_name and not erased else ""
+        if part == _AUTHOR_ROW:
+            author = name
+            continue
         if kind == Kind.CHAMPION and not confirmed:
             pending += 1
             continue
         counts[kind] += 1
-        name = full_name(first, last, username) if show_name and not erased else ""
         if name:
             groups[kind].append(name)
-    latest = None
-    partner_names: list[str] = []
-    if not new:
-        latest = (await uow.core(_CARD_LATEST, {"idea": idea.id})).scalar()
-        partner_names = list((await uow.core(_CARD_PARTNERS, {"idea": idea.id})).scalars())
-    if idea.on_behalf_of:
-        author = idea.on_behalf_of
-    elif by is not None:
-        author = _name(by)
-    else:
-        author = await _author_name(uow, idea.author_id)
+    latest = None if new else (await uow.core(_CARD_LATEST, {"idea": idea.id})).scalar()
     return Card(
         id=idea.id,
         wijk_id=idea.wijk_id,
@@ -338,7 +369,7 @@ async def card(
         status=State(idea.status),
         themes=list(idea.themes),
         hidden=idea.hidden,
-        author=author,
+        author=author or "",
         supporters=People(groups[Kind.SUPPORTER], counts[Kind.SUPPORTER]),
         helpers=People(groups[Kind.HELPER], counts[Kind.HELPER]),
         champions=People(groups[Kind.CHAMPION], counts[Kind.CHAMPION]),
@@ -613,12 +644,24 @@ async def _involvement(
     return await uow.session.scalar(_INVOLVEMENT, params)
 
 
-_INVOLVED = select(Involvement.id).where(
+_UNINVOLVE = delete(Involvement).where(
     Involvement.idea_id == bindparam("idea"),
     Involvement.person_id == bindparam("person"),
     Involvement.kind == bindparam("kind"),
 )
-_UNINVOLVE = delete(Involvement).where(Involvement.id == bindparam("id"))
+
+
+@functools.cache
+def _involving(dialect: str) -> Executable:
+    """Involve someone unless they are already: the new row's id, or no row. One statement
+    where a read and an insert were (a press on PostgreSQL is a round trip less)."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = ["idea_id", "person_id", "kind"]
+    return (
+        insert_(Involvement).on_conflict_do_nothing(index_elements=keys).returning(Involvement.id)
+    )
+
+
 _RECRUITED = select(func.count()).where(
     IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "recruit"
 )
@@ -630,14 +673,6 @@ async def toggle(
     """Support (or help with) an idea; a second time takes it back (unless ``only_on``)."""
     person = _require_person(caller)
     _require_open(idea)
-    params = {"idea": idea.id, "person": person.id, "kind": kind.value}
-    existing = (await uow.core(_INVOLVED, params)).scalar()
-    if existing is not None and only_on:
-        return Toggled(await card(uow, idea), on=True)
-    if existing is not None:
-        await uow.core(_UNINVOLVE, {"id": existing})
-        await record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
-        return Toggled(await card(uow, idea), on=False)
     values = {
         "idea_id": idea.id,
         "person_id": person.id,
@@ -645,9 +680,14 @@ async def toggle(
         "confirmed": True,
         "created_at": uow.now,
     }
-    await uow.core(
-        insert_ignoring(uow.dialect, Involvement, ("idea_id", "person_id", "kind")), values
-    )
+    added = (await uow.core(_involving(uow.dialect), values)).scalar()
+    if added is None and only_on:
+        return Toggled(await card(uow, idea), on=True)
+    if added is None:  # involved already: a second press takes it back
+        params = {"idea": idea.id, "person": person.id, "kind": kind.value}
+        await uow.core(_UNINVOLVE, params)
+        await record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
+        return Toggled(await card(uow, idea), on=False)
     await record(uow, idea, person, kind.value, in_wijk=caller.wijk)
     result = await card(uow, idea)
     recruit = False
