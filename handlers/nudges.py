@@ -102,14 +102,18 @@ async def _nudge_batch(bot: Bot, deps: Deps) -> int:
 async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
     done: list[nudges.Item] = []
     held_until = w.held_until
+    held = {i.idea_id for i in (*w.group, *w.private)}  # what this claim still holds
     lease = deps.settings.claim_lease
 
     async def still_held(items: list[nudges.Item]) -> list[nudges.Item]:
         # Just before sending: a claim that ran out (this replica stalled) belongs to
-        # whoever took it since, and an idea someone acted on needs no nudge.
-        nonlocal held_until
+        # whoever took it since, and an idea someone acted on needs no nudge. The whole
+        # claim is renewed each time, so all its ideas keep sharing one ``held_until``.
+        nonlocal held_until, held
+        if not items:
+            return []
         async with deps.db.unit_of_work() as uow:
-            held, held_until = await nudges.hold(uow, [i.idea_id for i in items], held_until, lease)
+            held, held_until = await nudges.hold(uow, sorted(held), held_until, lease)
         return [i for i in items if i.idea_id in held]
 
     try:
@@ -130,9 +134,10 @@ async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
                 done.append(item)
     except TelegramError as exc:
         log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
+        sent_ids = {i.idea_id for i in done}
         async with deps.db.unit_of_work() as uow:
             retry_at = uow.now + deps.settings.retry_base
-            pending = [i.idea_id for i in (*w.group, *w.private) if i not in done]
+            pending = sorted(held - sent_ids)
             await nudges.release(uow, pending, retry_at, held_until)
     async with deps.db.unit_of_work() as uow:
         await nudges.sent(uow, done, w.wijk_id)

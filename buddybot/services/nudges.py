@@ -122,7 +122,13 @@ async def hold(
         return set(), until
     result = await uow.session.execute(
         update(Idea)
-        .where(Idea.id.in_(idea_ids), Idea.nudge_due_at == held_until)
+        .where(
+            Idea.id.in_(idea_ids),
+            Idea.nudge_due_at == held_until,
+            # Hidden or closed since the claim: no nudge either.
+            Idea.hidden.is_(False),
+            Idea.status.in_([s.value for s in lifecycle.OPEN]),
+        )
         .values(nudge_due_at=until)
         .returning(Idea.id)
         .execution_options(synchronize_session=False)

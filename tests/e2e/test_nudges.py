@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from buddybot.services import nudges as nudge_service
 from buddybot.storage.models import Idea, Nudge, Wijk
 from handlers import nudges as nudge_handlers
 from tests.e2e.harness import Harness, World
@@ -326,3 +327,25 @@ async def test_the_champion_nudge_points_to_neighbours_with_the_same_interest(
     await _at(bot, start + 2 * WEEK)
     text = await bot.last_text(world.bert)
     assert "ligt al een tijdje stil" in text and "dezelfde interesse" in text and "Carla" in text
+
+
+async def test_private_nudges_go_out_when_time_passes_between_claim_and_send(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In production the clock moves while a tick decides: renewing the claim must keep
+    every idea of the wijk held, the private rungs too."""
+    prepare = nudge_service.prepare
+
+    async def slow_prepare(*args: Any, **kwargs: Any) -> list[nudge_service.WijkNudges]:
+        found = await prepare(*args, **kwargs)
+        bot.clock.advance(timedelta(milliseconds=5))  # deciding took 5 ms
+        return found
+
+    monkeypatch.setattr(nudge_service, "prepare", slow_prepare)
+    await bot.say(world.group, world.anna, "/idee Moestuin op het plein")
+    await bot.handled(await bot.tg.start_private(world.anna))
+    start = bot.clock.now()
+    await _at(bot, start + WEEK)  # rung 1: the group
+    assert len(await _nudges(bot, world.group)) == 1
+    await _at(bot, start + 2 * WEEK + timedelta(minutes=1))  # rung 2: the author, privately
+    assert "ligt al een tijdje stil" in await bot.last_text(world.anna)
