@@ -43,13 +43,16 @@ class AdminCache:
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._next_notice = asyncio.Event()
+        # Bumped by every change seen: an answer fetched across one is not kept.
+        self._generation = 0
         self.heard = 0  # notices received (tests wait on them)
 
     async def admins(self, bot: Bot, chat_id: int) -> dict[int, str]:
         """Telegram user id -> display name of the group's human admins."""
         now = self._clock.now()
         cached = self._admins.get(chat_id)
-        if cached and cached[0] > now and self._hearing:
+        hearing, generation = self._hearing, self._generation
+        if cached and cached[0] > now and hearing:
             return cached[1]
         try:
             members = await bot.get_chat_administrators(chat_id)
@@ -57,7 +60,10 @@ class AdminCache:
             log.warning("could not read admins of chat %s: %s", chat_id, exc)
             return cached[1] if cached else {}
         found = {m.user.id: m.user.full_name for m in members if not m.user.is_bot}
-        self._admins[chat_id] = (now + self._ttl, found)
+        # Kept only when no change can have been missed: not while deaf to the other
+        # replicas, and not when a change arrived while Telegram was being asked.
+        if hearing and generation == self._generation:
+            self._admins[chat_id] = (now + self._ttl, found)
         return found
 
     async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
@@ -69,6 +75,7 @@ class AdminCache:
     async def changed(self, *chat_ids: int) -> None:
         """The admins of these chats changed (or the chat moved): forget them here and
         tell the other replicas. A failure to tell is logged: their answers age out."""
+        self._generation += 1
         for chat_id in chat_ids:
             self._admins.pop(chat_id, None)
         if self._notices is None or not self._notices.shared:
@@ -87,8 +94,12 @@ class AdminCache:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._listener
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # shutting down must go on (the app, the database)
+                log.exception("the admin-change listener failed")
             self._listener = None
 
     async def _listen(self, notices: Notices) -> None:
@@ -96,6 +107,9 @@ class AdminCache:
             subscription: Subscription | None = None
             try:
                 subscription = await notices.listen(CHANNEL, self._on_notice)
+                # What was kept while deaf may have missed a change: start afresh.
+                self._admins.clear()
+                self._generation += 1
                 self._hearing = True
                 self._listening.set()
                 await subscription.lost.wait()
@@ -108,10 +122,12 @@ class AdminCache:
                 self._listening.clear()
                 self._admins.clear()
                 if subscription is not None:
-                    await subscription.close()
+                    with contextlib.suppress(Exception):  # the loop must go on
+                        await subscription.close()
             await asyncio.sleep(self._retry.total_seconds())
 
     def _on_notice(self, payload: str) -> None:
+        self._generation += 1
         with contextlib.suppress(ValueError):
             self._admins.pop(int(payload), None)
         self.heard += 1

@@ -58,10 +58,14 @@ class Notices:
         _, params = engine.dialect.create_connect_args(engine.url)
         params.pop("prepared_statement_cache_size", None)
         conn = await asyncpg.connect(**params)
-        subscription = Subscription(conn)
 
         def heard(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
             on_notice(payload)
 
-        await conn.add_listener(channel, heard)
+        try:
+            subscription = Subscription(conn)
+            await conn.add_listener(channel, heard)
+        except BaseException:
+            conn.terminate()  # not left open on every retry
+            raise
         return subscription

@@ -1,0 +1,111 @@
+"""The admin cache across replicas: nothing kept while it cannot hear the others is
+trusted later, and a change heard while Telegram is being asked is not overwritten."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from buddybot.bot.admins import AdminCache
+from buddybot.clock import FakeClock
+
+GROUP, FATIMA = -100, 7
+
+
+class FakeSubscription:
+    def __init__(self) -> None:
+        self.lost = asyncio.Event()
+
+    async def close(self) -> None:
+        self.lost.set()
+
+
+class FakeNotices:
+    """PostgreSQL's NOTIFY between replicas; ``connected`` lets the listener in."""
+
+    shared = True
+
+    def __init__(self) -> None:
+        self.connected = asyncio.Event()
+        self.on_notice: Any = None
+
+    async def listen(self, channel: str, on_notice: Any) -> FakeSubscription:
+        await self.connected.wait()
+        self.on_notice = on_notice
+        return FakeSubscription()
+
+    async def send(self, channel: str, payload: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(payload)
+
+
+class FakeTelegram:
+    def __init__(self) -> None:
+        self.admins = [FATIMA]
+        self.asked = 0
+        self.was_asked = asyncio.Event()
+        self.answering: asyncio.Event | None = None  # set: hold the answer until released
+
+    async def get_chat_administrators(self, chat_id: int) -> list[Any]:
+        self.asked += 1
+        self.was_asked.set()
+        admins = list(self.admins)
+        if self.answering is not None:
+            await self.answering.wait()
+        user = SimpleNamespace
+        return [SimpleNamespace(user=user(id=u, full_name="Fatima", is_bot=False)) for u in admins]
+
+
+async def _cache() -> tuple[AdminCache, FakeNotices, FakeTelegram]:
+    notices = FakeNotices()
+    cache = AdminCache(FakeClock(), timedelta(minutes=10), notices)  # type: ignore[arg-type]
+    await cache.start()
+    return cache, notices, FakeTelegram()
+
+
+async def test_an_answer_from_before_listening_is_not_trusted_after() -> None:
+    cache, notices, telegram = await _cache()
+    try:
+        assert await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        telegram.admins = []  # removed; the other replica's notice reaches nobody here
+        notices.connected.set()
+        async with asyncio.timeout(5):
+            await cache.wait_listening()
+        assert not await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+    finally:
+        await cache.stop()
+
+
+async def test_a_change_heard_while_asking_telegram_is_not_overwritten() -> None:
+    cache, notices, telegram = await _cache()
+    notices.connected.set()
+    try:
+        async with asyncio.timeout(5):
+            await cache.wait_listening()
+        telegram.answering = asyncio.Event()
+        asking = asyncio.create_task(cache.is_admin(telegram, GROUP, FATIMA))  # type: ignore[arg-type]
+        await telegram.was_asked.wait()
+        telegram.admins = []
+        await notices.send("buddybot_admins", str(GROUP))  # another replica saw the change
+        telegram.answering.set()
+        assert await asking  # the answer Telegram gave before the change
+        telegram.answering = None
+        assert not await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        assert telegram.asked == 2
+    finally:
+        await cache.stop()
+
+
+async def test_once_listening_an_answer_is_kept() -> None:
+    cache, notices, telegram = await _cache()
+    notices.connected.set()
+    try:
+        async with asyncio.timeout(5):
+            await cache.wait_listening()
+        for _ in range(3):
+            assert await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        assert telegram.asked == 1
+    finally:
+        await cache.stop()
