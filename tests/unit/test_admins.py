@@ -65,6 +65,14 @@ async def _cache() -> tuple[AdminCache, FakeNotices, FakeTelegram]:
     return cache, notices, FakeTelegram()
 
 
+async def _listening() -> tuple[AdminCache, FakeNotices, FakeTelegram]:
+    cache, notices, telegram = await _cache()
+    notices.connected.set()
+    async with asyncio.timeout(5):
+        await cache.wait_listening()
+    return cache, notices, telegram
+
+
 async def test_an_answer_from_before_listening_is_not_trusted_after() -> None:
     cache, notices, telegram = await _cache()
     try:
@@ -79,11 +87,8 @@ async def test_an_answer_from_before_listening_is_not_trusted_after() -> None:
 
 
 async def test_a_change_heard_while_asking_telegram_is_not_overwritten() -> None:
-    cache, notices, telegram = await _cache()
-    notices.connected.set()
+    cache, notices, telegram = await _listening()
     try:
-        async with asyncio.timeout(5):
-            await cache.wait_listening()
         telegram.answering = asyncio.Event()
         asking = asyncio.create_task(cache.is_admin(telegram, GROUP, FATIMA))  # type: ignore[arg-type]
         await telegram.was_asked.wait()
@@ -99,11 +104,8 @@ async def test_a_change_heard_while_asking_telegram_is_not_overwritten() -> None
 
 
 async def test_once_listening_an_answer_is_kept() -> None:
-    cache, notices, telegram = await _cache()
-    notices.connected.set()
+    cache, _, telegram = await _listening()
     try:
-        async with asyncio.timeout(5):
-            await cache.wait_listening()
         for _ in range(3):
             assert await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
         assert telegram.asked == 1
