@@ -255,16 +255,13 @@ async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
 # (part, kind, confirmed, show_name, erased, first, last, username); a partner's name is
 # in ``first``; ``author`` is None when the caller knows the author already.
 _PEOPLE, _PARTNER, _AUTHOR_ROW = 0, 1, 2
+_SHOWN_AS = (Person.show_name, Person.erased, Person.first_name, Person.last_name, Person.username)
 _CARD_ROWS: Executable = union_all(
     select(
         literal(_PEOPLE).label("part"),
         Involvement.kind,
         Involvement.confirmed,
-        Person.show_name,
-        Person.erased,
-        Person.first_name,
-        Person.last_name,
-        Person.username,
+        *_SHOWN_AS,
         Involvement.created_at.label("at"),
         Involvement.id.label("seq"),
     )
@@ -288,11 +285,7 @@ _CARD_ROWS: Executable = union_all(
         literal(_AUTHOR_ROW),
         literal(""),
         true(),
-        Person.show_name,
-        Person.erased,
-        Person.first_name,
-        Person.last_name,
-        Person.username,
+        *_SHOWN_AS,
         null(),
         Person.id,
     ).where(Person.id == bindparam("author")),
@@ -325,7 +318,8 @@ async def card(
     uow: UnitOfWork, idea: Idea, *, new: bool = False, by: AnyPerson | None = None
 ) -> Card:
     """The idea as its card shows it. ``new``: just proposed in this transaction, so there is
-    nobody involved, no news and no partner yet (three queries saved on every proposal).
+    nobody involved, no news and no partner yet (the card needs no query, or one for the
+    author).
     ``by``: its author, when the caller has them at hand."""
     if idea.on_behalf_of:
         author: str | None = idea.on_behalf_of
