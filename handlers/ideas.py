@@ -333,7 +333,7 @@ def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
         idea_id = button_id(turn, data_kind)
         async with turn.uow() as uow:
             caller = await turn.identify(uow)
-            result = await ideas.toggle(uow, caller, await ideas.by_id(uow, caller, idea_id), kind)
+            result = await ideas.toggle_by_id(uow, caller, idea_id, kind)
         await _after_toggle(turn, result)
         return _toggle_text(turn, kind, result)
 
@@ -618,8 +618,8 @@ async def similar_support_button(turn: Turn) -> str | None:
     async with turn.uow() as uow:
         caller = await turn.identify(uow)
         await _take_similar(turn, caller, uow)
-        idea = await ideas.by_id(uow, caller, idea_id)
-        result = await ideas.toggle(uow, caller, idea, ideas.Kind.SUPPORTER, only_on=True)
+        kind = ideas.Kind.SUPPORTER
+        result = await ideas.toggle_by_id(uow, caller, idea_id, kind, only_on=True)
     await _close_question(turn)
     await _after_toggle(turn, result)
     return _toggle_text(turn, ideas.Kind.SUPPORTER, result)

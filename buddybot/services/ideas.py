@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -65,6 +65,33 @@ class Kind(StrEnum):
     SUPPORTER = "supporter"
     HELPER = "helper"
     CHAMPION = "champion"
+
+
+@dataclass(slots=True)
+class IdeaView:
+    """An idea as read for one press, with Core, not loaded as an ORM object: a support
+    press only reads the idea, and the ORM load cost a quarter of it (issue 10). Its
+    activity columns are updated in place when ``record`` touches the idea."""
+
+    id: int
+    wijk_id: int
+    number: int
+    title: str
+    description: str
+    author_id: int | None
+    on_behalf_of: str | None
+    themes: list[str]
+    status: str
+    hidden: bool
+    last_activity_at: datetime
+    nudge_level: int
+    nudge_due_at: datetime | None
+    card_chat_id: int | None
+    card_message_id: int | None
+    author: str | None  # the author's name as the card shows it; None when not read
+
+
+AnyIdea = Idea | IdeaView
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +275,22 @@ async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
     return idea
 
 
+async def view_by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> IdeaView:
+    """``by_id`` for a service that only reads the idea (a press): no ORM object."""
+    wijk = require_wijk(caller)
+    row = (await uow.core(_IDEA_VIEW, {"idea": idea_id})).one_or_none()
+    if row is None or row[1] != wijk.id:
+        raise Refusal("stale_button")
+    found, show_name, erased, first, last, username = row[len(_VIEW_COLUMNS) :]
+    author = None
+    if found is not None:
+        author = full_name(first, last, username) if show_name and not erased else ""
+    idea = IdeaView(**dict(zip(_VIEW_NAMES, row, strict=False)), author=author)
+    if idea.hidden:
+        raise Refusal("unknown_idea", number=idea.number)
+    return idea
+
+
 # The statements a press runs, built once: building one costs more than SQLite takes to
 # run it (measured in issue 10).
 # Who is involved, the linked partners and the author, in one statement: each card shown
@@ -301,6 +344,19 @@ _IDEA_WITH_AUTHOR = (
     .outerjoin(Person, Person.id == Idea.author_id)
     .where(Idea.id == bindparam("idea"))
 )
+_VIEW_COLUMNS = (
+    Idea.id, Idea.wijk_id, Idea.number, Idea.title, Idea.description, Idea.author_id,
+    Idea.on_behalf_of, Idea.themes, Idea.status, Idea.hidden, Idea.last_activity_at,
+    Idea.nudge_level, Idea.nudge_due_at, Idea.card_chat_id, Idea.card_message_id,
+)  # fmt: skip
+_VIEW_NAMES = tuple(c.key for c in _VIEW_COLUMNS)
+_IDEA_VIEW = (
+    select(*_VIEW_COLUMNS, Person.id.label("author_found"), *_SHOWN_AS)
+    .outerjoin(Person, Person.id == Idea.author_id)
+    .where(Idea.id == bindparam("idea"))
+)
+
+
 _INVOLVEMENT = select(Involvement).where(
     Involvement.idea_id == bindparam("idea"),
     Involvement.person_id == bindparam("person"),
@@ -315,7 +371,7 @@ def _name(person: AnyPerson | None) -> str:
 
 
 async def card(
-    uow: UnitOfWork, idea: Idea, *, new: bool = False, by: AnyPerson | None = None
+    uow: UnitOfWork, idea: AnyIdea, *, new: bool = False, by: AnyPerson | None = None
 ) -> Card:
     """The idea as its card shows it. ``new``: just proposed in this transaction, so there is
     nobody involved, no news and no partner yet (the card needs no query, or one for the
@@ -327,6 +383,8 @@ async def card(
         author = _name(by)
     elif idea.author_id is None:
         author = ""
+    elif isinstance(idea, IdeaView) and idea.author is not None:
+        author = idea.author
     elif (loaded := uow.loaded(Person, idea.author_id)) is not None:
         author = _name(loaded)
     else:
@@ -464,7 +522,7 @@ _TOUCH = (
 
 async def record(
     uow: UnitOfWork,
-    idea: Idea,
+    idea: AnyIdea,
     actor: AnyPerson | None,
     kind: str,
     *,
@@ -479,7 +537,7 @@ async def record(
 
 async def _record(
     uow: UnitOfWork,
-    idea: Idea,
+    idea: AnyIdea,
     actor: AnyPerson | None,
     kind: str,
     detail: dict[str, object],
@@ -490,7 +548,10 @@ async def _record(
     if any(getattr(idea, k) != v for k, v in touched.items()):
         await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": touched["nudge_due_at"]})
         for k, v in touched.items():
-            set_committed_value(idea, k, v)
+            if isinstance(idea, IdeaView):
+                setattr(idea, k, v)
+            else:
+                set_committed_value(idea, k, v)
 
 
 _IDEA_STATE = select(Idea.wijk_id, Idea.status).where(Idea.id == bindparam("idea"))
@@ -626,7 +687,7 @@ async def remember_card(uow: UnitOfWork, idea_id: int, tg_chat_id: int, message_
 # -- taking part --------------------------------------------------------------------------
 
 
-def _require_open(idea: Idea) -> None:
+def _require_open(idea: AnyIdea) -> None:
     if State(idea.status) not in lifecycle.OPEN:
         raise Refusal("idea_closed", number=idea.number)
 
@@ -662,7 +723,7 @@ _RECRUITED = select(func.count()).where(
 
 
 async def toggle(
-    uow: UnitOfWork, caller: Caller, idea: Idea, kind: Kind, *, only_on: bool = False
+    uow: UnitOfWork, caller: Caller, idea: AnyIdea, kind: Kind, *, only_on: bool = False
 ) -> Toggled:
     """Support (or help with) an idea; a second time takes it back (unless ``only_on``)."""
     person = _require_person(caller)
@@ -700,6 +761,14 @@ async def toggle(
                 )
                 recruit = True
     return Toggled(result, on=True, recruit=recruit)
+
+
+async def toggle_by_id(
+    uow: UnitOfWork, caller: Caller, idea_id: int, kind: Kind, *, only_on: bool = False
+) -> Toggled:
+    """``toggle`` behind a button: the idea is read, not loaded."""
+    idea = await view_by_id(uow, caller, idea_id)
+    return await toggle(uow, caller, idea, kind, only_on=only_on)
 
 
 async def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind) -> Toggled:

@@ -148,6 +148,21 @@ async def test_names_can_be_kept_private(world: World, bot: Harness) -> None:
     assert "👍 2 steun: Bert, Anna" in (await _card(bot, world.group, card["message_id"]))["text"]
 
 
+async def test_a_press_keeps_the_author_on_the_card_unless_they_hide_their_name(
+    world: World, bot: Harness
+) -> None:
+    card = await _idea(bot, world.group, "Bankje bij de vijver", world.anna)
+    mid, data = card["message_id"], f"1:sup:{_id(card)}"
+    await bot.press(world.group, mid, world.bert, data=data)
+    assert "Van Anna" in (await _card(bot, world.group, mid))["text"]
+    await bot.handled(await bot.tg.start_private(world.anna))
+    home = await _last(bot, world.anna)
+    await bot.press(world.anna, home["message_id"], world.anna, data="1:nm")
+    await bot.press(world.group, mid, world.bert, data=data)  # takes the support back
+    text = (await _card(bot, world.group, mid))["text"]
+    assert "👍 1 steun" not in text and "Anna" not in text
+
+
 async def test_list_is_paged_and_never_too_long(world: World, bot: Harness) -> None:
     subjects = [
         "Moestuin", "Speeltuin", "Bankjes", "Bloembakken", "Buurtfeest", "Zwerfafval",
