@@ -155,6 +155,7 @@ async def test_rsvp_counts_and_changed_answers(wijk: World, bot: Harness) -> Non
     await bot.press(wijk.group, mid, wijk.bert, text="✅ Ik kom (1)")
     updated = await _message(bot, wijk.group, mid)
     assert "✅ 2 komen · 🤔 0 misschien · ❌ 0 kunnen niet" in updated["text"]
+    assert "Georganiseerd door Fatima El Amrani" in updated["text"]
     assert _labels(updated)[:3] == ["✅ Ik kom (2)", "🤔 Misschien (0)", "❌ Kan niet (0)"]
     await bot.say(wijk.group, wijk.bert, "/bijeenkomsten")
     assert "#1 Startavond" in await bot.last_text(wijk.group)
