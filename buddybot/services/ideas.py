@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     select,
     true,
@@ -448,44 +449,48 @@ async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     return Page(lines, page, pages, total)
 
 
-# The listing's statements, built once (see _CARD_PEOPLE).
+# The listing's statements, built once. The open states are written into the SQL: a list of
+# values would be a parameter expanded per execution, which the prepared path can't keep.
 _OPEN = (
     Idea.wijk_id == bindparam("wijk"),
     Idea.hidden.is_(False),
-    Idea.status.in_([s.value for s in lifecycle.OPEN]),
+    Idea.status.in_([literal_column(f"'{s.value}'") for s in lifecycle.OPEN]),
 )
 _OPEN_COUNT = select(func.count()).select_from(Idea).where(*_OPEN)
-_OPEN_PAGE = (
-    select(Idea.id, Idea.number, Idea.title, Idea.status)
+_PAGE = (
+    select(Idea.id, Idea.number, Idea.title, Idea.status, Idea.last_activity_at)
     .where(*_OPEN)
     .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
+    .subquery()
 )
-_COUNTS_OF = (
+# The page first, then the counts of just those ideas: counting every involvement of the
+# wijk would grow with its past.
+_OPEN_PAGE = (
     select(
-        Involvement.idea_id,
-        func.count().filter(Involvement.kind == Kind.SUPPORTER),
-        func.count().filter(Involvement.kind == Kind.HELPER),
-        func.count().filter(Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True)),
+        _PAGE.c.id,
+        _PAGE.c.number,
+        _PAGE.c.title,
+        _PAGE.c.status,
+        func.count(Involvement.id).filter(Involvement.kind == Kind.SUPPORTER),
+        func.count(Involvement.id).filter(Involvement.kind == Kind.HELPER),
+        func.count(Involvement.id).filter(
+            Involvement.kind == Kind.CHAMPION, Involvement.confirmed.is_(True)
+        ),
     )
-    .where(Involvement.idea_id.in_(bindparam("ids", expanding=True)))
-    .group_by(Involvement.idea_id)
+    .select_from(_PAGE.outerjoin(Involvement, Involvement.idea_id == _PAGE.c.id))
+    .group_by(*_PAGE.c)
+    .order_by(_PAGE.c.last_activity_at.desc(), _PAGE.c.number.desc())
 )
 
 
 async def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -> list[Line]:
-    """Open ideas with their counts, newest activity first: the page first, then the counts
-    of just those ideas (counting every involvement of the wijk would grow with its past)."""
+    """Open ideas with their counts, newest activity first."""
     params = {"wijk": wijk.id, "offset": offset, "limit": limit}
-    page = (await uow.core(_OPEN_PAGE, params)).all()
-    if not page:
-        return []
-    rows = await uow.core(_COUNTS_OF, {"ids": [row[0] for row in page]})
-    counts = {idea_id: (s, h, c) for idea_id, s, h, c in rows}
+    rows = await uow.core(_OPEN_PAGE, params)
     return [
-        Line(i, number, title, State(status), *counts.get(i, (0, 0, 0)))
-        for i, number, title, status in page
+        Line(i, number, title, State(status), s, h, c) for i, number, title, status, s, h, c in rows
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -170,11 +171,17 @@ async def test_list_is_paged_and_never_too_long(world: World, bot: Harness) -> N
     ]  # fmt: skip
     for i, subject in enumerate(subjects):
         await bot.say(world.group, world.admin, f"/idee namens Buur {i}: {subject}")
+    bot.clock.advance(timedelta(minutes=1))
+    await bot.say(world.group, world.anna, "/steun 10")
+    await bot.say(world.group, world.bert, "/steun 10")
+    await bot.say(world.group, world.bert, "/meedoen 10")
     await bot.say(world.group, world.bert, "/ideeen")
     first = await _last(bot, world.group)
     assert "pagina 1 van 2" in first["text"]
     assert first["text"].count("\n#") == 8
-    assert "#11 Repair cafe" in first["text"]  # newest activity first
+    # Newest activity first, with the counts of each idea.
+    assert first["text"].index("#10 Kerstmarkt · 👍 2 · 🙋 1") < first["text"].index("#11 Repair")
+    assert "#11 Repair cafe · 👍 0 · 🙋 0" in first["text"]
     assert len(first["text"]) < 4096
     answer = await bot.press(world.group, first["message_id"], world.bert, text="Volgende ▶️")
     assert answer is not None
