@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, literal_column, select, update
 
 from buddybot.domain import language
 from buddybot.domain.roles import Role, is_facilitator, may_appoint
@@ -367,10 +367,18 @@ async def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str
     lang = _language(code)
     if caller.person is None:
         raise Refusal("private_only")
-    person = await person_to_change(uow, caller.person)
-    person.language = lang
-    person.updated_at = uow.now
+    params = {"person": caller.person.id, "lang": lang, "at": uow.now}
+    await uow.core(_SET_LANGUAGE, params)
     return lang
+
+
+# Built once, run past the ORM: loading the person and flushing the change cost more than
+# half of a /taal (issue 10).
+_SET_LANGUAGE = (
+    update(Person)
+    .where(Person.id == bindparam("person"))
+    .values(language=bindparam("lang"), updated_at=bindparam("at"))
+)
 
 
 def _language(code: str) -> str:
@@ -438,21 +446,27 @@ class Team:
     facilitators: list[str]
 
 
-async def team(uow: UnitOfWork, wijk: AnyWijk) -> Team:
-    rows = await uow.session.execute(
-        select(Membership.role, Person)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Membership.wijk_id == wijk.id,
-            Membership.role.in_([Role.FACILITATOR, Role.BUDDY]),
-            Membership.left.is_(False),
-        )
-        .order_by(Person.first_name)
+# Built once, run past the ORM (/wie; building it and loading people cost half of one).
+_TEAM = (
+    select(Membership.role, Person.erased, Person.first_name, Person.last_name, Person.username)
+    .join(Person, Person.id == Membership.person_id)
+    .where(
+        Membership.wijk_id == bindparam("wijk"),
+        Membership.role.in_(
+            [literal_column(f"'{r.value}'") for r in (Role.FACILITATOR, Role.BUDDY)]
+        ),
+        Membership.left.is_(False),
     )
+    .order_by(Person.first_name)
+)
+
+
+async def team(uow: UnitOfWork, wijk: AnyWijk) -> Team:
     buddy: list[str] = []
     facilitators: list[str] = []
-    for role, person in rows.all():
-        (buddy if role == Role.BUDDY else facilitators).append(display_name(person))
+    for role, erased, first, last, username in await uow.core(_TEAM, {"wijk": wijk.id}):
+        name = "" if erased else full_name(first, last, username)
+        (buddy if role == Role.BUDDY else facilitators).append(name)
     return Team(buddy, facilitators)
 
 
@@ -472,14 +486,18 @@ async def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
         member.left = True
 
 
-async def my_wijken(uow: UnitOfWork, person: AnyPerson) -> list[tuple[Wijk, str]]:
-    rows = await uow.session.execute(
-        select(Wijk, Membership.role)
-        .join(Membership, Membership.wijk_id == Wijk.id)
-        .where(Membership.person_id == person.id, Membership.left.is_(False), Wijk.active)
-        .order_by(Wijk.title)
-    )
-    return [(w, r) for w, r in rows.all()]
+# Built once, run past the ORM (a private /start reads it).
+_MY_WIJKEN = (
+    select(*WIJK_COLUMNS, Membership.role)
+    .join(Membership, Membership.wijk_id == Wijk.id)
+    .where(Membership.person_id == bindparam("person"), Membership.left.is_(False), Wijk.active)
+    .order_by(Wijk.title)
+)
+
+
+async def my_wijken(uow: UnitOfWork, person: AnyPerson) -> list[tuple[WijkView, str]]:
+    rows = await uow.core(_MY_WIJKEN, {"person": person.id})
+    return [(WijkView(*row[:_W]), row[_W]) for row in rows]
 
 
 async def wijk_chats_of(uow: UnitOfWork, tg_user_id: int) -> list[int]:
