@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -90,6 +90,7 @@ class UnitOfWork:
         dialect: str,
         conn: AsyncConnection | None = None,
         inline: tuple[sqlite3.Connection, Statements] | None = None,
+        adapted: tuple[Any, Statements] | None = None,
     ) -> None:
         # SQLite passes a factory: most updates never touch the ORM, and making and closing
         # a session they don't use cost 4% of an update (issue 10).
@@ -99,6 +100,7 @@ class UnitOfWork:
         self.dialect = dialect
         self._conn = conn  # the session's connection, when the caller already has it
         self._inline = inline  # SQLite on this thread: its driver and prepared statements
+        self._adapted = adapted  # PostgreSQL: SQLAlchemy's asyncpg adapter, the same
 
     @property
     def session(self) -> AsyncSession:
@@ -141,6 +143,18 @@ class UnitOfWork:
             prepared = statements.get(statement, params)
             if prepared is not None:
                 return prepared.run(raw, params)
+        elif self._adapted is not None:
+            adapter, statements = self._adapted
+            prepared = statements.get(statement, params)
+            if prepared is not None:
+                try:
+                    return await prepared.run_pg(adapter, params)
+                except DBAPIError as exc:
+                    if exc.connection_invalidated and self._conn is not None:
+                        # As SQLAlchemy's own execution does: the pool must not hand the
+                        # lost connection out again.
+                        await self._conn.invalidate(exc.orig)
+                    raise
         if self._conn is None:
             self._conn = await self.session.connection()
         result = await self._conn.execute(statement, params)
@@ -173,6 +187,7 @@ class Database:
         # checkpoint, which writes pages back and syncs the file, runs on a thread instead.
         self._wal_file = file
         self._statements = Statements(self.engine.dialect)
+        self._fast_pg = self.engine.dialect.driver == "asyncpg"
         self._held: (
             tuple[AsyncConnection, sqlite3.Connection, async_sessionmaker[AsyncSession]] | None
         ) = None
@@ -198,11 +213,13 @@ class Database:
             # when a service asks for one (most updates use Core statements alone).
             async with self.engine.connect() as conn:
                 pg_transaction = await conn.begin()
+                adapter = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
                 work = UnitOfWork(
                     lambda: AsyncSession(bind=conn, expire_on_commit=False),
                     self.clock.now(),
                     self.dialect,
                     conn,
+                    adapted=(adapter, self._statements) if self._fast_pg else None,
                 )
                 try:
                     if update_id is not None:

@@ -1,11 +1,13 @@
-"""Core statements compiled once and run straight on sqlite3, and the rows they return.
+"""Core statements compiled once and run straight on the driver, and the rows they return.
 
-SQLAlchemy's execution path costs about 40 µs per statement; SQLite answers the bot's hot
-statements in a few µs (measured in issue 10, where it was a quarter of an update's CPU). The
-inline SQLite dialect runs statements on this thread anyway, so for it a statement's SQL, the
-order of its parameters and its type conversions are taken from SQLAlchemy's own compiler
-once and reused. Whatever the compiler renders differently per execution (expanding IN
-lists, post-compile parameters) and every PostgreSQL statement go through SQLAlchemy.
+SQLAlchemy's execution path costs about 40 µs per statement on SQLite, which answers the
+bot's hot statements in a few µs (measured in issue 10, where it was a quarter of an update's
+CPU), and about 130 µs on PostgreSQL, more than asyncpg's own round trip. So a statement's
+SQL, the order of its parameters and its type conversions are taken from SQLAlchemy's own
+compiler once and reused: on sqlite3 directly (the inline SQLite dialect runs statements on
+this thread anyway), on asyncpg through SQLAlchemy's adapter (its transaction, statement
+cache and errors). Whatever the compiler renders differently per execution (expanding IN
+lists, post-compile parameters, Python-side defaults) goes through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class Rows:
 
 
 class Prepared:
-    """One statement for one set of parameter names, ready for sqlite3."""
+    """One statement for one set of parameter names, ready for sqlite3 or asyncpg."""
 
     __slots__ = ("_binds", "_compiled", "_results", "sql")
 
@@ -72,18 +74,46 @@ class Prepared:
         self._results: list[Processor] | None = None
 
     def run(self, raw: sqlite3.Connection, params: dict[str, Any] | None) -> Rows:
-        values = self._compiled.construct_params(params or {})
-        ordered = [
-            values[name] if process is None else process(values[name])
-            for name, process in self._binds
-        ]
+        ordered = self._ordered(params)
         try:
             cursor = raw.execute(self.sql, ordered)
         except sqlite3.Error as exc:  # raised as SQLAlchemy would (IntegrityError, …)
             raise DBAPIError.instance(self.sql, ordered, exc, sqlite3.Error) from exc
         if cursor.description is None:
             return Rows(())
-        rows = cursor.fetchall()
+        return self._rows(cursor.fetchall())
+
+    async def run_pg(self, adapted: Any, params: dict[str, Any] | None) -> Rows:
+        """The same on PostgreSQL, straight to asyncpg on SQLAlchemy's own adapter
+        (``adapted``): its transaction, its cache of server-side prepared statements and
+        its translation of errors, without SQLAlchemy's execution path around them, which
+        cost more than twice what asyncpg itself takes (issue 10)."""
+        ordered = self._ordered(params)
+        dbapi = adapted.dbapi
+        async with adapted._execute_mutex:
+            try:
+                if adapted._transaction is None:  # BEGIN is sent with the first statement
+                    await adapted._start_transaction()
+                try:
+                    statement, _ = await adapted._prepare(self.sql, self._schema_asof())
+                    records = await statement.fetch(*ordered)
+                except Exception as exc:
+                    adapted._handle_exception(exc)  # raises the adapter's DBAPI error
+            except dbapi.Error as exc:  # raised as SQLAlchemy would (IntegrityError, …)
+                lost = self._compiled.dialect.is_disconnect(exc, adapted, None)
+                raise DBAPIError.instance(
+                    self.sql, ordered, exc, dbapi.Error, connection_invalidated=lost
+                ) from exc
+        return self._rows([tuple(r) for r in records])
+
+    def _ordered(self, params: dict[str, Any] | None) -> list[Any]:
+        values = self._compiled.construct_params(params or {})
+        return [
+            values[name] if process is None else process(values[name])
+            for name, process in self._binds
+        ]
+
+    def _rows(self, rows: Sequence[Row]) -> Rows:
         results = self._results
         if results is None or not any(results):
             return Rows(rows)
@@ -93,6 +123,9 @@ class Prepared:
                 for row in rows
             ]
         )
+
+    def _schema_asof(self) -> float:
+        return float(getattr(self._compiled.dialect, "_invalidate_schema_cache_asof", 0))
 
 
 class Statements:

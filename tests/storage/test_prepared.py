@@ -1,14 +1,15 @@
-"""Statements run straight on sqlite3 store and read exactly what SQLAlchemy would: the same
-text for times, the same JSON, the same booleans; and whatever they cannot run still works
-through SQLAlchemy. On PostgreSQL the same calls go through SQLAlchemy (same results)."""
+"""Statements run straight on the driver (sqlite3, or asyncpg under SQLAlchemy's adapter)
+store and read exactly what SQLAlchemy would: the same text for times, the same JSON, the
+same booleans; they fail as SQLAlchemy would and stay inside the unit of work's transaction;
+whatever they cannot run still works through SQLAlchemy."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound, NoResultFound
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import Database
@@ -128,3 +129,73 @@ async def test_a_refused_write_raises_as_sqlalchemy_does(db: Database, clock: Fa
             await uow.core(insert(Person), values)
     async with db.unit_of_work() as uow:  # and the next unit of work is fine
         assert (await uow.core(select(Person.first_name), None)).scalars() == ["Eva"]
+
+
+_EVENT = insert(IdeaEvent).values(
+    idea_id=bindparam("idea"), actor_id=None, kind=bindparam("kind"), detail=bindparam("d"),
+    at=bindparam("at"),
+)  # fmt: skip
+
+
+async def test_a_prepared_first_statement_is_inside_the_transaction(
+    db: Database, clock: FakeClock
+) -> None:
+    """The prepared path starts the transaction when it runs first (on PostgreSQL the
+    adapter sends BEGIN lazily): a unit of work that fails keeps nothing it wrote."""
+    idea_id = await _idea(db, clock)
+    params = {"idea": idea_id, "kind": "gone", "d": {"a": 1}, "at": clock.now()}
+    assert db._statements.get(_EVENT, params) is not None  # this test runs the prepared path
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with db.unit_of_work() as uow:
+            await uow.core(_EVENT, params)
+            raise Boom
+    async with db.unit_of_work() as uow:
+        await uow.core(_EVENT, {**params, "kind": "kept"})
+    async with db.unit_of_work() as uow:
+        kinds = (await uow.core(select(IdeaEvent.kind), None)).scalars()
+    assert kinds == ["kept"]
+
+
+async def test_a_refused_prepared_write_raises_as_sqlalchemy_does(
+    db: Database, clock: FakeClock
+) -> None:
+    idea_id = await _idea(db, clock)
+    params = {"idea": idea_id + 1000, "kind": "x", "d": {}, "at": clock.now()}  # no such idea
+    assert db._statements.get(_EVENT, params) is not None
+    with pytest.raises(IntegrityError):
+        async with db.unit_of_work() as uow:
+            await uow.core(_EVENT, params)
+    async with db.unit_of_work() as uow:  # and the connection is fine for the next one
+        await uow.core(_EVENT, {**params, "idea": idea_id})
+        assert (await uow.core(select(IdeaEvent.idea_id), None)).scalars() == [idea_id]
+
+
+async def test_a_lost_postgresql_connection_is_replaced(
+    database_url: str, clock: FakeClock
+) -> None:
+    """The server ends the pooled connection (a restart, a network drop): the unit of work
+    that meets it fails, and the pool does not hand the dead connection out again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server-side connection end: PostgreSQL only")
+    db = Database(database_url, clock, pool_size=1, max_overflow=0)
+    pid_of = select(func.pg_backend_pid())
+    try:
+        async with db.unit_of_work() as uow:
+            pid = (await uow.core(pid_of, None)).scalar()
+        assert db._statements.get(pid_of, None) is not None
+        other = Database(database_url, clock)
+        async with other.unit_of_work() as uow:
+            await uow.core(select(func.pg_terminate_backend(bindparam("pid"))), {"pid": pid})
+        await other.dispose()
+        with pytest.raises(DBAPIError):
+            async with db.unit_of_work() as uow:
+                await uow.core(pid_of, None)
+        for _ in range(2):  # every later unit of work runs on a new connection
+            async with db.unit_of_work() as uow:
+                assert (await uow.core(pid_of, None)).scalar() != pid
+    finally:
+        await db.dispose()
