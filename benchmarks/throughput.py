@@ -10,6 +10,10 @@ The Bot API is answered in-process (no network): this measures the bot itself. T
 Two runs: *saturated* (every update queued at once; the most the bot handles per second)
 and *paced* (updates arrive at a steady 1,000/s, as a busy city would send them; the time
 from arrival to handled is what a resident waits, p50/p99).
+
+A third application gives the *floor*: bare PTB plus the least work any bot that keeps its
+state in this database must do per update (benchmarks/floor.py). Its rate next to bare PTB's
+is the most a database-backed bot can reach on this machine.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from telegram.ext import (
 
 from benchmarks import databases
 from benchmarks.bare import BareBot
+from benchmarks.floor import Floor, FloorBot
 from benchmarks.local_api import LocalBotApi
 from benchmarks.mix import JSON, TOKEN, Targets, World
 from benchmarks.report import Figure, table
@@ -125,9 +130,12 @@ class Run:
         self.p99 = lat[int(len(lat) * 0.99) - 1]
 
 
-async def run_bare(phases: list[tuple[list[JSON], float | None]]) -> list[Run]:
-    """The same updates, at the same rates, through a PTB application that only replies."""
-    bare = BareBot()
+async def run_bare(
+    phases: list[tuple[list[JSON], float | None]], bare: BareBot | None = None
+) -> list[Run]:
+    """The same updates, at the same rates, through a PTB application that only replies
+    (or ``bare``: one that does a little more first, see benchmarks/floor.py)."""
+    bare = bare or BareBot()
     app = bare.app
     timing = Timing()
     _timed(app, timing)
@@ -286,12 +294,27 @@ async def run_buddybot(
     return runs, phases, {k: v for k, v in calls.items() if v}
 
 
+async def run_floor(url: str, updates: list[JSON]) -> Run:
+    """The saturated mix through bare PTB plus the least durable work per update (floor.py),
+    on a fresh database of the same kind."""
+    await databases.fresh(url)
+    floor = Floor(url, 2 * Settings.model_fields["database_pool_size"].default)
+    await floor.open()
+    try:
+        (run,) = await run_bare([(updates, None)], FloorBot(floor.work))
+    finally:
+        await floor.close()
+        await databases.drop(url)
+    return run
+
+
 async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dict[str, int]]:
     url = databases.url_for(db, "bench_throughput")
     world = World(wijken)
     ours, phases, calls = await run_buddybot(world, updates, int(PACED_RATE * 2), url)
     await databases.drop(url)
     bare = await run_bare(phases)
+    least = await run_floor(databases.url_for(db, "bench_floor"), phases[0][0])
     half = phases[2][1] or 0.0
     name = f"[{db}]"
     figures = [
@@ -305,6 +328,14 @@ async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dic
             f"{name} buddybot mix, saturated, next to bare PTB", ours[0].rate, "upd/s",
             reference=bare[0].rate, reference_name="bare", target="≥ 0.3× bare",
             passed=ours[0].rate >= 0.3 * bare[0].rate,
+        ),
+        Figure(
+            f"{name} floor: bare PTB + one transaction per update on the driver",
+            least.rate, "upd/s", reference=bare[0].rate, reference_name="bare",
+        ),
+        Figure(
+            f"{name} buddybot mix, saturated, next to the floor", ours[0].rate, "upd/s",
+            reference=least.rate, reference_name="floor",
         ),
         Figure(
             f"{name} CPU time per update, saturated", ours[0].cpu_ms, "ms",
