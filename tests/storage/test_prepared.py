@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InvalidRequestError,
+    MultipleResultsFound,
+    NoResultFound,
+)
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import Database
@@ -199,3 +205,12 @@ async def test_a_lost_postgresql_connection_is_replaced(
                 assert (await uow.core(pid_of, None)).scalar() != pid
     finally:
         await db.dispose()
+
+
+async def test_a_missing_parameter_is_refused_as_sqlalchemy_does(
+    db: Database, clock: FakeClock
+) -> None:
+    idea_id = await _idea(db, clock)
+    async with db.unit_of_work() as uow:
+        with pytest.raises(InvalidRequestError, match="value is required for bind parameter"):
+            await uow.core(_EVENT, {"idea": idea_id, "kind": "x", "d": {}})  # no "at"
