@@ -151,14 +151,22 @@ class UnitOfWork:
                     return await prepared.run_pg(adapter, params)
                 except DBAPIError as exc:
                     if exc.connection_invalidated and self._conn is not None:
-                        # As SQLAlchemy's own execution does: the pool must not hand the
-                        # lost connection out again.
-                        await self._conn.invalidate(exc.orig)
+                        await _lost(self._conn, exc)
                     raise
         if self._conn is None:
             self._conn = await self.session.connection()
         result = await self._conn.execute(statement, params)
         return Rows(result.all() if result.returns_rows else ())
+
+
+async def _lost(conn: AsyncConnection, exc: DBAPIError) -> None:
+    """What SQLAlchemy's own execution does when the server is gone: every pooled connection
+    made before now is replaced on its next checkout (a restarted server ended them all),
+    and this one is never handed out again."""
+    sync = conn.sync_connection
+    if sync is not None and not sync.invalidated:
+        sync.engine.pool._invalidate(sync.connection, exc.orig)
+    await conn.invalidate(exc.orig)
 
 
 class Database:
