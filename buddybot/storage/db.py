@@ -153,6 +153,17 @@ class UnitOfWork:
                     if exc.connection_invalidated and self._conn is not None:
                         await _lost(self._conn, exc)
                     raise
+                except BaseException as exc:
+                    if not isinstance(exc, Exception):
+                        # Cancelled with a round trip on the wire: what the server did is
+                        # unknown; a cancel during the lazy BEGIN even leaves asyncpg in a
+                        # transaction the adapter doesn't know of. SQLAlchemy's own execution
+                        # drops the connection then; so does this (synchronously: no await
+                        # in a task being cancelled).
+                        sync = self._conn.sync_connection if self._conn is not None else None
+                        if sync is not None and not sync.invalidated:
+                            sync.invalidate()
+                    raise
         if self._conn is None:
             self._conn = await self.session.connection()
         result = await self._conn.execute(statement, params)

@@ -103,7 +103,12 @@ class Prepared:
                 except Exception as exc:
                     adapted._handle_exception(exc)  # raises the adapter's DBAPI error
             except dbapi.Error as exc:  # raised as SQLAlchemy would (IntegrityError, …)
-                lost = self._compiled.dialect.is_disconnect(exc, adapted, None)
+                dialect: Any = self._compiled.dialect
+                if isinstance(exc, (dbapi.InvalidCachedStatementError, dbapi.InternalServerError)):
+                    # Another process changed the schema: prepare again next time (as
+                    # SQLAlchemy's asyncpg execution context does).
+                    dialect._invalidate_schema_cache()
+                lost = dialect.is_disconnect(exc, adapted, None)
                 raise DBAPIError.instance(
                     self.sql, ordered, exc, dbapi.Error, connection_invalidated=lost
                 ) from exc
