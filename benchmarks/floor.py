@@ -40,6 +40,10 @@ class FloorBot(BareBot):
         await super()._reply(update, context)
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
 class Floor:
     """The database side: ``open`` it on a fresh, migrated database, use ``work``, ``close``."""
 
@@ -54,7 +58,11 @@ class Floor:
         if self.url.startswith("postgresql"):
             dsn = self.url.replace("postgresql+asyncpg://", "postgresql://")
             size = self.pool_size
-            self._pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size)
+            # asyncpg's own pool sends a reset query on every release; the bot's SQLAlchemy
+            # pool sends nothing after a commit. The floor must not be lower.
+            self._pool = await asyncpg.create_pool(
+                dsn, min_size=size, max_size=size, reset=_nothing_to_reset
+            )
             async with self._pool.acquire() as conn:
                 await conn.execute(create)
                 await conn.executemany(
@@ -63,11 +71,40 @@ class Floor:
             return
         path = self.url.split("///", 1)[1]
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        # As the bot's connection, except that nobody checkpoints the log during the run
+        # (the bot copies it back on a thread): the floor must not be lower.
+        pragmas = (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "wal_autocheckpoint=0",
+        )
+        for pragma in pragmas:
             conn.execute(f"PRAGMA {pragma}")
         conn.execute(create)
         conn.executemany("INSERT INTO floor_row VALUES (?, 0)", [(i,) for i in range(ROWS)])
         self._sqlite = conn
+
+    async def forget(self) -> None:
+        """Forget the handled updates, to run the same updates again."""
+        if self._pool is not None:
+            await self._pool.execute("TRUNCATE processed_update")
+        elif self._sqlite is not None:
+            self._sqlite.execute("DELETE FROM processed_update")
+
+    async def one_statement(self, update_id: int) -> None:
+        """PostgreSQL: the same work as a single statement, outside an explicit transaction
+        (one round trip instead of five). Only a bot that did each update's whole work in
+        one statement, a server-side function per kind of update, could come near this."""
+        assert self._pool is not None
+        async with self._pool.acquire() as conn:
+            await conn.fetchval(
+                "WITH mark AS (INSERT INTO processed_update (update_id, handled_at) "
+                "VALUES ($1, $2)) UPDATE floor_row SET n = n + 1 WHERE id = $3 RETURNING n",
+                update_id,
+                datetime.now(UTC),
+                update_id % ROWS,
+            )
 
     async def work(self, update_id: int) -> None:
         row = update_id % ROWS

@@ -294,18 +294,23 @@ async def run_buddybot(
     return runs, phases, {k: v for k, v in calls.items() if v}
 
 
-async def run_floor(url: str, updates: list[JSON]) -> Run:
+async def run_floor(url: str, updates: list[JSON]) -> tuple[Run, Run | None]:
     """The saturated mix through bare PTB plus the least durable work per update (floor.py),
-    on a fresh database of the same kind."""
+    on a fresh database of the same kind; on PostgreSQL also with that work as one
+    statement."""
     await databases.fresh(url)
     floor = Floor(url, 2 * Settings.model_fields["database_pool_size"].default)
     await floor.open()
+    single = None
     try:
         (run,) = await run_bare([(updates, None)], FloorBot(floor.work))
+        if url.startswith("postgresql"):
+            await floor.forget()
+            (single,) = await run_bare([(updates, None)], FloorBot(floor.one_statement))
     finally:
         await floor.close()
         await databases.drop(url)
-    return run
+    return run, single
 
 
 async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dict[str, int]]:
@@ -314,7 +319,7 @@ async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dic
     ours, phases, calls = await run_buddybot(world, updates, int(PACED_RATE * 2), url)
     await databases.drop(url)
     bare = await run_bare(phases)
-    least = await run_floor(databases.url_for(db, "bench_floor"), phases[0][0])
+    least, single = await run_floor(databases.url_for(db, "bench_floor"), phases[0][0])
     half = phases[2][1] or 0.0
     name = f"[{db}]"
     figures = [
@@ -337,6 +342,18 @@ async def measure(db: str, wijken: int, updates: int) -> tuple[list[Figure], dic
             f"{name} buddybot mix, saturated, next to the floor", ours[0].rate, "upd/s",
             reference=least.rate, reference_name="floor",
         ),
+    ]  # fmt: skip
+    if single is not None:
+        figures.append(
+            Figure(
+                f"{name} floor with the work as one statement (no BEGIN/COMMIT)",
+                single.rate,
+                "upd/s",
+                reference=bare[0].rate,
+                reference_name="bare",
+            )
+        )
+    figures += [
         Figure(
             f"{name} CPU time per update, saturated", ours[0].cpu_ms, "ms",
             reference=bare[0].cpu_ms, reference_name="bare",
