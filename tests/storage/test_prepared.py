@@ -188,7 +188,7 @@ async def test_after_a_server_restart_one_unit_of_work_fails_not_one_per_connect
     fails, and the pool replaces all of them, as SQLAlchemy's own execution does, instead
     of failing once more for each connection it still holds."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("a server-side connection end: PostgreSQL only")
+        pytest.skip("a server-side connection end: PostgreSQL only (BUDDYBOT_TEST_DB=postgresql)")
     db = Database(database_url, clock, pool_size=3, max_overflow=0)
     pid_of = select(func.pg_backend_pid())
     try:
