@@ -100,7 +100,7 @@ class UnitOfWork:
         self.dialect = dialect
         self._conn = conn  # the session's connection, when the caller already has it
         self._inline = inline  # SQLite on this thread: its driver and prepared statements
-        self._adapted = adapted  # PostgreSQL: SQLAlchemy's asyncpg adapter, the same
+        self._adapted = adapted  # PostgreSQL: its asyncpg adapter and prepared statements
 
     @property
     def session(self) -> AsyncSession:
