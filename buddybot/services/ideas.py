@@ -42,7 +42,7 @@ from buddybot.services.people import (
     PersonView,
     WijkView,
     display_name,
-    full_name,
+    name_of,
     person_to_change,
 )
 from buddybot.storage.db import UnitOfWork
@@ -285,7 +285,7 @@ async def view_by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> IdeaView:
     found, show_name, erased, first, last, username = row[len(_VIEW_COLUMNS) :]
     author = None
     if found is not None:
-        author = full_name(first, last, username) if show_name and not erased else ""
+        author = name_of(erased, first, last, username) if show_name else ""
     idea = IdeaView(**dict(zip(_VIEW_NAMES, row, strict=False)), author=author)
     if idea.hidden:
         raise Refusal("unknown_idea", number=idea.number)
@@ -397,7 +397,7 @@ async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
         if part == _PARTNER:
             partner_names.append(first)
             continue
-        name = full_name(first, last, username) if show_name and not erased else ""
+        name = name_of(erased, first, last, username) if show_name else ""
         if part == _AUTHOR_ROW:
             author = name
             continue

@@ -17,7 +17,7 @@ from buddybot.domain.ics import MeetingEvent
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import AnyWijk, Caller, WijkView, display_name, full_name
+from buddybot.services.people import AnyWijk, Caller, WijkView, display_name, name_of
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
 from buddybot.storage.queries import upserting
@@ -323,7 +323,7 @@ async def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingV
     if row is None:
         raise Refusal("stale_button")
     erased, first, last, username = row[len(_VIEW_COLUMNS) :]
-    organiser = full_name(first, last, username) if first is not None and not erased else ""
+    organiser = name_of(erased, first, last, username)
     meeting = MeetingView(**dict(zip(_VIEW_NAMES, row, strict=False)), organiser=organiser)
     if meeting.wijk_id != caller.wijk.id or meeting.status == Status.DRAFT:
         raise Refusal("stale_button")

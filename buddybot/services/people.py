@@ -97,9 +97,15 @@ class Caller:
 
 
 def display_name(person: AnyPerson | None) -> str:
-    if person is None or person.erased:
+    if person is None:
         return ""
-    return full_name(person.first_name, person.last_name, person.username)
+    return name_of(person.erased, person.first_name, person.last_name, person.username)
+
+
+def name_of(erased: bool | None, first: str | None, last: str | None, username: str | None) -> str:
+    """``display_name`` from a person's columns (a row read with Core; all None when an
+    outer join found nobody)."""
+    return "" if erased else full_name(first, last, username)
 
 
 def full_name(first: str | None, last: str | None, username: str | None) -> str:
@@ -465,7 +471,7 @@ async def team(uow: UnitOfWork, wijk: AnyWijk) -> Team:
     buddy: list[str] = []
     facilitators: list[str] = []
     for role, erased, first, last, username in await uow.core(_TEAM, {"wijk": wijk.id}):
-        name = "" if erased else full_name(first, last, username)
+        name = name_of(erased, first, last, username)
         (buddy if role == Role.BUDDY else facilitators).append(name)
     return Team(buddy, facilitators)
 
