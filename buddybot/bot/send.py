@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, Chat, ForceReply, InlineKeyboardMarkup, Message
+from telegram import Bot, Chat, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden
 from telegram.warnings import PTBUserWarning
@@ -51,6 +51,39 @@ async def to_group(bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: Any)
         return None
 
 
+# Every field a button may carry besides its text, a link and its callback data.
+_RARE_FIELDS = tuple(
+    f for f in InlineKeyboardButton.__slots__ if f not in ("text", "url", "callback_data")
+)
+
+
+def markup_json(markup: InlineKeyboardMarkup | ForceReply) -> dict[str, Any]:
+    """The keyboard as the Bot API's JSON, as ``markup.to_dict()`` gives it. PTB's generic
+    ``to_dict`` cost 70 µs for a card's three buttons, this 9 µs (measured in issue 10); a
+    keyboard with anything else than text, links and string callback data goes to PTB."""
+    if not isinstance(markup, InlineKeyboardMarkup) or markup.api_kwargs:
+        return markup.to_dict()
+    rows = []
+    for row in markup.inline_keyboard:
+        if not row:
+            return markup.to_dict()  # (PTB leaves out what is empty)
+        buttons = []
+        for b in row:
+            if b.api_kwargs or not isinstance(b.callback_data, str | None):
+                return markup.to_dict()
+            for f in _RARE_FIELDS:
+                if getattr(b, f) is not None:
+                    return markup.to_dict()
+            button: dict[str, Any] = {"text": b.text}
+            if b.url is not None:
+                button["url"] = b.url
+            if b.callback_data is not None:
+                button["callback_data"] = b.callback_data
+            buttons.append(button)
+        rows.append(buttons)
+    return {"inline_keyboard": rows} if rows else markup.to_dict()
+
+
 async def edit_text(
     bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
 ) -> None:
@@ -64,7 +97,7 @@ async def edit_text(
         "parse_mode": ParseMode.HTML,
     }
     if markup is not None:
-        params["reply_markup"] = markup
+        params["reply_markup"] = markup_json(markup)
     await bot.do_api_request("edit_message_text", api_kwargs=params)
 
 
@@ -88,6 +121,6 @@ async def reply(
     if to.is_topic_message and to.message_thread_id is not None:
         params["message_thread_id"] = to.message_thread_id
     if markup is not None:
-        params["reply_markup"] = markup
+        params["reply_markup"] = markup_json(markup)
     result = await bot.do_api_request("send_message", api_kwargs=params)
     return Sent(int(result["chat"]["id"]), int(result["message_id"]))

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import CopyTextButton, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from benchmarks.local_api import LocalBotApi
 from buddybot import app as bot_app
@@ -55,6 +55,41 @@ MARKUPS = [
     InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="1:x")]]),
     ForceReply(selective=True),
 ]
+# send.markup_json writes common keyboards itself and hands every other one to PTB.
+KEYBOARDS = [
+    InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("👍 Steun <3>", callback_data="1:sup:7"),
+                InlineKeyboardButton("Kaart", url="https://example.org/?a=1&b=2"),
+            ],
+            [InlineKeyboardButton("Meer", callback_data="")],
+        ]
+    ),
+    InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("Ja", callback_data="1:x")],
+            [InlineKeyboardButton("Kopieer", copy_text=CopyTextButton("abc"))],
+        ]
+    ),
+    InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Ja", callback_data="1:x", api_kwargs={"style": "danger"})]]
+    ),
+    InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Ja", callback_data="1:x")]], api_kwargs={"extra": True}
+    ),
+    InlineKeyboardMarkup([]),
+    InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="1:x")], []]),
+]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    KEYBOARDS,
+    ids=["common", "rare_field", "button_extra", "markup_extra", "empty", "empty_row"],
+)
+async def test_a_keyboard_is_sent_as_ptb_writes_it(markup: InlineKeyboardMarkup) -> None:
+    assert send.markup_json(markup) == markup.to_dict()
 
 
 @pytest.mark.parametrize("kind", ["group", "private", "topic"])
