@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     retry_max: timedelta = Field(default=timedelta(hours=1))
     max_attempts: int = Field(default=8, ge=1)
     admin_cache_ttl: timedelta = Field(default=timedelta(minutes=10))
+    listener_check: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="how often a replica checks that it still hears the others",
+    )
     webhook_url: str | None = Field(default=None)
     webhook_secret: SecretStr | None = Field(default=None)
     listen: str = Field(default="0.0.0.0")

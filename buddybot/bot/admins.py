@@ -32,12 +32,15 @@ class AdminCache:
         ttl: timedelta,
         notices: Notices | None = None,
         retry: timedelta = timedelta(seconds=30),
+        *,
+        check: timedelta = timedelta(seconds=30),
     ) -> None:
         self._clock = clock
         self._ttl = ttl
         self._admins: dict[int, tuple[datetime, dict[int, str]]] = {}
         self._notices = notices
         self._retry = retry
+        self._check = check
         # Whether changes seen by other replicas reach this one (always, with no others).
         self._hearing = notices is None or not notices.shared
         self._listener: asyncio.Task[None] | None = None
@@ -112,7 +115,7 @@ class AdminCache:
                 self._generation += 1
                 self._hearing = True
                 self._listening.set()
-                await subscription.lost.wait()
+                await self._until_lost(subscription)
                 log.warning("lost the admin-change channel; asking Telegram until it is back")
             except Exception as exc:
                 log.warning("cannot listen for admin changes (%s); retrying", exc)
@@ -125,6 +128,18 @@ class AdminCache:
                     with contextlib.suppress(Exception):  # the loop must go on
                         await subscription.close()
             await asyncio.sleep(self._retry.total_seconds())
+
+    async def _until_lost(self, subscription: Subscription) -> None:
+        """Until the channel breaks or stops answering. Without the check, a connection
+        whose other end vanished silently would seem to listen on while hearing nothing,
+        and this replica would trust stale admins for a whole ``ttl``."""
+        every = self._check.total_seconds()
+        while not subscription.lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every):
+                    await subscription.lost.wait()
+            if not subscription.lost.is_set() and not await subscription.answers(every):
+                return
 
     def _on_notice(self, payload: str) -> None:
         self._generation += 1

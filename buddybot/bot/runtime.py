@@ -67,7 +67,13 @@ class Deps:
             settings=settings,
             db=db,
             clock=clock,
-            admins=AdminCache(clock, settings.admin_cache_ttl, Notices(db), settings.retry_base),
+            admins=AdminCache(
+                clock,
+                settings.admin_cache_ttl,
+                Notices(db),
+                settings.retry_base,
+                check=settings.listener_check,
+            ),
             policy=Policy(
                 superadmins=settings.superadmins,
                 default_language=settings.default_language,

@@ -28,6 +28,20 @@ class Subscription:
         self.lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: self.lost.set())
 
+    async def answers(self, within: float) -> bool:
+        """Whether the server still answers on this connection within ``within`` seconds.
+        A connection whose other end vanished without closing it (a server that lost power,
+        a dropped network path) never reports that it broke; this finds out. One that does
+        not answer is dropped, and ``lost`` is set."""
+        try:
+            await self._conn.fetchval("SELECT 1", timeout=within)
+            return True
+        except Exception as exc:  # asyncpg's errors, OSError, TimeoutError
+            log.warning("the notice channel does not answer (%r); dropping it", exc)
+            self._conn.terminate()
+            self.lost.set()
+            return False
+
     async def close(self) -> None:
         if not self._conn.is_closed():
             await self._conn.close(timeout=5)

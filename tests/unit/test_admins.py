@@ -17,6 +17,12 @@ GROUP, FATIMA = -100, 7
 class FakeSubscription:
     def __init__(self) -> None:
         self.lost = asyncio.Event()
+        self.silent = False  # the other end vanished without closing the connection
+
+    async def answers(self, within: float) -> bool:
+        if self.silent:
+            self.lost.set()
+        return not self.silent
 
     async def close(self) -> None:
         self.lost.set()
@@ -30,11 +36,17 @@ class FakeNotices:
     def __init__(self) -> None:
         self.connected = asyncio.Event()
         self.on_notice: Any = None
+        self.subscriptions: list[FakeSubscription] = []
+        self.subscribed = asyncio.Condition()
 
     async def listen(self, channel: str, on_notice: Any) -> FakeSubscription:
         await self.connected.wait()
         self.on_notice = on_notice
-        return FakeSubscription()
+        subscription = FakeSubscription()
+        async with self.subscribed:
+            self.subscriptions.append(subscription)
+            self.subscribed.notify_all()
+        return subscription
 
     async def send(self, channel: str, payload: str) -> None:
         if self.on_notice is not None:
@@ -109,5 +121,32 @@ async def test_once_listening_an_answer_is_kept() -> None:
         for _ in range(3):
             assert await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
         assert telegram.asked == 1
+    finally:
+        await cache.stop()
+
+
+async def test_a_channel_that_silently_stops_answering_is_not_trusted() -> None:
+    """The listening connection's other end vanished without closing it: no break is ever
+    reported. The regular check finds it, and nothing kept from before is trusted."""
+    notices = FakeNotices()
+    cache = AdminCache(
+        FakeClock(), timedelta(minutes=10), notices,  # type: ignore[arg-type]
+        timedelta(0), check=timedelta(0),
+    )  # fmt: skip
+    telegram = FakeTelegram()
+    await cache.start()
+    try:
+        notices.connected.set()
+        async with asyncio.timeout(5):
+            await cache.wait_listening()
+        assert await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        assert await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        assert telegram.asked == 1
+        telegram.admins = []  # removed; the notice from the other replica never arrives
+        notices.subscriptions[0].silent = True
+        async with asyncio.timeout(5), notices.subscribed:
+            await notices.subscribed.wait_for(lambda: len(notices.subscriptions) == 2)
+        assert not await cache.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        assert telegram.asked == 2
     finally:
         await cache.stop()
