@@ -49,6 +49,10 @@ class AdminCache:
         # Bumped by every change seen: an answer fetched across one is not kept.
         self._generation = 0
         self.heard = 0  # notices received (tests wait on them)
+        # Changes the other replicas could not be told of yet: chat id -> when.
+        self._unsent: dict[int, datetime] = {}
+        self._resender: asyncio.Task[None] | None = None
+        self._told = asyncio.Condition()
 
     async def admins(self, bot: Bot, chat_id: int) -> dict[int, str]:
         """Telegram user id -> display name of the group's human admins."""
@@ -86,8 +90,44 @@ class AdminCache:
         for chat_id in chat_ids:
             try:
                 await self._notices.send(CHANNEL, str(chat_id))
-            except Exception:
-                log.exception("could not tell the other replicas that %s changed", chat_id)
+            except Exception as exc:
+                log.warning("could not tell the other replicas that %s changed (%s)", chat_id, exc)
+                self._unsent.setdefault(chat_id, self._clock.now())
+        if self._unsent and self._resender is None:
+            self._resender = asyncio.get_running_loop().create_task(self._resend(self._notices))
+
+    async def _resend(self, notices: Notices) -> None:
+        """Tell the other replicas of the changes they missed, every ``retry``, until told:
+        until then a removed admin keeps their rights there. Given up after ``ttl``, when
+        every other replica has dropped what it kept from before the change anyway."""
+        try:
+            while self._unsent:
+                await asyncio.sleep(self._retry.total_seconds())
+                for chat_id, at in list(self._unsent.items()):
+                    if self._clock.now() >= at + self._ttl:
+                        del self._unsent[chat_id]
+                        continue
+                    try:
+                        await notices.send(CHANNEL, str(chat_id))
+                    except Exception as exc:
+                        log.warning("still cannot tell the other replicas (%s)", exc)
+                        break  # the channel is down: wait before the next
+                    del self._unsent[chat_id]
+                    log.info("told the other replicas that %s changed, late", chat_id)
+        finally:
+            self._resender = None
+            async with self._told:
+                self._told.notify_all()
+
+    @property
+    def unsent(self) -> int:
+        """Changes the other replicas have not been told of yet."""
+        return len(self._unsent)
+
+    async def wait_told(self) -> None:
+        """Until nothing is left to tell (callers bound the wait)."""
+        async with self._told:
+            await self._told.wait_for(lambda: self._resender is None)
 
     async def start(self) -> None:
         """Listen for the changes other replicas see (PostgreSQL; nothing to do alone)."""
@@ -95,6 +135,10 @@ class AdminCache:
             self._listener = asyncio.get_running_loop().create_task(self._listen(self._notices))
 
     async def stop(self) -> None:
+        if self._resender is not None:
+            self._resender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resender
         if self._listener is not None:
             self._listener.cancel()
             try:

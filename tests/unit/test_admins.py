@@ -150,3 +150,56 @@ async def test_a_channel_that_silently_stops_answering_is_not_trusted() -> None:
         assert telegram.asked == 2
     finally:
         await cache.stop()
+
+
+class Failing:
+    """This replica's way to the others, down for the first ``down`` notices."""
+
+    shared = True
+
+    def __init__(self, to: FakeNotices, down: int) -> None:
+        self._to = to
+        self.down = down
+        self.tries = 0
+
+    async def send(self, channel: str, payload: str) -> None:
+        self.tries += 1
+        if self.tries <= self.down:
+            raise OSError("connection refused")
+        await self._to.send(channel, payload)
+
+
+async def test_a_change_the_others_could_not_be_told_of_is_told_later() -> None:
+    """Telling the other replicas failed: they would let a removed admin act for a whole
+    ``ttl``. The notice is sent again until it goes through."""
+    other, notices, telegram = await _listening()  # another replica
+    channel = Failing(notices, down=2)
+    here = AdminCache(FakeClock(), timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
+    try:
+        assert await other.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+        telegram.admins = []
+        await here.changed(GROUP)  # (a chat_member update reached this replica)
+        assert here.unsent == 1 and other.heard == 0
+        async with asyncio.timeout(5):
+            await here.wait_told()
+            await other.wait_heard(1)
+        assert here.unsent == 0 and channel.tries == 3
+        assert not await other.is_admin(telegram, GROUP, FATIMA)  # type: ignore[arg-type]
+    finally:
+        await here.stop()
+        await other.stop()
+
+
+async def test_a_change_is_not_told_for_longer_than_the_others_keep_anything() -> None:
+    clock = FakeClock()
+    channel = Failing(FakeNotices(), down=10**9)
+    here = AdminCache(clock, timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
+    try:
+        await here.changed(GROUP)
+        assert here.unsent == 1
+        clock.advance(timedelta(minutes=10))  # every other replica's list has aged out
+        async with asyncio.timeout(5):
+            await here.wait_told()
+        assert here.unsent == 0
+    finally:
+        await here.stop()
