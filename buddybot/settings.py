@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=16, ge=1, le=500, description="PostgreSQL connections kept per process"
     )
+    database_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=500,
+        description="PostgreSQL transactions run at once per process; more wait their turn",
+    )
     api_base_url: str = Field(default=TELEGRAM_API, description="Bot API base URL")
     api_file_url: str = Field(default=TELEGRAM_FILE_API, description="Bot API file URL")
     timezone: str = Field(default="Europe/Amsterdam", description="Default wijk timezone")
