@@ -11,9 +11,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, event, insert
+from sqlalchemy import Table, bindparam, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -102,6 +102,9 @@ class UnitOfWork:
         self._conn = conn  # the session's connection, when the caller already has it
         self._inline = inline  # SQLite on this thread: its driver and prepared statements
         self._adapted = adapted  # PostgreSQL: its asyncpg adapter and prepared statements
+        # PostgreSQL: the update to record as handled, with the first prepared statement
+        # (one round trip less per update), or on its own before the commit.
+        self._mark: tuple[int, Any] | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -148,11 +151,14 @@ class UnitOfWork:
             adapter, statements = self._adapted
             prepared = statements.get(statement, params)
             if prepared is not None:
+                mark, self._mark = self._mark, None
                 try:
-                    return await prepared.run_pg(adapter, params)
+                    return await prepared.run_pg(adapter, params, mark or ())
                 except DBAPIError as exc:
                     if exc.connection_invalidated and self._conn is not None:
                         await _lost(self._conn, exc)
+                    if mark is not None and _is_mark_conflict(exc):
+                        raise AlreadyHandled(mark[0]) from None
                     raise
                 except BaseException as exc:
                     if not isinstance(exc, Exception):
@@ -165,10 +171,26 @@ class UnitOfWork:
                         if sync is not None and not sync.invalidated:
                             sync.invalidate()
                     raise
+        await self.write_mark()
         if self._conn is None:
             self._conn = await self.session.connection()
         result = await self._conn.execute(statement, params)
         return Rows(result.all() if result.returns_rows else ())
+
+    async def write_mark(self) -> None:
+        """Record the update as handled now, if no statement took it along yet."""
+        if self._mark is not None:
+            update_id, at = self._mark
+            self._mark = None
+            try:
+                await self.core(_MARK_HANDLED, {"u": update_id, "h": at})
+            except IntegrityError:
+                raise AlreadyHandled(update_id) from None
+
+
+def _is_mark_conflict(exc: DBAPIError) -> bool:
+    """Whether the statement failed because the update it recorded was handled before."""
+    return isinstance(exc, IntegrityError) and _MARK_KEY in str(exc.orig)
 
 
 async def _lost(conn: AsyncConnection, exc: DBAPIError) -> None:
@@ -264,8 +286,9 @@ class Database:
                     )
                     try:
                         if update_id is not None:
-                            await self._mark_handled(work, update_id)
+                            work._mark = (update_id, self._bind_time(work.now))  # type: ignore[no-untyped-call]
                         yield work
+                        await work.write_mark()
                         if work.pending():
                             await work.session.flush()
                         await pg_transaction.commit()
@@ -325,14 +348,6 @@ class Database:
             assert isinstance(raw, sqlite3.Connection)
             self._held = conn, raw, async_sessionmaker(bind=conn, expire_on_commit=False)
         return self._held
-
-    async def _mark_handled(self, uow: UnitOfWork, update_id: int) -> None:
-        try:
-            # A prebuilt Core statement on the connection: this runs for every update, and
-            # the ORM path costs ten times the statement itself.
-            await uow.core(_MARK_HANDLED, {"u": update_id, "h": uow.now})
-        except IntegrityError:
-            raise AlreadyHandled(update_id) from None
 
     def _mark_sqlite(self, raw: sqlite3.Connection, uow: UnitOfWork, update_id: int) -> None:
         """The same insert straight to sqlite3 (statements run on this thread, see
@@ -394,6 +409,8 @@ _in_turn: ContextVar[bool] = ContextVar("in_turn", default=False)
 
 _MARK_HANDLED = insert(ProcessedUpdate).values(update_id=bindparam("u"), handled_at=bindparam("h"))
 _MARK_SQL = "INSERT INTO processed_update (update_id, handled_at) VALUES (?, ?)"
+# The key a second mark of the same update runs into (in PostgreSQL's error message).
+_MARK_KEY = f'"{cast(Table, ProcessedUpdate.__table__).primary_key.name}"'
 
 # Commits between two checkpoints: a few hundred keeps the WAL at a few MB.
 CHECKPOINT_EVERY = 300

@@ -12,6 +12,7 @@ lists, post-compile parameters, Python-side defaults) goes through SQLAlchemy.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -23,6 +24,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Select
 
 Row = tuple[Any, ...]
+# On PostgreSQL the update's "handled" mark rides along with its first statement.
+MARK = (
+    "_mark AS (INSERT INTO processed_update (update_id, handled_at) "
+    "VALUES (${}::BIGINT, ${}::TIMESTAMP WITH TIME ZONE))"
+)
+_WITH = re.compile(r"\s*WITH\s+(RECURSIVE\s+)?", re.IGNORECASE)
 LIMIT = 500  # prepared statements kept; the bot's hot paths use a few dozen
 Processor = Callable[[Any], Any] | None
 
@@ -65,7 +72,7 @@ class Rows:
 class Prepared:
     """One statement for one set of parameter names, ready for sqlite3 or asyncpg."""
 
-    __slots__ = ("_binds", "_compiled", "_plan", "_results", "sql")
+    __slots__ = ("_binds", "_compiled", "_marked", "_plan", "_results", "sql")
 
     def __init__(
         self, compiled: SQLCompiler, binds: Sequence[tuple[str, Processor]], names: Sequence[str]
@@ -75,6 +82,7 @@ class Prepared:
         self._binds = binds
         self._plan = _plan(compiled, binds, names)
         self._results: list[Processor] | None = None
+        self._marked: str | None = None
 
     def run(self, raw: sqlite3.Connection, params: dict[str, Any] | None) -> Rows:
         ordered = self._ordered(params)
@@ -86,19 +94,28 @@ class Prepared:
             return Rows(())
         return self._rows(cursor.fetchall())
 
-    async def run_pg(self, adapted: Any, params: dict[str, Any] | None) -> Rows:
+    async def run_pg(
+        self, adapted: Any, params: dict[str, Any] | None, mark: Sequence[Any] = ()
+    ) -> Rows:
         """The same on PostgreSQL, straight to asyncpg on SQLAlchemy's own adapter
         (``adapted``): its transaction, its cache of server-side prepared statements and
         its translation of errors, without SQLAlchemy's execution path around them, which
-        cost more than twice what asyncpg itself takes (issue 10)."""
+        cost more than twice what asyncpg itself takes (issue 10).
+
+        ``mark``: the update id and time to record as handled, in the same round trip
+        (``MARK`` as a data-modifying ``WITH``)."""
         ordered = self._ordered(params)
+        sql = self.sql
+        if mark:
+            sql = self._marked or self._with_mark(len(ordered))
+            ordered.extend(mark)
         dbapi = adapted.dbapi
         async with adapted._execute_mutex:
             try:
                 if adapted._transaction is None:  # BEGIN is sent with the first statement
                     await adapted._start_transaction()
                 try:
-                    statement, _ = await adapted._prepare(self.sql, self._schema_asof())
+                    statement, _ = await adapted._prepare(sql, self._schema_asof())
                     records = await statement.fetch(*ordered)
                 except Exception as exc:
                     adapted._handle_exception(exc)  # raises the adapter's DBAPI error
@@ -110,9 +127,20 @@ class Prepared:
                     dialect._invalidate_schema_cache()
                 lost = dialect.is_disconnect(exc, adapted, None)
                 raise DBAPIError.instance(
-                    self.sql, ordered, exc, dbapi.Error, connection_invalidated=lost
+                    sql, ordered, exc, dbapi.Error, connection_invalidated=lost
                 ) from exc
         return self._rows([tuple(r) for r in records])
+
+    def _with_mark(self, count: int) -> str:
+        """This statement with ``MARK`` before it, its parameters numbered after ours."""
+        mark = MARK.format(count + 1, count + 2)
+        own = _WITH.match(self.sql)
+        if own is not None:  # a WITH of its own: ours joins its list
+            sql = f"{own.group(0)}{mark}, {self.sql[own.end() :]}"
+        else:
+            sql = f"WITH {mark} {self.sql}"
+        self._marked = sql
+        return sql
 
     def _ordered(self, params: dict[str, Any] | None) -> list[Any]:
         given = params or {}

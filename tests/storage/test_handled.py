@@ -1,0 +1,63 @@
+"""An update is recorded as handled in the same transaction as its work, so a redelivered
+update changes nothing; on PostgreSQL the record rides along with the unit of work's first
+statement, whatever that statement is."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from buddybot.clock import FakeClock
+from buddybot.storage.db import AlreadyHandled, Database
+from buddybot.storage.models import IdeaEvent, ProcessedUpdate
+from tests.storage.test_prepared import _idea
+
+EVENTS = select(func.count()).select_from(IdeaEvent)
+HANDLED = select(ProcessedUpdate.update_id).order_by(ProcessedUpdate.update_id)
+ADD = insert(IdeaEvent).values(
+    idea_id=bindparam("i"), actor_id=None, kind="x", detail={}, at=bindparam("a")
+)
+LATEST = select(func.max(IdeaEvent.id).label("n")).cte("latest")
+WITH_OWN_CTE = select(LATEST.c.n)
+EXPANDING = select(func.count()).select_from(IdeaEvent).where(IdeaEvent.kind.in_(["x", "y"]))
+
+
+async def _handled(db: Database) -> list[int]:
+    async with db.unit_of_work() as uow:
+        return [row[0] for row in (await uow.core(HANDLED)).all()]
+
+
+async def test_a_redelivered_update_changes_nothing(db: Database, clock: FakeClock) -> None:
+    idea_id = await _idea(db, clock)
+    params = {"i": idea_id, "a": clock.now()}
+    async with db.unit_of_work(update_id=5) as uow:
+        await uow.core(ADD, params)
+    with pytest.raises(AlreadyHandled):
+        async with db.unit_of_work(update_id=5) as uow:
+            try:
+                await uow.core(ADD, params)
+            except IntegrityError:  # a service's own refusal is not where it ends
+                pass
+            await uow.core(ADD, params)
+    async with db.unit_of_work() as uow:
+        assert (await uow.core(EVENTS)).scalar() == 1
+    assert await _handled(db) == [5]
+
+
+@pytest.mark.parametrize(
+    "first", [None, WITH_OWN_CTE, EXPANDING], ids=["no_statement", "own_with", "expanding"]
+)
+async def test_every_unit_of_work_of_an_update_records_it(
+    db: Database, clock: FakeClock, first: object
+) -> None:
+    await _idea(db, clock)
+    for update_id in (6, 7):
+        async with db.unit_of_work(update_id=update_id) as uow:
+            if first is not None:
+                assert (await uow.core(first)).scalar() in (0, None)  # type: ignore[arg-type]
+    with pytest.raises(AlreadyHandled):
+        async with db.unit_of_work(update_id=6) as uow:
+            if first is not None:
+                await uow.core(first)  # type: ignore[arg-type]
+    assert await _handled(db) == [6, 7]
