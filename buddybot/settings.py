@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     admin_cache_ttl: timedelta = Field(default=timedelta(minutes=10))
     listener_check: timedelta = Field(
         default=timedelta(seconds=30),
+        gt=timedelta(0),
         description="how often a replica checks that it still hears the others",
     )
     webhook_url: str | None = Field(default=None)

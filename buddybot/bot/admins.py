@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from datetime import datetime, timedelta
 
@@ -49,8 +50,10 @@ class AdminCache:
         # Bumped by every change seen: an answer fetched across one is not kept.
         self._generation = 0
         self.heard = 0  # notices received (tests wait on them)
-        # Changes the other replicas could not be told of yet: chat id -> when.
-        self._unsent: dict[int, datetime] = {}
+        # Changes the other replicas could not be told of yet: chat id -> (when, which);
+        # the latest change of a chat counts: the others keep lists until ``ttl`` after it.
+        self._unsent: dict[int, tuple[datetime, int]] = {}
+        self._changes = itertools.count()
         self._resender: asyncio.Task[None] | None = None
         self._told = asyncio.Condition()
 
@@ -92,7 +95,7 @@ class AdminCache:
                 await self._notices.send(CHANNEL, str(chat_id))
             except Exception as exc:
                 log.warning("could not tell the other replicas that %s changed (%s)", chat_id, exc)
-                self._unsent.setdefault(chat_id, self._clock.now())
+                self._unsent[chat_id] = (self._clock.now(), next(self._changes))
         if self._unsent and self._resender is None:
             self._resender = asyncio.get_running_loop().create_task(self._resend(self._notices))
 
@@ -103,8 +106,8 @@ class AdminCache:
         try:
             while self._unsent:
                 await asyncio.sleep(self._retry.total_seconds())
-                for chat_id, at in list(self._unsent.items()):
-                    if self._clock.now() >= at + self._ttl:
+                for chat_id, change in list(self._unsent.items()):
+                    if self._clock.now() >= change[0] + self._ttl:
                         del self._unsent[chat_id]
                         continue
                     try:
@@ -112,7 +115,9 @@ class AdminCache:
                     except Exception as exc:
                         log.warning("still cannot tell the other replicas (%s)", exc)
                         break  # the channel is down: wait before the next
-                    del self._unsent[chat_id]
+                    # (A change that failed while this was sent is told on the next round.)
+                    if self._unsent.get(chat_id) == change:
+                        del self._unsent[chat_id]
                     log.info("told the other replicas that %s changed, late", chat_id)
         finally:
             self._resender = None

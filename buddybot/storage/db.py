@@ -102,9 +102,10 @@ class UnitOfWork:
         self._conn = conn  # the session's connection, when the caller already has it
         self._inline = inline  # SQLite on this thread: its driver and prepared statements
         self._adapted = adapted  # PostgreSQL: its asyncpg adapter and prepared statements
-        # PostgreSQL: the update to record as handled, with the first prepared statement
-        # (one round trip less per update), or on its own before the commit.
-        self._mark: tuple[int, Any] | None = None
+        # PostgreSQL: where the update to record as handled waits (the connection's info,
+        # which the ORM's statements see too, see _write_pending_mark).
+        sync = conn.sync_connection if conn is not None and dialect == "postgresql" else None
+        self._marks: dict[Any, Any] = sync.info if sync is not None else {}
 
     @property
     def session(self) -> AsyncSession:
@@ -151,7 +152,11 @@ class UnitOfWork:
             adapter, statements = self._adapted
             prepared = statements.get(statement, params)
             if prepared is not None:
-                mark, self._mark = self._mark, None
+                # The mark rides along with a read only: a read cannot fail on a key of its
+                # own, so a key conflict is always the mark's.
+                mark = self._marks.pop(_PENDING, None) if prepared.reads else None
+                if mark is None:
+                    await self.write_mark()
                 try:
                     return await prepared.run_pg(adapter, params, mark or ())
                 except DBAPIError as exc:
@@ -159,8 +164,12 @@ class UnitOfWork:
                         await _lost(self._conn, exc)
                     if mark is not None and _is_mark_conflict(exc):
                         raise AlreadyHandled(mark[0]) from None
+                    if mark is not None:
+                        self._marks[_PENDING] = mark  # (its statement failed as a whole)
                     raise
                 except BaseException as exc:
+                    if mark is not None:
+                        self._marks[_PENDING] = mark  # (a value refused before sending)
                     if not isinstance(exc, Exception):
                         # Cancelled with a round trip on the wire: what the server did is
                         # unknown; a cancel during the lazy BEGIN even leaves asyncpg in a
@@ -179,18 +188,36 @@ class UnitOfWork:
 
     async def write_mark(self) -> None:
         """Record the update as handled now, if no statement took it along yet."""
-        if self._mark is not None:
-            update_id, at = self._mark
-            self._mark = None
-            try:
-                await self.core(_MARK_HANDLED, {"u": update_id, "h": at})
-            except IntegrityError:
+        mark = self._marks.pop(_PENDING, None)
+        if mark is None:
+            return
+        update_id, at = mark
+        try:
+            await self.core(_MARK_HANDLED, {"u": update_id, "h": at})
+        except IntegrityError as exc:
+            if _is_mark_conflict(exc):
                 raise AlreadyHandled(update_id) from None
+            raise
 
 
-def _is_mark_conflict(exc: DBAPIError) -> bool:
-    """Whether the statement failed because the update it recorded was handled before."""
-    return isinstance(exc, IntegrityError) and _MARK_KEY in str(exc.orig)
+def _is_mark_conflict(exc: BaseException) -> bool:
+    """Whether a statement failed because the update it recorded was handled before (by
+    the key's name, not the message: the server may speak another language)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    return getattr(cause, "constraint_name", None) == _MARK_KEY
+
+
+def _write_pending_mark(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """Before any statement SQLAlchemy runs (the ORM's, a flush), the update's mark, if no
+    prepared statement took it along yet: a redelivered update stops at its first
+    statement, whichever that is."""
+    mark = conn.info.pop(_PENDING, None)
+    if mark is not None:
+        cursor.execute(_MARK_PG, mark)
 
 
 async def _lost(conn: AsyncConnection, exc: DBAPIError) -> None:
@@ -239,6 +266,9 @@ class Database:
             if concurrency is not None and self._write_lock is None
             else None
         )
+        self._turn_timeout = float(engine_kwargs.get("pool_timeout", 30))
+        if self._write_lock is None:
+            event.listen(self.engine.sync_engine, "before_cursor_execute", _write_pending_mark)
         # SQLite statements run on the event loop (storage/inline_sqlite.py); the WAL
         # checkpoint, which writes pages back and syncs the file, runs on a thread instead.
         self._wal_file = file
@@ -271,7 +301,9 @@ class Database:
             # inside one) takes none, or the turns could all end up waiting on each other.
             turn = self._turns if self._turns is not None and not _in_turn.get() else None
             if turn is not None:
-                await turn.acquire()
+                # Bounded as a pool checkout is: a turn lost for good fails, not hangs.
+                async with asyncio.timeout(self._turn_timeout):
+                    await turn.acquire()
             held = _in_turn.set(True)
             try:
                 async with self.engine.connect() as conn:
@@ -284,25 +316,30 @@ class Database:
                         conn,
                         adapted=(adapter, self._statements) if self._fast_pg else None,
                     )
+                    info = conn.sync_connection.info  # type: ignore[union-attr]
                     try:
                         if update_id is not None:
-                            work._mark = (update_id, self._bind_time(work.now))  # type: ignore[no-untyped-call]
+                            info[_PENDING] = (update_id, self._bind_time(work.now))  # type: ignore[no-untyped-call]
                         yield work
                         await work.write_mark()
                         if work.pending():
                             await work.session.flush()
                         await pg_transaction.commit()
-                    except BaseException:
+                    except BaseException as exc:
                         if pg_transaction.is_active:  # (a failed flush rolled it back already)
                             await pg_transaction.rollback()
+                        if update_id is not None and _is_mark_conflict(exc):
+                            raise AlreadyHandled(update_id) from None
                         raise
                     finally:
+                        info.pop(_PENDING, None)  # (the connection goes back to the pool)
                         if work.opened is not None:
                             await work.opened.close()
             finally:
-                _in_turn.reset(held)
                 if turn is not None:
                     turn.release()
+                with contextlib.suppress(ValueError):  # (closed from another context)
+                    _in_turn.reset(held)
             return
         async with self._write_lock:
             # SQLite: one writer at a time anyway, so it keeps one connection instead of a
@@ -409,8 +446,15 @@ _in_turn: ContextVar[bool] = ContextVar("in_turn", default=False)
 
 _MARK_HANDLED = insert(ProcessedUpdate).values(update_id=bindparam("u"), handled_at=bindparam("h"))
 _MARK_SQL = "INSERT INTO processed_update (update_id, handled_at) VALUES (?, ?)"
-# The key a second mark of the same update runs into (in PostgreSQL's error message).
-_MARK_KEY = f'"{cast(Table, ProcessedUpdate.__table__).primary_key.name}"'
+# The key a second mark of the same update runs into.
+_MARK_KEY = cast(Table, ProcessedUpdate.__table__).primary_key.name
+# On PostgreSQL: where a unit of work's connection keeps the mark not written yet, and the
+# statement that writes it when SQLAlchemy runs a statement first.
+_PENDING = "buddybot_pending_mark"
+_MARK_PG = (
+    "INSERT INTO processed_update (update_id, handled_at) "
+    "VALUES ($1::BIGINT, $2::TIMESTAMP WITH TIME ZONE)"
+)
 
 # Commits between two checkpoints: a few hundred keeps the WAL at a few MB.
 CHECKPOINT_EVERY = 300

@@ -72,7 +72,7 @@ class Rows:
 class Prepared:
     """One statement for one set of parameter names, ready for sqlite3 or asyncpg."""
 
-    __slots__ = ("_binds", "_compiled", "_marked", "_plan", "_results", "sql")
+    __slots__ = ("_binds", "_compiled", "_marked", "_plan", "_results", "reads", "sql")
 
     def __init__(
         self, compiled: SQLCompiler, binds: Sequence[tuple[str, Processor]], names: Sequence[str]
@@ -83,6 +83,7 @@ class Prepared:
         self._plan = _plan(compiled, binds, names)
         self._results: list[Processor] | None = None
         self._marked: str | None = None
+        self.reads = False  # a SELECT
 
     def run(self, raw: sqlite3.Connection, params: dict[str, Any] | None) -> Rows:
         ordered = self._ordered(params)
@@ -241,6 +242,7 @@ class Statements:
         ]
         prepared = Prepared(compiled, binds, names)
         if isinstance(statement, Select):
+            prepared.reads = True
             prepared._results = [
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in statement.selected_columns

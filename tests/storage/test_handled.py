@@ -4,13 +4,15 @@ statement, whatever that statement is."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import AlreadyHandled, Database
-from buddybot.storage.models import IdeaEvent, ProcessedUpdate
+from buddybot.storage.models import IdeaEvent, ProcessedUpdate, Wijk
 from tests.storage.test_prepared import _idea
 
 EVENTS = select(func.count()).select_from(IdeaEvent)
@@ -35,10 +37,8 @@ async def test_a_redelivered_update_changes_nothing(db: Database, clock: FakeClo
         await uow.core(ADD, params)
     with pytest.raises(AlreadyHandled):
         async with db.unit_of_work(update_id=5) as uow:
-            try:
+            with contextlib.suppress(IntegrityError):  # (a service's own refusal)
                 await uow.core(ADD, params)
-            except IntegrityError:  # a service's own refusal is not where it ends
-                pass
             await uow.core(ADD, params)
     async with db.unit_of_work() as uow:
         assert (await uow.core(EVENTS)).scalar() == 1
@@ -61,3 +61,44 @@ async def test_every_unit_of_work_of_an_update_records_it(
             if first is not None:
                 await uow.core(first)  # type: ignore[arg-type]
     assert await _handled(db) == [6, 7]
+
+
+TITLE = select(Wijk.title).where(Wijk.id == bindparam("w"))
+
+
+async def test_a_first_statement_refused_before_sending_leaves_the_update_recorded(
+    db: Database, clock: FakeClock
+) -> None:
+    """A first statement that fails before it reaches the database (here a missing value)
+    took the update's mark with it on PostgreSQL; the mark must still be written."""
+    await _idea(db, clock)
+    async with db.unit_of_work(update_id=11) as uow:
+        with pytest.raises(InvalidRequestError):
+            await uow.core(TITLE, {})
+        assert (await uow.core(TITLE, {"w": 1})).scalar() == "Oost"
+    with pytest.raises(AlreadyHandled):
+        async with db.unit_of_work(update_id=11) as uow:
+            await uow.core(TITLE, {"w": 1})
+    assert await _handled(db) == [11]
+
+
+def _wijk(clock: FakeClock) -> Wijk:
+    now = clock.now()
+    return Wijk(
+        tg_chat_id=-77, title="West", language="nl", timezone="Europe/Amsterdam",
+        settings={}, profile={}, active=True, created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+async def test_a_redelivered_update_whose_first_statement_is_the_orms_stops_there(
+    db: Database, clock: FakeClock
+) -> None:
+    """Redelivered, the update's own insert would break a key of its own first; what the
+    caller sees is that the update was handled, not an error."""
+    async with db.unit_of_work(update_id=12) as uow:
+        uow.session.add(_wijk(clock))
+    with pytest.raises(AlreadyHandled):
+        async with db.unit_of_work(update_id=12) as uow:
+            uow.session.add(_wijk(clock))
+            await uow.flush()
+    assert await _handled(db) == [12]

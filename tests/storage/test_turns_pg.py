@@ -93,3 +93,17 @@ async def test_the_setting_reaches_the_database(pg: str, clock: FakeClock) -> No
     db = Database.for_settings(settings, clock)
     assert db.concurrency == 3
     await db.dispose()
+
+
+async def test_a_unit_of_work_left_from_another_task_gives_its_turn_back(
+    pg: str, clock: FakeClock
+) -> None:
+    db = Database(pg, clock, concurrency=1)
+    try:
+        work = db.unit_of_work()
+        await asyncio.create_task(work.__aenter__())  # entered in one task ...
+        await asyncio.create_task(work.__aexit__(None, None, None))  # ... left in another
+        async with asyncio.timeout(5), db.unit_of_work() as uow:
+            assert (await uow.core(ONE)).scalar() == 1
+    finally:
+        await db.dispose()
