@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Wijken whose due work is delivered at the same time"
     )
     claim_lease: timedelta = Field(default=timedelta(minutes=5))
-    retry_base: timedelta = Field(default=timedelta(seconds=30))
+    retry_base: timedelta = Field(default=timedelta(seconds=30), gt=timedelta(0))
     retry_max: timedelta = Field(default=timedelta(hours=1))
     max_attempts: int = Field(default=8, ge=1)
     admin_cache_ttl: timedelta = Field(default=timedelta(minutes=10))
