@@ -107,6 +107,8 @@ class AdminCache:
             while self._unsent:
                 await asyncio.sleep(self._retry.total_seconds())
                 for chat_id, change in list(self._unsent.items()):
+                    if self._unsent.get(chat_id) != change:
+                        continue  # a newer change came in meanwhile: the next round has it
                     if self._clock.now() >= change[0] + self._ttl:
                         del self._unsent[chat_id]
                         continue

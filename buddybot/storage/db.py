@@ -165,11 +165,11 @@ class UnitOfWork:
                     if mark is not None and _is_mark_conflict(exc):
                         raise AlreadyHandled(mark[0]) from None
                     if mark is not None:
-                        self._marks[_PENDING] = mark  # (its statement failed as a whole)
+                        self._give_back(mark)  # (its statement failed as a whole)
                     raise
                 except BaseException as exc:
                     if mark is not None:
-                        self._marks[_PENDING] = mark  # (a value refused before sending)
+                        self._give_back(mark)  # (a value refused before sending)
                     if not isinstance(exc, Exception):
                         # Cancelled with a round trip on the wire: what the server did is
                         # unknown; a cancel during the lazy BEGIN even leaves asyncpg in a
@@ -185,6 +185,12 @@ class UnitOfWork:
             self._conn = await self.session.connection()
         result = await self._conn.execute(statement, params)
         return Rows(result.all() if result.returns_rows else ())
+
+    def _give_back(self, mark: tuple[int, Any]) -> None:
+        """A mark whose statement failed is written later, unless the connection is lost
+        (it is back in the pool, and the transaction with it)."""
+        if self._conn is None or not self._conn.invalidated:
+            self._marks[_PENDING] = mark
 
     async def write_mark(self) -> None:
         """Record the update as handled now, if no statement took it along yet."""
@@ -206,7 +212,9 @@ def _is_mark_conflict(exc: BaseException) -> bool:
     if not isinstance(exc, IntegrityError):
         return False
     cause = exc.orig.__cause__ if exc.orig is not None else None
-    return getattr(cause, "constraint_name", None) == _MARK_KEY
+    diag = getattr(exc.orig, "diag", None)  # (psycopg keeps it there)
+    name = getattr(cause, "constraint_name", None) or getattr(diag, "constraint_name", None)
+    return bool(name == _MARK_KEY)
 
 
 def _write_pending_mark(
@@ -215,6 +223,8 @@ def _write_pending_mark(
     """Before any statement SQLAlchemy runs (the ORM's, a flush), the update's mark, if no
     prepared statement took it along yet: a redelivered update stops at its first
     statement, whichever that is."""
+    if getattr(cursor, "server_side", False):
+        return  # (such a cursor only opens a portal: the mark waits for the next statement)
     mark = conn.info.pop(_PENDING, None)
     if mark is not None:
         cursor.execute(_MARK_PG, mark)
@@ -267,13 +277,13 @@ class Database:
             else None
         )
         self._turn_timeout = float(engine_kwargs.get("pool_timeout", 30))
-        if self._write_lock is None:
-            event.listen(self.engine.sync_engine, "before_cursor_execute", _write_pending_mark)
         # SQLite statements run on the event loop (storage/inline_sqlite.py); the WAL
         # checkpoint, which writes pages back and syncs the file, runs on a thread instead.
         self._wal_file = file
         self._statements = Statements(self.engine.dialect)
         self._fast_pg = self.engine.dialect.driver == "asyncpg"
+        if self._fast_pg:
+            event.listen(self.engine.sync_engine, "before_cursor_execute", _write_pending_mark)
         self._held: (
             tuple[AsyncConnection, sqlite3.Connection, async_sessionmaker[AsyncSession]] | None
         ) = None
@@ -317,9 +327,13 @@ class Database:
                         adapted=(adapter, self._statements) if self._fast_pg else None,
                     )
                     info = conn.sync_connection.info  # type: ignore[union-attr]
+                    own = None
                     try:
                         if update_id is not None:
-                            info[_PENDING] = (update_id, self._bind_time(work.now))  # type: ignore[no-untyped-call]
+                            own = (update_id, self._bind_time(work.now))  # type: ignore[no-untyped-call]
+                            info[_PENDING] = own
+                            if not self._fast_pg:  # (only asyncpg's path takes it along)
+                                await work.write_mark()
                         yield work
                         await work.write_mark()
                         if work.pending():
@@ -332,7 +346,10 @@ class Database:
                             raise AlreadyHandled(update_id) from None
                         raise
                     finally:
-                        info.pop(_PENDING, None)  # (the connection goes back to the pool)
+                        # (The connection goes back to the pool. A lost one may be another
+                        # unit of work's already: only this one's mark is taken.)
+                        if own is not None and info.get(_PENDING) is own:
+                            del info[_PENDING]
                         if work.opened is not None:
                             await work.opened.close()
             finally:

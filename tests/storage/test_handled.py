@@ -4,11 +4,13 @@ statement, whatever that statement is."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
+import asyncpg
 import pytest
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import AlreadyHandled, Database
@@ -102,3 +104,65 @@ async def test_a_redelivered_update_whose_first_statement_is_the_orms_stops_ther
             uow.session.add(_wijk(clock))
             await uow.flush()
     assert await _handled(db) == [12]
+
+
+@pytest.fixture
+def pg(database_url: str) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the mark carried along: PostgreSQL only (BUDDYBOT_TEST_DB=postgresql)")
+    return database_url
+
+
+async def test_a_streamed_first_statement_still_leaves_the_update_recorded(
+    pg: str, clock: FakeClock
+) -> None:
+    """A server-side cursor only opens a portal: the mark must not be put on it."""
+    db = Database(pg, clock)
+    try:
+        async with db.unit_of_work(update_id=41) as uow:
+            conn = await uow.session.connection()
+            async for _ in await conn.stream(select(Wijk.id)):
+                pass
+        assert await _handled(db) == [41]
+    finally:
+        await db.dispose()
+
+
+async def test_a_unit_of_work_on_a_lost_connection_leaves_the_next_ones_mark_alone(
+    pg: str, clock: FakeClock
+) -> None:
+    """A lost connection goes back to the pool at once; the next unit of work may get it
+    (reconnected) while the first is still leaving. Only the first's mark is dropped."""
+    db = Database(pg, clock, pool_size=1, max_overflow=0)
+    lost, next_marked, first_left = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    pid_of = select(func.pg_backend_pid())
+
+    async def first() -> None:
+        try:
+            async with db.unit_of_work(update_id=51) as uow:
+                pid = (await uow.core(pid_of)).scalar()
+                other = await asyncpg.connect(pg.replace("postgresql+asyncpg", "postgresql"))
+                await other.execute("SELECT pg_terminate_backend($1)", pid)
+                await other.close()
+                try:
+                    await uow.core(EVENTS)
+                except DBAPIError:
+                    lost.set()
+                    await next_marked.wait()  # (a service's clean-up awaiting something)
+                    raise
+        finally:
+            first_left.set()
+
+    async def second() -> None:
+        await lost.wait()
+        async with db.unit_of_work(update_id=52):
+            next_marked.set()
+            await first_left.wait()
+
+    try:
+        async with asyncio.timeout(10):
+            results = await asyncio.gather(first(), second(), return_exceptions=True)
+        assert isinstance(results[0], DBAPIError) and results[1] is None
+        assert await _handled(db) == [52]
+    finally:
+        await db.dispose()

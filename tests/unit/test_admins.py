@@ -261,3 +261,48 @@ async def test_a_change_is_told_until_ttl_after_the_latest_change() -> None:
         assert channel.told == [str(GROUP)]
     finally:
         await here.stop()
+
+
+class PerChat:
+    """A channel that refuses the chats in ``down``; a send that goes through waits for
+    ``gate`` before it returns."""
+
+    shared = True
+
+    def __init__(self, down: set[str]) -> None:
+        self.down = down
+        self.gate = asyncio.Event()
+        self.sending = asyncio.Event()
+        self.told: list[str] = []
+
+    async def send(self, channel: str, payload: str) -> None:
+        if payload in self.down:
+            raise OSError("connection refused")
+        self.told.append(payload)
+        self.sending.set()
+        await self.gate.wait()
+
+
+async def test_a_change_that_comes_in_while_others_are_told_is_not_taken_for_an_old_one() -> None:
+    clock = FakeClock()
+    a, b = GROUP, GROUP - 1
+    channel = PerChat({str(a), str(b)})
+    here = AdminCache(clock, timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
+    try:
+        await here.changed(b)
+        clock.advance(timedelta(minutes=1))
+        await here.changed(a)  # a at minute 1
+        clock.advance(timedelta(minutes=4))
+        await here.changed(b)  # b again at minute 5
+        clock.advance(timedelta(minutes=6))  # minute 11: a's change is old enough to drop
+        channel.down = {str(a)}  # b goes through, slowly
+        async with asyncio.timeout(5):
+            await channel.sending.wait()
+        await here.changed(a)  # a changes again now, and that fails too
+        channel.gate.set()
+        channel.down = set()
+        async with asyncio.timeout(5):
+            await here.wait_told()
+        assert str(a) in channel.told  # the new change of a was told
+    finally:
+        await here.stop()
