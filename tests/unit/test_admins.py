@@ -205,64 +205,6 @@ async def test_a_change_is_not_told_for_longer_than_the_others_keep_anything() -
         await here.stop()
 
 
-class Gated:
-    """A channel that is down while ``down``; a send that goes through waits for ``gate``
-    before it returns (the notice is out, the answer still on its way)."""
-
-    shared = True
-
-    def __init__(self) -> None:
-        self.down = True
-        self.gate = asyncio.Event()
-        self.sending = asyncio.Event()
-        self.told: list[str] = []
-
-    async def send(self, channel: str, payload: str) -> None:
-        if self.down:
-            raise OSError("connection refused")
-        self.told.append(payload)
-        self.sending.set()
-        await self.gate.wait()
-
-
-async def test_a_change_that_fails_while_an_older_one_is_told_is_told_too() -> None:
-    channel = Gated()
-    here = AdminCache(FakeClock(), timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
-    try:
-        await here.changed(GROUP)  # not told
-        channel.down = False
-        async with asyncio.timeout(5):
-            await channel.sending.wait()  # told late, the answer still on its way
-        channel.down = True
-        await here.changed(GROUP)  # a newer change: not told either
-        channel.gate.set()
-        assert here.unsent == 1
-        channel.down = False
-        async with asyncio.timeout(5):
-            await here.wait_told()
-        assert channel.told == [str(GROUP), str(GROUP)]
-    finally:
-        await here.stop()
-
-
-async def test_a_change_is_told_until_ttl_after_the_latest_change() -> None:
-    clock = FakeClock()
-    channel = Gated()
-    channel.gate.set()
-    here = AdminCache(clock, timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
-    try:
-        await here.changed(GROUP)  # not told
-        clock.advance(timedelta(minutes=8))
-        await here.changed(GROUP)  # again: others may keep a list from minute 5 until 15
-        clock.advance(timedelta(minutes=2))
-        channel.down = False
-        async with asyncio.timeout(5):
-            await here.wait_told()
-        assert channel.told == [str(GROUP)]
-    finally:
-        await here.stop()
-
-
 class PerChat:
     """A channel that refuses the chats in ``down``; a send that goes through waits for
     ``gate`` before it returns."""
@@ -281,6 +223,44 @@ class PerChat:
         self.told.append(payload)
         self.sending.set()
         await self.gate.wait()
+
+
+async def test_a_change_that_fails_while_an_older_one_is_told_is_told_too() -> None:
+    channel = PerChat({str(GROUP)})
+    here = AdminCache(FakeClock(), timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
+    try:
+        await here.changed(GROUP)  # not told
+        channel.down = set()
+        async with asyncio.timeout(5):
+            await channel.sending.wait()  # told late, the answer still on its way
+        channel.down = {str(GROUP)}
+        await here.changed(GROUP)  # a newer change: not told either
+        channel.gate.set()
+        assert here.unsent == 1
+        channel.down = set()
+        async with asyncio.timeout(5):
+            await here.wait_told()
+        assert channel.told == [str(GROUP), str(GROUP)]
+    finally:
+        await here.stop()
+
+
+async def test_a_change_is_told_until_ttl_after_the_latest_change() -> None:
+    clock = FakeClock()
+    channel = PerChat({str(GROUP)})
+    channel.gate.set()
+    here = AdminCache(clock, timedelta(minutes=10), channel, timedelta(0))  # type: ignore[arg-type]
+    try:
+        await here.changed(GROUP)  # not told
+        clock.advance(timedelta(minutes=8))
+        await here.changed(GROUP)  # again: others may keep a list from minute 5 until 15
+        clock.advance(timedelta(minutes=2))
+        channel.down = set()
+        async with asyncio.timeout(5):
+            await here.wait_told()
+        assert channel.told == [str(GROUP)]
+    finally:
+        await here.stop()
 
 
 async def test_a_change_that_comes_in_while_others_are_told_is_not_taken_for_an_old_one() -> None:
