@@ -30,7 +30,7 @@ from buddybot.clock import Clock
 from buddybot.settings import Settings
 from buddybot.storage import inline_sqlite
 from buddybot.storage.models import Base, ProcessedUpdate
-from buddybot.storage.prepared import Rows, Statements
+from buddybot.storage.prepared import MARK_INSERT, Rows, Statements
 
 log = logging.getLogger(__name__)
 
@@ -468,10 +468,7 @@ _MARK_KEY = cast(Table, ProcessedUpdate.__table__).primary_key.name
 # On PostgreSQL: where a unit of work's connection keeps the mark not written yet, and the
 # statement that writes it when SQLAlchemy runs a statement first.
 _PENDING = "buddybot_pending_mark"
-_MARK_PG = (
-    "INSERT INTO processed_update (update_id, handled_at) "
-    "VALUES ($1::BIGINT, $2::TIMESTAMP WITH TIME ZONE)"
-)
+_MARK_PG = MARK_INSERT.format(1, 2)
 
 # Commits between two checkpoints: a few hundred keeps the WAL at a few MB.
 CHECKPOINT_EVERY = 300

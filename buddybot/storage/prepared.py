@@ -24,10 +24,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Select
 
 Row = tuple[Any, ...]
-# On PostgreSQL the update's "handled" mark rides along with its first statement.
-MARK = (
-    "_mark AS (INSERT INTO processed_update (update_id, handled_at) "
-    "VALUES (${}::BIGINT, ${}::TIMESTAMP WITH TIME ZONE))"
+# On PostgreSQL an update's "handled" mark, on its own or with its first read (numbered
+# placeholders filled in by ``format``).
+MARK_INSERT = (
+    "INSERT INTO processed_update (update_id, handled_at) "
+    "VALUES (${}::BIGINT, ${}::TIMESTAMP WITH TIME ZONE)"
 )
 _WITH = re.compile(r"\s*WITH\s+(RECURSIVE\s+)?", re.IGNORECASE)
 LIMIT = 500  # prepared statements kept; the bot's hot paths use a few dozen
@@ -104,7 +105,7 @@ class Prepared:
         cost more than twice what asyncpg itself takes (issue 10).
 
         ``mark``: the update id and time to record as handled, in the same round trip
-        (``MARK`` as a data-modifying ``WITH``)."""
+        (``MARK_INSERT`` as a data-modifying ``WITH``)."""
         ordered = self._ordered(params)
         sql = self.sql
         if mark:
@@ -133,8 +134,8 @@ class Prepared:
         return self._rows([tuple(r) for r in records])
 
     def _with_mark(self, count: int) -> str:
-        """This statement with ``MARK`` before it, its parameters numbered after ours."""
-        mark = MARK.format(count + 1, count + 2)
+        """This statement with the mark before it, its parameters numbered after ours."""
+        mark = f"_mark AS ({MARK_INSERT.format(count + 1, count + 2)})"
         own = _WITH.match(self.sql)
         if own is not None:  # a WITH of its own: ours joins its list
             sql = f"{own.group(0)}{mark}, {self.sql[own.end() :]}"
