@@ -106,13 +106,6 @@ async def test_a_redelivered_update_whose_first_statement_is_the_orms_stops_ther
     assert await _handled(db) == [12]
 
 
-@pytest.fixture
-def pg(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the mark carried along: PostgreSQL only (BUDDYBOT_TEST_DB=postgresql)")
-    return database_url
-
-
 async def test_a_streamed_first_statement_still_leaves_the_update_recorded(
     pg: str, clock: FakeClock
 ) -> None:

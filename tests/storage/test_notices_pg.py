@@ -6,20 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import Database
 from buddybot.storage.notices import Notices
-
-
-@pytest.fixture
-def pg(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("LISTEN and NOTIFY: PostgreSQL only (BUDDYBOT_TEST_DB=postgresql)")
-    return database_url
 
 
 class Relay:

@@ -22,13 +22,6 @@ TITLE = select(Wijk.title).where(Wijk.id == bindparam("w"))
 EVENTS = select(func.count()).select_from(IdeaEvent)
 
 
-@pytest.fixture
-def pg(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the asyncpg path: PostgreSQL only (BUDDYBOT_TEST_DB=postgresql)")
-    return database_url
-
-
 async def test_a_cancel_during_begin_loses_no_later_work(
     pg: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import func, select
 
 from buddybot.clock import FakeClock
@@ -14,13 +13,6 @@ from buddybot.settings import Settings
 from buddybot.storage.db import Database
 
 ONE = select(func.count()).select_from(select(1).subquery())
-
-
-@pytest.fixture
-def pg(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("transaction turns: PostgreSQL only (BUDDYBOT_TEST_DB=postgresql)")
-    return database_url
 
 
 async def _yield_to_others() -> None:
