@@ -82,13 +82,16 @@ class Turn:
         return self.chat is not None and self.chat.is_group
 
     @asynccontextmanager
-    async def uow(self, *, need_admin: bool = False) -> AsyncIterator[UnitOfWork]:
+    async def uow(
+        self, *, need_admin: bool = False, atomic: bool = True
+    ) -> AsyncIterator[UnitOfWork]:
         """The update's one unit of work (it records the update id, so use it once).
 
         ``need_admin`` asks Telegram who the group's admins are *before* the transaction
-        starts: no network call ever runs while the database is held."""
+        starts: no network call ever runs while the database is held. ``atomic=False``:
+        the update only reads (see ``Database.unit_of_work``)."""
         self._authority = await self.authority(need_admin)
-        async with self.deps.db.unit_of_work(self.update.update_id) as uow:
+        async with self.deps.db.unit_of_work(self.update.update_id, atomic=atomic) as uow:
             yield uow
 
     async def authority(self, need_admin: bool) -> Authority:

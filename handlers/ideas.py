@@ -215,7 +215,7 @@ async def idea_reply(
 
 
 async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) -> None:
-    async with turn.uow() as uow:
+    async with turn.uow(atomic=False) as uow:
         caller = await turn.identify(uow)
         page = await ideas.open_page(uow, caller, page_number)
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)

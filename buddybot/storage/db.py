@@ -301,9 +301,16 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def unit_of_work(self, update_id: int | None = None) -> AsyncIterator[UnitOfWork]:
+    async def unit_of_work(
+        self, update_id: int | None = None, *, atomic: bool = True
+    ) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; with ``update_id`` it also records the update as handled,
-        in the same transaction, so a redelivered update raises ``AlreadyHandled``."""
+        in the same transaction, so a redelivered update raises ``AlreadyHandled``.
+
+        ``atomic=False`` is for an update that only reads, apart from bookkeeping a later
+        update repairs (a first contact, "last seen"): on PostgreSQL each statement then
+        commits on its own, the mark with the first one. That saves the round trips of
+        ``BEGIN`` and ``COMMIT``, a fifth of a /hulp's CPU (issue 10). SQLite ignores it."""
         if self._write_lock is None:
             # PostgreSQL: a transaction on a pooled connection; an ORM session joins it only
             # when a service asks for one (most updates use Core statements alone).
@@ -317,8 +324,8 @@ class Database:
             held = _in_turn.set(True)
             try:
                 async with self.engine.connect() as conn:
+                    adapter: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
                     pg_transaction = await conn.begin()
-                    adapter = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
                     work = UnitOfWork(
                         lambda: AsyncSession(bind=conn, expire_on_commit=False),
                         self.clock.now(),
@@ -328,6 +335,11 @@ class Database:
                     )
                     info = conn.sync_connection.info  # type: ignore[union-attr]
                     own = None
+                    # The adapter's lazy BEGIN is skipped, so SQLAlchemy's COMMIT has
+                    # nothing to end. Set back below, before the pool has it back.
+                    autocommit = not atomic and self._fast_pg
+                    if autocommit:
+                        adapter.autocommit = True
                     try:
                         if update_id is not None:
                             own = (update_id, self._bind_time(work.now))  # type: ignore[no-untyped-call]
@@ -346,6 +358,8 @@ class Database:
                             raise AlreadyHandled(update_id) from None
                         raise
                     finally:
+                        if autocommit:
+                            adapter.autocommit = False
                         # (The connection goes back to the pool. A lost one may be another
                         # unit of work's already: only this one's mark is taken.)
                         if own is not None and info.get(_PENDING) is own:

@@ -159,3 +159,60 @@ async def test_a_unit_of_work_on_a_lost_connection_leaves_the_next_ones_mark_alo
         assert await _handled(db) == [52]
     finally:
         await db.dispose()
+
+
+# -- units of work that only read (atomic=False) -------------------------------------------
+
+
+@pytest.mark.parametrize("first", [None, TITLE], ids=["no_statement", "a_read"])
+async def test_a_redelivered_reading_update_is_refused_too(
+    db: Database, clock: FakeClock, first: object
+) -> None:
+    idea_id = await _idea(db, clock)
+    for _ in range(2):
+        with contextlib.suppress(AlreadyHandled):
+            async with db.unit_of_work(update_id=21, atomic=False) as uow:
+                if first is not None:
+                    assert (await uow.core(TITLE, {"w": 1})).scalar() == "Oost"
+                await uow.core(ADD, {"i": idea_id, "a": clock.now()})  # (bookkeeping)
+    async with db.unit_of_work() as uow:
+        assert (await uow.core(EVENTS)).scalar() == 1
+    assert await _handled(db) == [21]
+
+
+async def test_a_reading_update_on_postgresql_commits_statement_by_statement(
+    pg: str, clock: FakeClock
+) -> None:
+    """No BEGIN and COMMIT around it: the mark is stored with the first statement, and
+    stays when the update fails later (it only read; a redelivery is refused)."""
+    db = Database(pg, clock)
+    try:
+        await _idea(db, clock)
+        with pytest.raises(RuntimeError):
+            async with db.unit_of_work(update_id=22, atomic=False) as uow:
+                assert (await uow.core(TITLE, {"w": 1})).scalar() == "Oost"
+                assert await _handled(db) == [22]  # (seen from another connection)
+                raise RuntimeError("the reply failed")
+        assert await _handled(db) == [22]
+    finally:
+        await db.dispose()
+
+
+async def test_after_a_reading_update_the_connection_is_transactional_again(
+    pg: str, clock: FakeClock
+) -> None:
+    """One pooled connection: the unit of work after a reading one is whole or nothing."""
+    db = Database(pg, clock, pool_size=1, max_overflow=0)
+    try:
+        idea_id = await _idea(db, clock)
+        async with db.unit_of_work(update_id=23, atomic=False) as uow:
+            await uow.core(TITLE, {"w": 1})
+        with pytest.raises(RuntimeError):
+            async with db.unit_of_work(update_id=24) as uow:
+                await uow.core(ADD, {"i": idea_id, "a": clock.now()})
+                raise RuntimeError("a later step failed")
+        async with db.unit_of_work() as uow:
+            assert (await uow.core(EVENTS)).scalar() == 0
+        assert await _handled(db) == [23]
+    finally:
+        await db.dispose()
