@@ -307,10 +307,12 @@ class Database:
         """Open a transaction; with ``update_id`` it also records the update as handled,
         in the same transaction, so a redelivered update raises ``AlreadyHandled``.
 
-        ``atomic=False`` is for an update that only reads, apart from bookkeeping a later
-        update repairs (a first contact, "last seen"): on PostgreSQL each statement then
-        commits on its own, the mark with the first one. That saves the round trips of
-        ``BEGIN`` and ``COMMIT``, a fifth of a /hulp's CPU (issue 10). SQLite ignores it."""
+        ``atomic=False``: on PostgreSQL each statement commits on its own (the mark with
+        the first one), which saves the round trips of ``BEGIN`` and ``COMMIT``: a fifth
+        of a /hulp's CPU (issue 10). For a unit of work of one statement, or of reads
+        (under READ COMMITTED each statement sees the latest commits anyway) plus
+        bookkeeping a later update repairs (a first contact, "last seen"). SQLite ignores
+        it."""
         if self._write_lock is None:
             # PostgreSQL: a transaction on a pooled connection; an ORM session joins it only
             # when a service asks for one (most updates use Core statements alone).
