@@ -7,6 +7,7 @@ quiet-idea rule is one indexed query.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    String,
     bindparam,
+    cast,
     delete,
     false,
     func,
@@ -294,12 +297,19 @@ async def view_by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> IdeaView:
 
 # The statements a press runs, built once: building one costs more than SQLite takes to
 # run it (measured in issue 10).
-# Who is involved, the linked partners and the author, in one statement: each card shown
-# after a press was four round trips on PostgreSQL, now two (with _CARD_LATEST). Rows are
+# Who is involved, the linked partners, the author and the latest news, in one statement:
+# each card shown after a press was five round trips on PostgreSQL, now one. Rows are
 # (part, kind, confirmed, show_name, erased, first, last, username); a partner's name is
-# in ``first``; ``author`` is None when the caller knows the author already.
-_PEOPLE, _PARTNER, _AUTHOR_ROW = 0, 1, 2
+# in ``first``, and so is the news (its event's detail as JSON text); ``author`` is None
+# when the caller knows the author already.
+_PEOPLE, _PARTNER, _AUTHOR_ROW, _NEWS = 0, 1, 2, 3
 _SHOWN_AS = (Person.show_name, Person.erased, Person.first_name, Person.last_name, Person.username)
+_CARD_LATEST = (
+    select(IdeaEvent.detail)
+    .where(IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "update")
+    .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
+    .limit(1)
+)
 _CARD_ROWS: Executable = union_all(
     select(
         literal(_PEOPLE).label("part"),
@@ -333,13 +343,19 @@ _CARD_ROWS: Executable = union_all(
         null(),
         Person.id,
     ).where(Person.id == bindparam("author")),
+    select(
+        literal(_NEWS),
+        literal(""),
+        true(),
+        true(),
+        false(),
+        cast(_CARD_LATEST.scalar_subquery(), String),
+        null(),
+        null(),
+        null(),
+        null(),
+    ),
 ).order_by("part", "at", "seq")
-_CARD_LATEST = (
-    select(IdeaEvent.detail)
-    .where(IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "update")
-    .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
-    .limit(1)
-)
 _IDEA_WITH_AUTHOR = (
     select(Idea, Person)
     .outerjoin(Person, Person.id == Idea.author_id)
@@ -393,7 +409,11 @@ async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
     counts = {k.value: 0 for k in Kind}
     pending = 0
     partner_names: list[str] = []
+    news = None
     for part, kind, confirmed, show_name, erased, first, last, username, _, _ in rows:
+        if part == _NEWS:
+            news = json.loads(first) if first is not None else None
+            continue
         if part == _PARTNER:
             partner_names.append(first)
             continue
@@ -407,7 +427,6 @@ async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
         counts[kind] += 1
         if name:
             groups[kind].append(name)
-    latest = None if new else (await uow.core(_CARD_LATEST, {"idea": idea.id})).scalar()
     return Card(
         id=idea.id,
         wijk_id=idea.wijk_id,
@@ -422,7 +441,7 @@ async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
         helpers=People(groups[Kind.HELPER], counts[Kind.HELPER]),
         champions=People(groups[Kind.CHAMPION], counts[Kind.CHAMPION]),
         pending_champions=pending,
-        latest_update=str(latest["text"]) if latest else None,
+        latest_update=str(news["text"]) if news else None,
         card_chat_id=idea.card_chat_id,
         card_message_id=idea.card_message_id,
         partners=partner_names,
