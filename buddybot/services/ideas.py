@@ -461,11 +461,15 @@ async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
 async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     """Open ideas, newest activity first, one page of them."""
     wijk = require_wijk(caller)
-    total = int((await uow.core(_OPEN_COUNT, {"wijk": wijk.id})).scalar() or 0)
+    page = max(page, 1)
+    lines, total = await _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    if not lines:  # past the last page, or nothing open: count, then the last page
+        total = int((await uow.core(_OPEN_COUNT, {"wijk": wijk.id})).scalar() or 0)
+        if total:
+            page = -(-total // PAGE_SIZE)
+            lines, total = await _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    lines = await open_lines(uow, wijk, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return Page(lines, page, pages, total)
+    return Page(lines, min(page, pages), pages, total)
 
 
 # The listing's statements, built once. The open states are written into the SQL: a list of
@@ -477,7 +481,16 @@ _OPEN = (
 )
 _OPEN_COUNT = select(func.count()).select_from(Idea).where(*_OPEN)
 _PAGE = (
-    select(Idea.id, Idea.number, Idea.title, Idea.status, Idea.last_activity_at)
+    select(
+        Idea.id,
+        Idea.number,
+        Idea.title,
+        Idea.status,
+        Idea.last_activity_at,
+        # All open ideas, not only this page's (a window is counted before the LIMIT):
+        # the listing needs no count of its own.
+        func.count().over().label("total"),
+    )
     .where(*_OPEN)
     .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
     .offset(bindparam("offset"))
@@ -492,6 +505,7 @@ _OPEN_PAGE = (
         _PAGE.c.number,
         _PAGE.c.title,
         _PAGE.c.status,
+        _PAGE.c.total,
         func.count(Involvement.id).filter(Involvement.kind == Kind.SUPPORTER),
         func.count(Involvement.id).filter(Involvement.kind == Kind.HELPER),
         func.count(Involvement.id).filter(
@@ -506,11 +520,17 @@ _OPEN_PAGE = (
 
 async def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -> list[Line]:
     """Open ideas with their counts, newest activity first."""
+    return (await _open_lines(uow, wijk, offset, limit))[0]
+
+
+async def _open_lines(
+    uow: UnitOfWork, wijk: AnyWijk, offset: int, limit: int
+) -> tuple[list[Line], int]:
+    """The lines and how many ideas are open in all (0 when there are no lines)."""
     params = {"wijk": wijk.id, "offset": offset, "limit": limit}
-    rows = await uow.core(_OPEN_PAGE, params)
-    return [
-        Line(i, number, title, State(status), s, h, c) for i, number, title, status, s, h, c in rows
-    ]
+    rows = (await uow.core(_OPEN_PAGE, params)).all()
+    lines = [Line(i, n, title, State(status), s, h, c) for i, n, title, status, _, s, h, c in rows]
+    return lines, int(rows[0][4]) if rows else 0
 
 
 # -- proposing ----------------------------------------------------------------------------
