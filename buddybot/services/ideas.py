@@ -654,6 +654,8 @@ _RECENT = select(func.count()).where(
 )
 _CANDIDATES = select(Idea.id, Idea.number, Idea.title).where(*_OPEN)
 _LAST_NUMBER = select(func.max(Idea.number)).where(Idea.wijk_id == bindparam("wijk"))
+# Both in one round trip (the number is read even when a look-alike stops the proposal).
+_RECENT_AND_LAST = select(_RECENT.scalar_subquery(), _LAST_NUMBER.scalar_subquery())
 # An ORM add and flush cost a third of a proposal (issue 10).
 _NEW_IDEA = (
     insert(Idea)
@@ -683,7 +685,7 @@ async def propose(
     _validate(title, description)
     settings = _settings(wijk)
     params = {"wijk": wijk.id, "person": person.id, "since": uow.now - timedelta(hours=1)}
-    recent = (await uow.core(_RECENT, params)).scalar()
+    recent, last = (await uow.core(_RECENT_AND_LAST, params)).one()
     if on_behalf_of is None and (recent or 0) >= settings.ideas_per_hour:
         raise Refusal("too_many_ideas", limit=settings.ideas_per_hour)
     if not force:
@@ -693,7 +695,7 @@ async def propose(
         if close:
             found = [Similar(i, numbers[i][0], numbers[i][1]) for i, _ in close]
             return Proposed(None, found, title, description)
-    number = 1 + int((await uow.core(_LAST_NUMBER, {"wijk": wijk.id})).scalar() or 0)
+    number = 1 + int(last or 0)
     values: dict[str, Any] = {
         "wijk_id": wijk.id,
         "number": number,
@@ -717,7 +719,7 @@ async def propose(
     shown = {k: v for k, v in values.items() if k in _VIEW_NAMES}
     author = None if on_behalf_of else person
     idea = IdeaView(id=idea_id, **shown, author=_name(author))
-    await record(uow, idea, person, "proposed", on_behalf_of=on_behalf_of)
+    await record(uow, idea, person, "proposed", in_wijk=wijk, on_behalf_of=on_behalf_of)
     return Proposed(await card(uow, idea, new=True))
 
 
