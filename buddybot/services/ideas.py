@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     String,
     bindparam,
+    case,
     cast,
     delete,
     false,
@@ -552,6 +553,39 @@ def _validate(title: str, description: str) -> None:
 
 
 _RECORD = insert(IdeaEvent)
+# PostgreSQL (data-modifying WITH): the idea's activity, and the event only if the idea is
+# there, in that wijk. Closed ideas are never nudged.
+_TOUCHED = (
+    update(Idea)
+    .where(Idea.id == bindparam("idea"), Idea.wijk_id == bindparam("wijk"))
+    .values(
+        last_activity_at=bindparam("at"),
+        nudge_level=0,
+        nudge_due_at=case(
+            (
+                Idea.status.in_([literal_column(f"'{s.value}'") for s in lifecycle.OPEN]),
+                bindparam("due", type_=Idea.nudge_due_at.type),
+            ),
+            else_=null(),
+        ),
+    )
+    .returning(Idea.id)
+    .cte("touched")
+)
+_LOG_AND_TOUCH = (
+    insert(IdeaEvent)
+    .from_select(
+        ["idea_id", "actor_id", "kind", "detail", "at"],
+        select(
+            _TOUCHED.c.id,
+            bindparam("actor", type_=IdeaEvent.actor_id.type),
+            bindparam("kind", type_=IdeaEvent.kind.type),
+            bindparam("detail", type_=IdeaEvent.detail.type),
+            bindparam("at", type_=IdeaEvent.at.type),
+        ),
+    )
+    .returning(IdeaEvent.id)
+)
 _TOUCH = (
     update(Idea)
     .where(Idea.id == bindparam("idea"))
@@ -583,14 +617,21 @@ async def _record(
     in_wijk: AnyWijk | None = None,
 ) -> None:
     actor_id = actor.id if actor else None
-    touched = await _log(uow, idea.id, idea.wijk_id, idea.status, actor_id, kind, detail, in_wijk)
-    if any(getattr(idea, k) != v for k, v in touched.items()):
-        await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": touched["nudge_due_at"]})
-        for k, v in touched.items():
-            if isinstance(idea, IdeaView):
-                setattr(idea, k, v)
-            else:
-                set_committed_value(idea, k, v)
+    touched = await _touched(uow, idea.wijk_id, idea.status, in_wijk)
+    if not any(getattr(idea, k) != v for k, v in touched.items()):
+        await _log(uow, idea.id, actor_id, kind, detail)
+        return
+    due = touched["nudge_due_at"]
+    if uow.dialect == "postgresql":
+        await _log_and_touch(uow, idea.id, idea.wijk_id, actor_id, kind, detail, due)
+    else:
+        await _log(uow, idea.id, actor_id, kind, detail)
+        await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": due})
+    for k, v in touched.items():
+        if isinstance(idea, IdeaView):
+            setattr(idea, k, v)
+        else:
+            set_committed_value(idea, k, v)
 
 
 _IDEA_STATE = select(Idea.wijk_id, Idea.status).where(Idea.id == bindparam("idea"))
@@ -606,44 +647,68 @@ async def record_by_id(
     in_wijk: AnyWijk | None = None,
     **detail: object,
 ) -> None:
-    """``record`` for an idea that may not be loaded (a vote for it): no ORM object needed."""
+    """``record`` for an idea that may not be loaded (a vote for it): no ORM object needed.
+    ``in_wijk``: the wijk the idea should be in (the event is recorded only if it is)."""
     loaded = uow.loaded(Idea, idea_id)
     if loaded is not None:
         await _record(uow, loaded, actor, kind, detail, in_wijk)
         return
-    row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
-    if row is None:
-        return
     actor_id = actor.id if actor else None
-    touched = await _log(uow, idea_id, row[0], row[1], actor_id, kind, detail, in_wijk)
+    if uow.dialect == "postgresql" and in_wijk is not None:
+        # The idea's state is not read first: the statement nudges it only if it is open.
+        due = await _due(uow, in_wijk.id, in_wijk)
+        if await _log_and_touch(uow, idea_id, in_wijk.id, actor_id, kind, detail, due):
+            return
+    row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
+    if row is None or (in_wijk is not None and row[0] != in_wijk.id):
+        return
+    touched = await _touched(uow, row[0], row[1], in_wijk)
+    await _log(uow, idea_id, actor_id, kind, detail)
     await uow.core(_TOUCH, {"idea": idea_id, "at": uow.now, "due": touched["nudge_due_at"]})
 
 
 async def _log(
+    uow: UnitOfWork, idea_id: int, actor_id: int | None, kind: str, detail: dict[str, object]
+) -> None:
+    values = {"idea_id": idea_id, "actor_id": actor_id, "kind": kind, "detail": detail}
+    await uow.core(_RECORD, {**values, "at": uow.now})
+
+
+async def _log_and_touch(
     uow: UnitOfWork,
     idea_id: int,
     wijk_id: int,
-    status: str,
     actor_id: int | None,
     kind: str,
     detail: dict[str, object],
-    wijk: AnyWijk | None = None,
+    due: object,
+) -> bool:
+    """PostgreSQL: the event and the idea's activity in one statement (one round trip
+    instead of two, issue 10). False when the idea is not in that wijk (nothing done)."""
+    params = {"idea": idea_id, "wijk": wijk_id, "actor": actor_id, "kind": kind}
+    done = await uow.core(_LOG_AND_TOUCH, {**params, "detail": detail, "at": uow.now, "due": due})
+    return done.one_or_none() is not None
+
+
+async def _touched(
+    uow: UnitOfWork, wijk_id: int, status: str, wijk: AnyWijk | None = None
 ) -> dict[str, object]:
-    """Insert the event; returns what the idea's activity columns become."""
-    values = {"idea_id": idea_id, "actor_id": actor_id, "kind": kind, "detail": detail}
-    await uow.core(_RECORD, {**values, "at": uow.now})
+    """What the idea's activity columns become."""
     # Activity resets the quiet-idea ladder; closed ideas are never nudged.
-    due = None
-    if State(status) in lifecycle.OPEN:
-        if wijk is None or wijk.id != wijk_id:
-            wijk = uow.loaded(Wijk, wijk_id)
-        if wijk is not None:
-            after = _settings(wijk).nudge_after
-        else:
-            stored = (await uow.core(_WIJK_SETTINGS, {"wijk": wijk_id})).scalar()
-            after = WijkSettings.load(stored or {}).nudge_after
-        due = uow.now + timedelta(seconds=after)
+    due = await _due(uow, wijk_id, wijk) if State(status) in lifecycle.OPEN else None
     return {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
+
+
+async def _due(uow: UnitOfWork, wijk_id: int, wijk: AnyWijk | None = None) -> datetime:
+    """When an open idea of that wijk, active now, is first nudged."""
+    if wijk is None or wijk.id != wijk_id:
+        wijk = uow.loaded(Wijk, wijk_id)
+    if wijk is not None:
+        after = _settings(wijk).nudge_after
+    else:
+        stored = (await uow.core(_WIJK_SETTINGS, {"wijk": wijk_id})).scalar()
+        after = WijkSettings.load(stored or {}).nudge_after
+    return uow.now + timedelta(seconds=after)
 
 
 # A proposal's statements, built once.
