@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
@@ -167,15 +168,41 @@ _RSVP_SET = {
     d: upserting(d, Rsvp, ("meeting_id", "person_id"), ("answer", "at"))
     for d in ("sqlite", "postgresql")
 }
+# PostgreSQL: the answer and the counts after it in one round trip (a data-modifying WITH).
+# The counts' SELECT does not see the new answer, so it counts the others and adds this one.
+_ANSWERED = (
+    postgresql.insert(Rsvp)
+    .values({c: bindparam(c) for c in ("meeting_id", "person_id", "answer", "at")})
+    .on_conflict_do_update(
+        index_elements=["meeting_id", "person_id"],
+        set_={"answer": bindparam("answer"), "at": bindparam("at")},
+    )
+    .returning(Rsvp.answer)
+    .cte("answered")
+)
+_RSVP_SET_AND_COUNT = union_all(
+    select(Rsvp.answer, func.count())
+    .where(Rsvp.meeting_id == bindparam("meeting_id"), Rsvp.person_id != bindparam("person_id"))
+    .group_by(Rsvp.answer),
+    select(_ANSWERED.c.answer, literal(1)),
+)
 
 
 _ZONE = select(Wijk.timezone).where(Wijk.id == bindparam("wijk"))
 
 
-async def card(uow: UnitOfWork, meeting: AnyMeeting, wijk: AnyWijk | None = None) -> Card:
-    """``wijk``: the meeting's wijk, when the caller has it (one query less)."""
-    rows = (await uow.core(_RSVP_COUNTS, {"meeting": meeting.id})).all()
-    counts: dict[str, int] = {row[0]: row[1] for row in rows}
+async def card(
+    uow: UnitOfWork,
+    meeting: AnyMeeting,
+    wijk: AnyWijk | None = None,
+    *,
+    counts: dict[str, int] | None = None,
+) -> Card:
+    """``wijk``: the meeting's wijk, when the caller has it (one query less); ``counts``:
+    the answers, when the caller has just counted them."""
+    if counts is None:
+        rows = (await uow.core(_RSVP_COUNTS, {"meeting": meeting.id})).all()
+        counts = {row[0]: row[1] for row in rows}
     if wijk is not None and wijk.id == meeting.wijk_id:
         zone = wijk.timezone
     else:
@@ -343,6 +370,11 @@ async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer)
         "answer": answer.value,
         "at": uow.now,
     }
+    if uow.dialect == "postgresql":
+        counts: dict[str, int] = {}
+        for answered, count in await uow.core(_RSVP_SET_AND_COUNT, values):
+            counts[answered] = counts.get(answered, 0) + count
+        return await card(uow, meeting, caller.wijk, counts=counts)
     await uow.core(_RSVP_SET[uow.dialect], values)
     return await card(uow, meeting, caller.wijk)
 
