@@ -623,7 +623,8 @@ async def _record(
         return
     due = touched["nudge_due_at"]
     if uow.dialect == "postgresql":
-        await _log_and_touch(uow, idea.id, idea.wijk_id, actor_id, kind, detail, due)
+        if not await _log_and_touch(uow, idea.id, idea.wijk_id, actor_id, kind, detail, due):
+            await _log(uow, idea.id, actor_id, kind, detail)  # (gone: refused as on SQLite)
     else:
         await _log(uow, idea.id, actor_id, kind, detail)
         await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": due})
@@ -651,7 +652,8 @@ async def record_by_id(
     ``in_wijk``: the wijk the idea should be in (the event is recorded only if it is)."""
     loaded = uow.loaded(Idea, idea_id)
     if loaded is not None:
-        await _record(uow, loaded, actor, kind, detail, in_wijk)
+        if in_wijk is None or loaded.wijk_id == in_wijk.id:
+            await _record(uow, loaded, actor, kind, detail, in_wijk)
         return
     actor_id = actor.id if actor else None
     if uow.dialect == "postgresql" and in_wijk is not None:

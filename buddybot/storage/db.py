@@ -391,6 +391,8 @@ class Database:
         self._queued -= 1
         committed: asyncio.Future[None] | None = None
         try:
+            if self._closed:
+                raise RuntimeError("the database is closed")
             conn, raw, sessions = await self._writer()
             # Begin, commit, rollback and close are called on the synchronous objects: the
             # inline dialect never awaits for them, and the async wrappers cost a greenlet
@@ -438,17 +440,26 @@ class Database:
         """A unit of work failed: back to its SAVEPOINT. If the transaction itself is gone
         (a refused COMMIT, an error SQLite ends it for), so is the work of the units
         waiting for its COMMIT: they fail too."""
-        if sync.get_transaction() is group.root and raw.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error):
+            if sync.get_transaction() is group.root and raw.in_transaction:
                 raw.execute("ROLLBACK TO uow")
                 raw.execute("RELEASE uow")
                 return
         self._group = None
-        if sync.get_transaction() is group.root:
-            group.root.rollback()
-        if raw.in_transaction:
-            raw.rollback()
-        group.fail("rolled back with a unit of work that shared it")
+        try:
+            self._end(sync, raw, group)
+        finally:
+            group.fail("rolled back with a unit of work that shared it")
+
+    @staticmethod
+    def _end(sync: Any, raw: sqlite3.Connection | None, group: _Group) -> None:
+        """Roll back what is left of a transaction, on a connection that may be closed."""
+        with contextlib.suppress(Exception):
+            if sync is not None and sync.get_transaction() is group.root:
+                group.root.rollback()
+        with contextlib.suppress(sqlite3.Error):
+            if raw is not None and raw.in_transaction:  # SQLite may keep its own open
+                raw.rollback()
 
     def _commit(self) -> None:
         """COMMIT the open SQLite transaction: every unit of work in it is done (or failed,
@@ -461,12 +472,12 @@ class Database:
             group.root.commit()
         except Exception as exc:
             held = self._held
-            sync = held[0].sync_connection if held is not None else None
-            if sync is not None and sync.get_transaction() is group.root:
-                group.root.rollback()
-            if held is not None and held[1].in_transaction:  # SQLite may keep its own open
-                held[1].rollback()
-            group.fail(f"COMMIT refused: {exc}", exc)
+            try:
+                self._end(
+                    held[0].sync_connection if held else None, held[1] if held else None, group
+                )
+            finally:
+                group.fail(f"COMMIT refused: {exc}", exc)
             return
         for member in group.members:
             if not member.done():
@@ -534,16 +545,18 @@ class Database:
 
     async def _catch_up(self) -> None:
         """Called with the write lock held, outside any transaction."""
-        self._catch_up_due = False
         assert self._wal_file is not None
         try:
             await asyncio.wrap_future(self._copier.submit(_checkpoint_wal, self._wal_file))
         except sqlite3.Error as exc:
             log.warning("WAL checkpoint failed: %s", exc)
+        self._catch_up_due = False  # (still due if this task was cancelled)
 
     async def dispose(self) -> None:
-        if not self._write_lock_locked():
-            self._commit()  # (nobody will come for a transaction left open)
+        if self._write_lock is not None:
+            async with self._write_lock:  # (after the unit of work that runs, if any)
+                self._commit()  # (nobody will come for a transaction left open)
+                self._closed = True
         self._closed = True
         if self._copy is not None:
             await asyncio.wait([asyncio.wrap_future(self._copy)])

@@ -54,6 +54,8 @@ async def test_a_vote_wakes_an_open_idea_of_its_wijk_only(db: Database, clock: F
     async with db.unit_of_work() as uow:
         caller = await people.identify(uow, people.Policy(), EAST, ANNA)
         assert caller.wijk is not None and caller.person is not None
+        kept = await uow.session.get(Idea, elsewhere)  # (loaded or not: the same)
+        assert kept is not None
         for idea_id in (open_, closed, elsewhere, 999_999):
             await ideas.record_by_id(uow, idea_id, caller.person, "vote", in_wijk=caller.wijk)
     after = await _state(db)

@@ -153,3 +153,31 @@ async def test_a_transaction_left_to_a_task_that_gives_up_is_still_committed(
         await two
     await db.dispose()
     assert _committed(path) == ([1], [10])
+
+
+async def test_closing_waits_for_the_unit_of_work_that_runs(tmp_path: Path) -> None:
+    """Closed while one unit of work runs and another waits for the COMMIT it shares:
+    both are committed first (at shutdown, nothing done may be lost)."""
+    db, path = await _database(tmp_path)
+    gates = {1: asyncio.Event(), 2: asyncio.Event()}
+
+    async def work(update_id: int) -> None:
+        async with db.unit_of_work(update_id) as uow:
+            await gates[update_id].wait()
+            await _person(uow, update_id * 10)
+
+    one = asyncio.create_task(work(1))
+    await _until(lambda: db._write_lock_locked())
+    two = asyncio.create_task(work(2))
+    await _until(lambda: db._queued == 1)
+    gates[1].set()  # the first ends and waits for the COMMIT; the second runs on
+    await _until(lambda: db._group is not None and db._queued == 0 and db._write_lock_locked())
+    closing = asyncio.create_task(db.dispose())
+    await asyncio.sleep(0)
+    gates[2].set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(one, two, closing)
+    assert _committed(path) == ([1, 2], [10, 20])
+    with pytest.raises(RuntimeError, match="closed"):
+        async with db.unit_of_work(3):
+            pass
