@@ -127,10 +127,12 @@ async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
                 bot, deps, w.tg_chat_id, join_lines(lines), reply_markup=markup
             )
             if sent is not None:
+                await _record(deps, group, w.wijk_id)
                 done += group
         for item in w.private:
             if await still_held([item]):
                 await _private(bot, deps, w.language, item)
+                await _record(deps, [item], w.wijk_id)
                 done.append(item)
     except TelegramError as exc:
         log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
@@ -139,8 +141,14 @@ async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
             retry_at = uow.now + deps.settings.retry_base
             pending = sorted(held - sent_ids)
             await nudges.release(uow, pending, retry_at, held_until)
+
+
+async def _record(deps: Deps, items: list[nudges.Item], wijk_id: int) -> None:
+    """Right after each message, not once for the wijk: a bot stopped between its sends
+    would otherwise send them all again after the restart (seen in the restart chaos
+    test); now at most the one message it was sending."""
     async with deps.db.unit_of_work() as uow:
-        await nudges.sent(uow, done, w.wijk_id)
+        await nudges.sent(uow, items, wijk_id)
 
 
 async def _private(bot: Bot, deps: Deps, wijk_lang: str, item: nudges.Item) -> None:
