@@ -475,11 +475,8 @@ async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
 
 # The listing's statements, built once. The open states are written into the SQL: a list of
 # values would be a parameter expanded per execution, which the prepared path can't keep.
-_OPEN = (
-    Idea.wijk_id == bindparam("wijk"),
-    Idea.hidden.is_(False),
-    Idea.status.in_([literal_column(f"'{s.value}'") for s in lifecycle.OPEN]),
-)
+_OPEN_STATUS = Idea.status.in_([literal_column(f"'{s.value}'") for s in lifecycle.OPEN])
+_OPEN = (Idea.wijk_id == bindparam("wijk"), Idea.hidden.is_(False), _OPEN_STATUS)
 _OPEN_COUNT = select(func.count()).select_from(Idea).where(*_OPEN)
 _PAGE = (
     select(
@@ -553,21 +550,19 @@ def _validate(title: str, description: str) -> None:
 
 
 _RECORD = insert(IdeaEvent)
+_TOUCH = (
+    update(Idea)
+    .where(Idea.id == bindparam("idea"))
+    .values(last_activity_at=bindparam("at"), nudge_level=0, nudge_due_at=bindparam("due"))
+)
 # PostgreSQL (data-modifying WITH): the idea's activity, and the event only if the idea is
 # there, in that wijk. Closed ideas are never nudged.
 _TOUCHED = (
-    update(Idea)
-    .where(Idea.id == bindparam("idea"), Idea.wijk_id == bindparam("wijk"))
+    _TOUCH.where(Idea.wijk_id == bindparam("wijk"))
     .values(
-        last_activity_at=bindparam("at"),
-        nudge_level=0,
         nudge_due_at=case(
-            (
-                Idea.status.in_([literal_column(f"'{s.value}'") for s in lifecycle.OPEN]),
-                bindparam("due", type_=Idea.nudge_due_at.type),
-            ),
-            else_=null(),
-        ),
+            (_OPEN_STATUS, bindparam("due", type_=Idea.nudge_due_at.type)), else_=null()
+        )
     )
     .returning(Idea.id)
     .cte("touched")
@@ -585,11 +580,6 @@ _LOG_AND_TOUCH = (
         ),
     )
     .returning(IdeaEvent.id)
-)
-_TOUCH = (
-    update(Idea)
-    .where(Idea.id == bindparam("idea"))
-    .values(last_activity_at=bindparam("at"), nudge_level=0, nudge_due_at=bindparam("due"))
 )
 
 

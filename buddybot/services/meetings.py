@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import bindparam, func, literal, select, union_all
-from sqlalchemy.dialects import postgresql
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
@@ -171,12 +170,8 @@ _RSVP_SET = {
 # PostgreSQL: the answer and the counts after it in one round trip (a data-modifying WITH).
 # The counts' SELECT does not see the new answer, so it counts the others and adds this one.
 _ANSWERED = (
-    postgresql.insert(Rsvp)
+    _RSVP_SET["postgresql"]
     .values({c: bindparam(c) for c in ("meeting_id", "person_id", "answer", "at")})
-    .on_conflict_do_update(
-        index_elements=["meeting_id", "person_id"],
-        set_={"answer": bindparam("answer"), "at": bindparam("at")},
-    )
     .returning(Rsvp.answer)
     .cte("answered")
 )

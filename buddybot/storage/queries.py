@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import Insert
 
 from buddybot.storage.models import Base, Membership, Person, Wijk
 
@@ -36,7 +37,7 @@ def insert_ignoring(dialect: str, model: type[Base], keys: tuple[str, ...]) -> E
 @functools.cache
 def upserting(
     dialect: str, model: type[Base], keys: tuple[str, ...], columns: tuple[str, ...]
-) -> Executable:
+) -> Insert:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET columns, built once per shape: one
     statement instead of a read and a write (an RSVP, a vote)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

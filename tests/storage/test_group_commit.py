@@ -11,23 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from buddybot.clock import SystemClock
 from buddybot.storage.db import Database, TransactionLost, UnitOfWork
-from buddybot.storage.migrate import upgrade
-from tests.dbs import sqlite_url
+from tests.storage.test_sqlite_wal import _database
 
 Work = Callable[[UnitOfWork], Awaitable[None]]
 ADD_PERSON = text(
     "INSERT INTO person (tg_user_id, first_name, private_ok, erased, created_at, updated_at)"
     " VALUES (:u, 'X', 0, 0, '2026-01-01', '2026-01-01')"
 )
-
-
-async def _database(tmp_path: Path) -> tuple[Database, Path]:
-    path = tmp_path / "group.db"
-    db = Database(sqlite_url(path), SystemClock())
-    await upgrade(db.engine)
-    return db, path
 
 
 def _committed(path: Path) -> tuple[list[int], list[int]]:

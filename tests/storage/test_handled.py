@@ -107,18 +107,14 @@ async def test_a_redelivered_update_whose_first_statement_is_the_orms_stops_ther
 
 
 async def test_a_streamed_first_statement_still_leaves_the_update_recorded(
-    pg: str, clock: FakeClock
+    pg: str, db: Database
 ) -> None:
     """A server-side cursor only opens a portal: the mark must not be put on it."""
-    db = Database(pg, clock)
-    try:
-        async with db.unit_of_work(update_id=41) as uow:
-            conn = await uow.session.connection()
-            async for _ in await conn.stream(select(Wijk.id)):
-                pass
-        assert await _handled(db) == [41]
-    finally:
-        await db.dispose()
+    async with db.unit_of_work(update_id=41) as uow:
+        conn = await uow.session.connection()
+        async for _ in await conn.stream(select(Wijk.id)):
+            pass
+    assert await _handled(db) == [41]
 
 
 async def test_a_unit_of_work_on_a_lost_connection_leaves_the_next_ones_mark_alone(
@@ -181,21 +177,17 @@ async def test_a_redelivered_reading_update_is_refused_too(
 
 
 async def test_a_reading_update_on_postgresql_commits_statement_by_statement(
-    pg: str, clock: FakeClock
+    pg: str, db: Database, clock: FakeClock
 ) -> None:
     """No BEGIN and COMMIT around it: the mark is stored with the first statement, and
     stays when the update fails later (it only read; a redelivery is refused)."""
-    db = Database(pg, clock)
-    try:
-        await _idea(db, clock)
-        with pytest.raises(RuntimeError):
-            async with db.unit_of_work(update_id=22, atomic=False) as uow:
-                assert (await uow.core(TITLE, {"w": 1})).scalar() == "Oost"
-                assert await _handled(db) == [22]  # (seen from another connection)
-                raise RuntimeError("the reply failed")
-        assert await _handled(db) == [22]
-    finally:
-        await db.dispose()
+    await _idea(db, clock)
+    with pytest.raises(RuntimeError):
+        async with db.unit_of_work(update_id=22, atomic=False) as uow:
+            assert (await uow.core(TITLE, {"w": 1})).scalar() == "Oost"
+            assert await _handled(db) == [22]  # (seen from another connection)
+            raise RuntimeError("the reply failed")
+    assert await _handled(db) == [22]
 
 
 async def test_after_a_reading_update_the_connection_is_transactional_again(
