@@ -24,6 +24,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from buddybot.bot import send
+from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps, deps_of
 from buddybot.i18n import Html, supported, t
 from buddybot.services import people
@@ -125,14 +126,16 @@ class Turn:
         return t(self.lang, key, **params)
 
     async def reply(
-        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | None = None
+        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | Keyboard | None = None
     ) -> send.Sent | None:
         msg = self.update.effective_message
         if msg is None:
             if self.chat is None:
                 return None
             sent = await self.context.bot.send_message(
-                self.chat.tg_chat_id, text, reply_markup=markup
+                self.chat.tg_chat_id,
+                text,
+                reply_markup=markup.markup() if isinstance(markup, Keyboard) else markup,
             )
             return send.Sent(sent.chat_id, sent.message_id)
         return await send.reply(self.context.bot, msg, text, markup)
@@ -220,13 +223,15 @@ async def safe_edit(
     query: CallbackQuery,
     *,
     text: str | None = None,
-    markup: InlineKeyboardMarkup | Literal["keep"] | None = "keep",
+    markup: InlineKeyboardMarkup | Keyboard | Literal["keep"] | None = "keep",
 ) -> None:
     """Edit the message under a pressed button. A double press ("not modified") or a message
     that is gone is not an error worth an apology."""
     msg = query.message
     if not isinstance(msg, Message):
         return
+    if isinstance(markup, Keyboard):
+        markup = markup.markup()
     try:
         if text is not None:
             await msg.edit_text(text, reply_markup=None if markup == "keep" else markup)

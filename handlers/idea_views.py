@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+from buddybot.bot.keyboard import Button, Keyboard
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.i18n import Html, join_lines, t
@@ -63,12 +62,12 @@ def card_text(lang: str, card: ideas.Card) -> Html:
     return join_lines(lines)
 
 
-def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callbacks.pack(kind, *fields))
+def _button(text: str, kind: str, *fields: str | int) -> Button:
+    return text, callbacks.pack(kind, *fields)
 
 
-def card_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = []
+def card_markup(lang: str, card: ideas.Card) -> Keyboard:
+    rows: list[list[Button]] = []
     if card.open:
         rows.append(
             [
@@ -85,15 +84,15 @@ def card_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
         )
     elif card.status is State.PARKED:
         rows.append([_button(t(lang, "button.status"), "stm", card.id)])
-    return InlineKeyboardMarkup(rows)
+    return Keyboard.of(rows)
 
 
-def status_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
+def status_markup(lang: str, card: ideas.Card) -> Keyboard:
     targets = lifecycle.targets(card.status)
     buttons = [_button(state_name(lang, s), "stv", card.id, s.value) for s in targets]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([_button(t(lang, "button.back"), "stb", card.id)])
-    return InlineKeyboardMarkup(rows)
+    return Keyboard.of(rows)
 
 
 def page_text(lang: str, page: ideas.Page) -> Html:
@@ -116,7 +115,7 @@ def page_text(lang: str, page: ideas.Page) -> Html:
     return join_lines(lines)
 
 
-def page_markup(lang: str, page: ideas.Page) -> InlineKeyboardMarkup:
+def page_markup(lang: str, page: ideas.Page) -> Keyboard:
     numbers = [_button(f"#{line.number}", "show", line.id) for line in page.lines]
     rows = [numbers[i : i + 4] for i in range(0, len(numbers), 4)]
     nav = []
@@ -126,4 +125,4 @@ def page_markup(lang: str, page: ideas.Page) -> InlineKeyboardMarkup:
         nav.append(_button(t(lang, "button.next"), "pg", page.page + 1))
     if nav:
         rows.append(nav)
-    return InlineKeyboardMarkup(rows)
+    return Keyboard.of(rows)

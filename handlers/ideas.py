@@ -221,7 +221,7 @@ async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) 
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
     if edit is not None:
         try:
-            await edit.edit_text(text, reply_markup=markup)
+            await edit.edit_text(text, reply_markup=markup.markup())
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 raise

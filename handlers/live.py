@@ -15,12 +15,13 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
 from buddybot.bot import send
+from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 
 log = logging.getLogger(__name__)
 
 # (chat id, message id, text, buttons) of the message as it should look now; None: leave it.
-View = tuple[int, int, str, InlineKeyboardMarkup | None]
+View = tuple[int, int, str, InlineKeyboardMarkup | Keyboard | None]
 Render = Callable[[Deps, int], Awaitable[View | None]]
 
 

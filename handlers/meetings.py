@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
 from buddybot.bot import send
+from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
 from buddybot.i18n import Html, join_lines, t, when
@@ -70,18 +71,16 @@ def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callbacks.pack(kind, *fields))
 
 
-def card_markup(lang: str, card: meetings.Card) -> InlineKeyboardMarkup:
+def card_markup(lang: str, card: meetings.Card) -> Keyboard:
     rows = []
     if card.status in (meetings.Status.PLANNED, meetings.Status.MOVED):
+        rsvp = [("button.rsvp_yes", card.yes, "y"), ("button.rsvp_maybe", card.maybe, "m"),
+                ("button.rsvp_no", card.no, "n")]  # fmt: skip
         rows.append(
-            [
-                _button(t(lang, "button.rsvp_yes", count=card.yes), "rsvp", card.id, "y"),
-                _button(t(lang, "button.rsvp_maybe", count=card.maybe), "rsvp", card.id, "m"),
-                _button(t(lang, "button.rsvp_no", count=card.no), "rsvp", card.id, "n"),
-            ]
+            [(t(lang, key, count=n), callbacks.pack("rsvp", card.id, a)) for key, n, a in rsvp]
         )
-    rows.append([_button(t(lang, "button.calendar"), "ics", card.id)])
-    return InlineKeyboardMarkup(rows)
+    rows.append([(t(lang, "button.calendar"), callbacks.pack("ics", card.id))])
+    return Keyboard.of(rows)
 
 
 def plain_text(lang: str, card: meetings.Card) -> str:
@@ -233,7 +232,7 @@ async def draft_ok(turn: Turn) -> str | None:
         turn.deps,
         turn.chat.tg_chat_id,
         card_text(turn.lang, card),
-        reply_markup=card_markup(turn.lang, card),
+        reply_markup=card_markup(turn.lang, card).markup(),
     )
     if msg is None:
         return None

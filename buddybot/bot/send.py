@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden
 from telegram.warnings import PTBUserWarning
 
+from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 from buddybot.services import wijken
 
@@ -57,10 +58,12 @@ _RARE_FIELDS = tuple(
 )
 
 
-def markup_json(markup: InlineKeyboardMarkup | ForceReply) -> dict[str, Any]:
+def markup_json(markup: InlineKeyboardMarkup | ForceReply | Keyboard) -> dict[str, Any]:
     """The keyboard as the Bot API's JSON, as ``markup.to_dict()`` gives it. PTB's generic
     ``to_dict`` cost 70 µs for a card's three buttons, this 9 µs (measured in issue 10); a
     keyboard with anything else than text, links and string callback data goes to PTB."""
+    if isinstance(markup, Keyboard):
+        return markup.json()
     if not isinstance(markup, InlineKeyboardMarkup) or markup.api_kwargs:
         return markup.to_dict()
     rows = []
@@ -85,7 +88,11 @@ def markup_json(markup: InlineKeyboardMarkup | ForceReply) -> dict[str, Any]:
 
 
 async def edit_text(
-    bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | Keyboard | None,
 ) -> None:
     """Edit a message's text (and keyboard) without reading back the message Telegram
     returns: nothing uses it, and parsing it, keyboard and all, cost more than the rest of
@@ -105,7 +112,7 @@ async def reply(
     bot: Bot,
     to: Message,
     text: str,
-    markup: InlineKeyboardMarkup | ForceReply | None = None,
+    markup: InlineKeyboardMarkup | ForceReply | Keyboard | None = None,
 ) -> Sent:
     """Reply to ``to`` as ``Message.reply_text`` would (HTML; quoting the message outside
     private chats, still sent if it is gone; in its forum topic), without reading back the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gettext
 import html
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,7 @@ def supported(lang: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
+@lru_cache(maxsize=4096)  # a card asks for a dozen texts; the catalogs never change
 def raw(lang: str, key: str) -> str:
     text = catalog(supported(lang) or FALLBACK).gettext(key)
     if text == key:

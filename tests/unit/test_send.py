@@ -12,6 +12,7 @@ from telegram import CopyTextButton, ForceReply, InlineKeyboardButton, InlineKey
 from benchmarks.local_api import LocalBotApi
 from buddybot import app as bot_app
 from buddybot.bot import send
+from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 from buddybot.clock import SystemClock
 from buddybot.fakegram import shapes
@@ -90,6 +91,34 @@ KEYBOARDS = [
 )
 async def test_a_keyboard_is_sent_as_ptb_writes_it(markup: InlineKeyboardMarkup) -> None:
     assert send.markup_json(markup) == markup.to_dict()
+
+
+# The cards' keyboards are plain data (buddybot.bot.keyboard), written without PTB.
+CARD_KEYBOARDS = [
+    Keyboard.of([[("👍 Steun (3)", "1:sup:7"), ("🙋 Meedoen", "1:join:7")], [("<&>", "1:x")]]),
+    Keyboard.of([[("Ja", "1:x")]]),
+    Keyboard.of([]),
+]
+
+
+@pytest.mark.parametrize("keyboard", CARD_KEYBOARDS, ids=["card", "one", "empty"])
+async def test_a_card_keyboard_is_sent_as_ptb_writes_its_buttons(keyboard: Keyboard) -> None:
+    assert send.markup_json(keyboard) == keyboard.markup().to_dict()
+    request = Recording()
+    settings = Settings(_env_file=None, token="1:abc", database_url="sqlite+aiosqlite://")
+    db = Database.for_settings(settings, SystemClock())
+    app = bot_app.build_application(Deps.build(settings, db, SystemClock()), request=request)
+    async with app:
+        incoming = Message.de_json(_incoming("group"), app.bot)
+        assert incoming is not None
+        await incoming.reply_text("Kaart", reply_markup=keyboard.markup())
+        await send.reply(app.bot, incoming, "Kaart", keyboard)
+        await app.bot.edit_message_text("Kaart", -100123, 5, reply_markup=keyboard.markup())
+        await send.edit_text(app.bot, -100123, 5, "Kaart", keyboard)
+    await db.dispose()
+    (_, ptb_reply), (_, our_reply), (_, ptb_edit), (_, our_edit) = request.sent
+    assert our_reply == ptb_reply
+    assert our_edit == ptb_edit
 
 
 @pytest.mark.parametrize("kind", ["group", "private", "topic"])
