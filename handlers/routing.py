@@ -8,6 +8,7 @@ asks only those, in the order they were added, so the same handler wins as witho
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from telegram.ext._utils.types import CCT
 
 from handlers import callbacks
 
+log = logging.getLogger(__name__)
 Handler = BaseHandler[Any, Any, Any]
 Key = tuple[str, str]
 
@@ -113,9 +115,13 @@ class Routed(BaseHandler[Update, CCT, object]):
 
 def route(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Put each group's handlers behind one ``Routed``. A group whose handlers differ in
-    ``block`` keeps its list: PTB reads ``block`` from the handler it asked."""
+    ``block`` keeps its list: PTB reads ``block`` from the handler it asked. Handlers are
+    read once: add them all before this runs."""
     for group, handlers in list(app.handlers.items()):
-        if len(handlers) < 2 or any(h.block is not handlers[0].block for h in handlers):
+        if len(handlers) < 2:
+            continue
+        if any(h.block is not handlers[0].block for h in handlers):
+            log.info("handler group %s is walked one by one: its handlers differ in block", group)
             continue
         routed: Routed[Any] = Routed(handlers)
         for handler in list(handlers):
