@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ def rss_mb() -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
-async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, float]:
+async def _child(
+    kind: str, url: str, seconds: float, rate: float, start: datetime
+) -> dict[str, float]:
     # Only what each kind needs is imported: the bare reference must not carry buddybot.
     from telegram import Update
 
@@ -60,12 +63,14 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
         from buddybot import app as bot_app
         from buddybot.bot.runtime import Deps
         from buddybot.bot.tick import run_tick
-        from buddybot.clock import SystemClock
         from buddybot.settings import Settings
         from buddybot.storage.db import Database
         from handlers import register
 
-        clock = SystemClock()
+        # The city was seeded around the tick benchmark's fixed moment (``start``); time
+        # runs on from there. With the real date, every vote of the city fell due once that
+        # moment had passed, and the minute measured 1,000 vote closings instead.
+        clock = _RunningFrom(start)
         settings = Settings(_env_file=None, token=TOKEN, database_url=url)
         db = Database.for_settings(settings, clock)
         app = bot_app.build_application(
@@ -109,6 +114,16 @@ async def _child(kind: str, url: str, seconds: float, rate: float) -> dict[str, 
     return {"start": started, "busy": busy, "peak": peak}
 
 
+class _RunningFrom:
+    """A clock that starts at ``start`` and runs at real speed."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 async def _targets(db: Any) -> Any:
     """Ideas, meetings and votes residents can press on, from the seeded database."""
     from sqlalchemy import select
@@ -136,10 +151,12 @@ async def _targets(db: Any) -> Any:
     return targets
 
 
-def _run_child(kind: str, url: str, seconds: float, rate: float) -> dict[str, float]:
+def _run_child(
+    kind: str, url: str, seconds: float, rate: float, start: datetime
+) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", "--child", kind, "--url", url,
-         "--seconds", str(seconds), "--rate", str(rate)],
+         "--seconds", str(seconds), "--rate", str(rate), "--start", start.isoformat()],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -157,8 +174,8 @@ async def measure(seconds: float, rate: float) -> list[Figure]:
     await engine.dispose()
     # Side by side: the bare reference barely uses the CPU, and the minute is paced.
     ours, bare = await asyncio.gather(
-        asyncio.to_thread(_run_child, "buddybot", url, seconds, rate),
-        asyncio.to_thread(_run_child, "bare", url, seconds, rate),
+        asyncio.to_thread(_run_child, "buddybot", url, seconds, rate, tick.NOW),
+        asyncio.to_thread(_run_child, "bare", url, seconds, rate, tick.NOW),
     )
     await databases.drop(url)
     minute = f"{seconds:.0f} s at {rate:.0f} upd/s"
@@ -190,9 +207,11 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=100)
     p.add_argument("--child", choices=["buddybot", "bare"])
     p.add_argument("--url")
+    p.add_argument("--start", type=datetime.fromisoformat, help="the city's moment (child)")
     args = p.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(_child(args.child, args.url, args.seconds, args.rate))))
+        child = _child(args.child, args.url, args.seconds, args.rate, args.start)
+        print(json.dumps(asyncio.run(child)))
         return
     print(table(asyncio.run(measure(args.seconds, args.rate))))
 
