@@ -15,7 +15,6 @@ from typing import Any
 
 from telegram import MessageEntity, Update
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
-from telegram.ext._utils.types import CCT
 
 from handlers import callbacks
 
@@ -63,7 +62,7 @@ def update_keys(update: object) -> frozenset[Key] | None:
     return frozenset(keys)
 
 
-class Routed(BaseHandler[Update, CCT, object]):
+class Routed(BaseHandler[Update, Any, object]):
     """The handlers of one group, asked only when the update can be theirs."""
 
     def __init__(self, handlers: Sequence[Handler]) -> None:
@@ -105,9 +104,9 @@ class Routed(BaseHandler[Update, CCT, object]):
     def handle_update(  # type: ignore[override]
         self,
         update: Update,
-        application: Application[Any, CCT, Any, Any, Any, Any],
+        application: Application[Any, Any, Any, Any, Any, Any],
         check_result: tuple[Handler, object],
-        context: CCT,
+        context: Any,
     ) -> Any:
         handler, check = check_result
         return handler.handle_update(update, application, check, context)
@@ -123,7 +122,7 @@ def route(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if any(h.block is not handlers[0].block for h in handlers):
             log.info("handler group %s is walked one by one: its handlers differ in block", group)
             continue
-        routed: Routed[Any] = Routed(handlers)
+        routed = Routed(handlers)
         for handler in list(handlers):
             app.remove_handler(handler, group)
         app.add_handler(routed, group)
