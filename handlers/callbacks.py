@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from buddybot.bot.keyboard import Button
 from buddybot.services.errors import Refusal
 
 VERSION = "1"
@@ -13,6 +14,11 @@ def pack(kind: str, *fields: str | int) -> str:
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data too long: {data!r}")
     return data
+
+
+def button(text: str, kind: str, *fields: str | int) -> Button:
+    """A button of a ``Keyboard`` (buddybot.bot.keyboard) with this kind's data."""
+    return text, pack(kind, *fields)
 
 
 def pattern(kind: str) -> str:

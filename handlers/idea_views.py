@@ -62,36 +62,34 @@ def card_text(lang: str, card: ideas.Card) -> Html:
     return join_lines(lines)
 
 
-def _button(text: str, kind: str, *fields: str | int) -> Button:
-    return text, callbacks.pack(kind, *fields)
-
-
 def card_markup(lang: str, card: ideas.Card) -> Keyboard:
     rows: list[list[Button]] = []
     if card.open:
         rows.append(
             [
-                _button(t(lang, "button.support", count=card.supporters.count), "sup", card.id),
-                _button(t(lang, "button.join", count=card.helpers.count), "join", card.id),
+                callbacks.button(
+                    t(lang, "button.support", count=card.supporters.count), "sup", card.id
+                ),
+                callbacks.button(t(lang, "button.join", count=card.helpers.count), "join", card.id),
             ]
         )
         rows.append(
             [
-                _button(t(lang, "button.champion"), "champ", card.id),
-                _button(t(lang, "button.partners"), "ptn", card.id),
-                _button(t(lang, "button.status"), "stm", card.id),
+                callbacks.button(t(lang, "button.champion"), "champ", card.id),
+                callbacks.button(t(lang, "button.partners"), "ptn", card.id),
+                callbacks.button(t(lang, "button.status"), "stm", card.id),
             ]
         )
     elif card.status is State.PARKED:
-        rows.append([_button(t(lang, "button.status"), "stm", card.id)])
+        rows.append([callbacks.button(t(lang, "button.status"), "stm", card.id)])
     return Keyboard.of(rows)
 
 
 def status_markup(lang: str, card: ideas.Card) -> Keyboard:
     targets = lifecycle.targets(card.status)
-    buttons = [_button(state_name(lang, s), "stv", card.id, s.value) for s in targets]
+    buttons = [callbacks.button(state_name(lang, s), "stv", card.id, s.value) for s in targets]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([_button(t(lang, "button.back"), "stb", card.id)])
+    rows.append([callbacks.button(t(lang, "button.back"), "stb", card.id)])
     return Keyboard.of(rows)
 
 
@@ -116,13 +114,13 @@ def page_text(lang: str, page: ideas.Page) -> Html:
 
 
 def page_markup(lang: str, page: ideas.Page) -> Keyboard:
-    numbers = [_button(f"#{line.number}", "show", line.id) for line in page.lines]
+    numbers = [callbacks.button(f"#{line.number}", "show", line.id) for line in page.lines]
     rows = [numbers[i : i + 4] for i in range(0, len(numbers), 4)]
     nav = []
     if page.page > 1:
-        nav.append(_button(t(lang, "button.previous"), "pg", page.page - 1))
+        nav.append(callbacks.button(t(lang, "button.previous"), "pg", page.page - 1))
     if page.page < page.pages:
-        nav.append(_button(t(lang, "button.next"), "pg", page.page + 1))
+        nav.append(callbacks.button(t(lang, "button.next"), "pg", page.page + 1))
     if nav:
         rows.append(nav)
     return Keyboard.of(rows)

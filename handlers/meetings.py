@@ -74,12 +74,16 @@ def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
 def card_markup(lang: str, card: meetings.Card) -> Keyboard:
     rows = []
     if card.status in (meetings.Status.PLANNED, meetings.Status.MOVED):
-        rsvp = [("button.rsvp_yes", card.yes, "y"), ("button.rsvp_maybe", card.maybe, "m"),
-                ("button.rsvp_no", card.no, "n")]  # fmt: skip
         rows.append(
-            [(t(lang, key, count=n), callbacks.pack("rsvp", card.id, a)) for key, n, a in rsvp]
+            [
+                callbacks.button(t(lang, "button.rsvp_yes", count=card.yes), "rsvp", card.id, "y"),
+                callbacks.button(
+                    t(lang, "button.rsvp_maybe", count=card.maybe), "rsvp", card.id, "m"
+                ),
+                callbacks.button(t(lang, "button.rsvp_no", count=card.no), "rsvp", card.id, "n"),
+            ]
         )
-    rows.append([(t(lang, "button.calendar"), callbacks.pack("ics", card.id))])
+    rows.append([callbacks.button(t(lang, "button.calendar"), "ics", card.id)])
     return Keyboard.of(rows)
 
 

@@ -23,7 +23,8 @@ Handler = BaseHandler[Any, Any, Any]
 Key = tuple[str, str]
 
 # A button handler made by handlers/callbacks.pattern(kind) matches exactly its kind.
-_BUTTON_PATTERN = re.compile(rf"\^{callbacks.VERSION}:([A-Za-z0-9_]+)\(:\|\$\)")
+_BEFORE, _AFTER = callbacks.pattern("\0").split("\0")
+_BUTTON_PATTERN = re.compile(rf"{re.escape(_BEFORE)}([A-Za-z0-9_]+){re.escape(_AFTER)}")
 
 
 def _keys(handler: Handler) -> frozenset[Key] | None:
@@ -35,7 +36,7 @@ def _keys(handler: Handler) -> frozenset[Key] | None:
         if isinstance(pattern, re.Pattern) and pattern.flags == re.UNICODE:
             found = _BUTTON_PATTERN.fullmatch(pattern.pattern)
             if found:
-                return frozenset({("cb", f"{callbacks.VERSION}:{found.group(1)}")})
+                return frozenset({("cb", callbacks.pack(found.group(1)))})
     return None
 
 
@@ -49,7 +50,9 @@ def update_keys(update: object) -> frozenset[Key] | None:
     if query is not None:
         data = query.data
         if not isinstance(data, str) or not data or data.endswith("\n"):
-            return None  # PTB lets any button handler take a press without data
+            # PTB lets any button handler take a press without data, and its patterns'
+            # ``$`` matches before a final newline: ask them all.
+            return None
         parts = data.split(":", 2)
         if len(parts) >= 2:
             keys.add(("cb", f"{parts[0]}:{parts[1]}"))
