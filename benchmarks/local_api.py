@@ -58,19 +58,22 @@ class LocalBotApi(BaseRequest):
         return 200, json.dumps(shapes.ok(self._answer(name, params))).encode()
 
     def _answer(self, name: str, params: dict[str, Any]) -> Any:
+        """What Telegram would answer, in the shape PTB parses; calls with a plain ``true``
+        answer (answerCallbackQuery, pinChatMessage, ...) get that."""
         now = int(time.time())
         if name == "getMe":
             return BOT
-        if name in ("sendMessage", "editMessageText"):
+        if name in _SENDS:
             chat_id = int(params["chat_id"])
             kind = "private" if chat_id > 0 else "supergroup"
+            in_chat = shapes.chat(chat_id, kind, title=None if chat_id > 0 else "Wijk")
+            msg_id = int(params.get("message_id") or next(self._ids))
             return shapes.message(
-                int(params.get("message_id") or next(self._ids)),
-                now,
-                shapes.chat(chat_id, kind, title=None if chat_id > 0 else "Wijk"),
-                from_user=BOT,
-                text=str(params.get("text", "")),
-            )
+                msg_id, now, in_chat, from_user=BOT, text=params.get("text"),
+                caption=params.get("caption"), **self._media(name, params, msg_id),
+            )  # fmt: skip
+        if name == "stopPoll":
+            return self._poll(params, closed=True, poll_id=f"local{params['message_id']}")
         if name == "getChatAdministrators":
             chat_id = int(params["chat_id"])
             return [
@@ -78,3 +81,32 @@ class LocalBotApi(BaseRequest):
                 for uid in self.admins.get(chat_id, [])
             ]
         return True
+
+    def _media(self, name: str, params: dict[str, Any], msg_id: int) -> dict[str, Any]:
+        if name == "sendPoll":
+            return {"poll": self._poll(params, closed=False, poll_id=f"local{msg_id}")}
+        if name == "sendPhoto":
+            return {"photo": shapes.photo_sizes(f"photo{msg_id}", f"p{msg_id}", 1)}
+        if name == "sendDocument":
+            return {"document": shapes.document(f"doc{msg_id}", f"d{msg_id}", None, None, 1)}
+        return {}
+
+    @staticmethod
+    def _poll(params: dict[str, Any], *, closed: bool, poll_id: str) -> Any:
+        """A poll with no votes; stopPoll does not repeat the question, so it gets a stand-in."""
+        raw = params.get("options") or ["?", "?"]
+        if isinstance(raw, str):  # nested objects arrive as JSON text
+            raw = json.loads(raw)
+        texts = [o if isinstance(o, str) else str(o.get("text", "?")) for o in raw]
+        options = [shapes.poll_option(t, 0, str(i)) for i, t in enumerate(texts)]
+        return shapes.poll(
+            poll_id, str(params.get("question", "?")), options, total_voter_count=0,
+            is_closed=closed, is_anonymous=bool(params.get("is_anonymous", True)),
+        )  # fmt: skip
+
+
+# The sends whose answer is the message sent (or edited).
+_SENDS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPoll", "sendPhoto",
+     "sendDocument"}
+)  # fmt: skip
