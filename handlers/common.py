@@ -23,7 +23,7 @@ from telegram.constants import ChatID
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from buddybot.bot import send
+from buddybot.bot import keyboard, send
 from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps, deps_of
 from buddybot.i18n import Html, supported, t
@@ -135,7 +135,7 @@ class Turn:
             sent = await self.context.bot.send_message(
                 self.chat.tg_chat_id,
                 text,
-                reply_markup=markup.markup() if isinstance(markup, Keyboard) else markup,
+                reply_markup=keyboard.for_ptb(markup),
             )
             return send.Sent(sent.chat_id, sent.message_id)
         return await send.reply(self.context.bot, msg, text, markup)
@@ -230,13 +230,12 @@ async def safe_edit(
     msg = query.message
     if not isinstance(msg, Message):
         return
-    if isinstance(markup, Keyboard):
-        markup = markup.markup()
+    ptb_markup = keyboard.for_ptb(markup)
     try:
         if text is not None:
-            await msg.edit_text(text, reply_markup=None if markup == "keep" else markup)
-        elif markup != "keep":
-            await msg.edit_reply_markup(markup)
+            await msg.edit_text(text, reply_markup=None if ptb_markup == "keep" else ptb_markup)
+        elif ptb_markup != "keep":
+            await msg.edit_reply_markup(ptb_markup)
     except BadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 Button = tuple[str, str]  # (text, callback data)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,12 @@ class Keyboard:
                 for row in self.rows
             ]
         )
+
+
+@overload
+def for_ptb(markup: Keyboard) -> InlineKeyboardMarkup: ...
+@overload
+def for_ptb(markup: T) -> T: ...
+def for_ptb(markup: Keyboard | T) -> InlineKeyboardMarkup | T:
+    """What a PTB method takes: a plain keyboard as PTB's objects, anything else as it is."""
+    return markup.markup() if isinstance(markup, Keyboard) else markup
