@@ -614,7 +614,15 @@ async def _owned(s: Scene) -> JSON:
                 await q.execute(select(Meeting.number, Meeting.status, Meeting.starts_at))
             ).all(),
             "polls": (await q.execute(select(Poll.number, Poll.status, Poll.deadline))).all(),
-            "roles": (await q.execute(select(Membership.person_id, Membership.role))).all(),
+            # Who holds a role above resident. A resident's own first press (the status
+            # menu's "back" is open to everyone) records them as a resident: not a change.
+            "roles": (
+                await q.execute(
+                    select(Membership.person_id, Membership.role).where(
+                        Membership.role != "resident"
+                    )
+                )
+            ).all(),
             "wijk": (wijk.language, wijk.settings, wijk.profile, wijk.active),
         }
 
