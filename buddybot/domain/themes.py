@@ -361,6 +361,7 @@ _BY_NAME: dict[str, str] = {
     **{english: key for key, english in ENGLISH.items()},
 }
 _CONNECTORS = frozenset({"en", "and", "of", "or", "&", "+"})
+ECHO_MAX = 60  # characters of unknown words a refusal repeats
 _SPLIT_RE = re.compile(r"[\s,;/|]+")
 
 
@@ -389,3 +390,10 @@ def parse(words: str) -> tuple[list[str], list[str]]:
         elif key not in known:
             known.append(key)
     return known, unknown
+
+
+def echo(unknown: list[str]) -> str:
+    """Unknown words as a refusal repeats them: never so long that the answer cannot be
+    sent (Telegram refuses a message over 4,096 characters)."""
+    text = ", ".join(unknown)
+    return text if len(text) <= ECHO_MAX else text[: ECHO_MAX - 1] + "…"

@@ -1114,7 +1114,7 @@ async def set_themes(uow: UnitOfWork, caller: Caller, number: int, words: str) -
         raise NotAllowed("themes_who", number=number)
     known, unknown = themes.parse(words)
     if unknown or not known:
-        raise Refusal("unknown_theme", words=", ".join(unknown) or words[:50])
+        raise Refusal("unknown_theme", words=themes.echo(unknown) if unknown else words[:50])
     idea.themes = known
     await record(uow, idea, person, "themes", themes=known)
     await uow.session.flush()

@@ -64,7 +64,7 @@ async def save(
         raise Refusal("partner_contact_long", maximum=CONTACT_MAX, length=len(contact))
     known, unknown = themes.parse(theme_words) if theme_words.strip() else ([], [])
     if unknown:
-        raise Refusal("unknown_theme", words=", ".join(unknown))
+        raise Refusal("unknown_theme", words=themes.echo(unknown))
     if not known:
         known = themes.detect(offer)
     partner = await uow.session.scalar(

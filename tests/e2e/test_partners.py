@@ -154,3 +154,20 @@ async def test_kit_points_to_neighbours_with_the_same_interest_who_agreed(
     kit = await bot.last_text(world.bert)
     assert "Buren met dezelfde interesse" in kit and "Carla (@carla)" in kit
     assert "Dirk" not in kit
+
+
+async def test_a_very_long_unknown_theme_gets_a_short_refusal(world: World, bot: Harness) -> None:
+    """The refusal repeats the unknown words, shortened: the whole of 5,000 characters made
+    the answer too long for Telegram, and the facilitator got a general apology instead."""
+    junk = "x" * 5000
+    await bot.say(world.group, world.admin, f"/partner Buurthuis | {junk} | ruimte | -")
+    refused = await bot.last_text(world.group)
+    assert refused.startswith("Dit thema ken ik niet: xxx") and "Kies uit: groen" in refused
+    assert len(refused) < 400
+    await bot.say(world.group, world.admin, "/idee Moestuin op het plein")
+    await bot.say(world.group, world.admin, f"/thema 1 groen {junk}")
+    assert (await bot.last_text(world.group)).startswith("Dit thema ken ik niet: xxx")
+    async with bot.db.unit_of_work() as uow:
+        assert list(await uow.session.scalars(select(Partner.name))) == []
+        themed = await uow.session.scalar(select(IdeaEvent.id).where(IdeaEvent.kind == "themes"))
+    assert themed is None
