@@ -685,6 +685,8 @@ def test_facilitator_commands_with_odd_arguments_never_break_the_bot(
         ("admin", "/stemming ²"),
         ("admin", "/poll #① 1"),
         ("admin", "/instellingen max ²"),
+        ("admin", "/partner Buurthuis | " + "x" * 5000 + " | ruimte | -"),
+        ("admin", "/thema 1 " + "x" * 5000),
         # the same commands, well-formed or refused in words: no crash
         ("admin", "/instellingen max 2"),
         ("bert", "/stemming ²"),
