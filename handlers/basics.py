@@ -48,7 +48,7 @@ async def start(turn: Turn) -> None:
 
         if await accept_invite(turn, args[0]):
             return
-    async with turn.uow(atomic=False) as uow:
+    async with turn.uow() as uow:
         caller = await turn.identify(uow)
         wijken = await people.my_wijken(uow, caller.person) if caller.person else []
     if turn.in_group:
@@ -123,7 +123,7 @@ async def _kit(turn: Turn, idea_id: int) -> None:
 
 @command
 async def help_(turn: Turn) -> None:
-    async with turn.uow(need_admin=True, atomic=False) as uow:
+    async with turn.uow(need_admin=True) as uow:
         caller = await turn.identify(uow)
         facilitator = caller.facilitator
         if not turn.in_group and caller.person is not None:
@@ -140,7 +140,7 @@ async def help_(turn: Turn) -> None:
 
 @command
 async def who(turn: Turn) -> None:
-    async with turn.uow(atomic=False) as uow:
+    async with turn.uow() as uow:
         caller = await turn.identify(uow)
         wijken: list[people.AnyWijk] = []
         if caller.wijk is not None:

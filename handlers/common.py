@@ -4,11 +4,10 @@ answer in the right language. Refusals and redelivered updates are handled here 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from telegram import (
     CallbackQuery,
@@ -38,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+T = TypeVar("T")
 
 
 def chat_ref(chat: Chat | None) -> ChatRef | None:
@@ -82,18 +82,21 @@ class Turn:
     def in_group(self) -> bool:
         return self.chat is not None and self.chat.is_group
 
-    @asynccontextmanager
-    async def uow(
-        self, *, need_admin: bool = False, atomic: bool = True
-    ) -> AsyncIterator[UnitOfWork]:
-        """The update's one unit of work (it records the update id, so use it once).
+    async def run(
+        self, work: Callable[[UnitOfWork, people.Caller], T], *, need_admin: bool = False
+    ) -> T:
+        """The update's one unit of work (it records the update id, so use it once): finds
+        out who is asking, then runs ``work(uow, caller)`` on the database's worker thread
+        and returns what it returns.
 
-        ``need_admin`` asks Telegram who the group's admins are *before* the transaction
-        starts: no network call ever runs while the database is held. ``atomic=False``:
-        the update only reads (see ``Database.unit_of_work``)."""
+        ``need_admin`` asks Telegram who the group's admins are *before* the unit of work
+        starts: no network call ever runs while the database is held."""
         self._authority = await self.authority(need_admin)
-        async with self.deps.db.unit_of_work(self.update.update_id, atomic=atomic) as uow:
-            yield uow
+
+        def unit(uow: UnitOfWork) -> T:
+            return work(uow, self.identify(uow))
+
+        return await self.deps.db.run(unit, update_id=self.update.update_id)
 
     async def authority(self, need_admin: bool) -> Authority:
         if is_anonymous_admin(self.update):
@@ -105,11 +108,12 @@ class Turn:
         )
         return Authority(telegram_admin=admin)
 
-    async def identify(self, uow: UnitOfWork) -> people.Caller:
+    def identify(self, uow: UnitOfWork) -> people.Caller:
+        """Who is asking, in this unit of work; also sets the language to answer in."""
         authority = self._authority or Authority(anonymous_admin=is_anonymous_admin(self.update))
         if authority.anonymous_admin:
             authority = Authority(telegram_admin=True, anonymous_admin=True)
-        caller = await people.identify(uow, self.deps.policy, self.chat, self.actor, authority)
+        caller = people.identify(uow, self.deps.policy, self.chat, self.actor, authority)
         self.caller = caller
         self.lang = caller.language
         return caller
@@ -118,8 +122,8 @@ class Turn:
         """A refusal before ``identify`` (a bad argument) still answers a group in the
         wijk's language, not in the sender's."""
         if self.caller is None and self.in_group and self.chat is not None:
-            async with self.deps.db.unit_of_work() as uow:
-                found = await people.wijk_language(uow, self.chat.tg_chat_id)
+            tg_chat_id = self.chat.tg_chat_id
+            found = await self.deps.db.run(lambda uow: people.wijk_language(uow, tg_chat_id))
             self.lang = found or self.lang
 
     def t(self, key: str, /, **params: object) -> Html:

@@ -73,7 +73,7 @@ def refresher(turn: Turn) -> _Cards:
 
 
 async def render_card(deps: Deps, idea_id: int) -> View | None:
-    async with deps.db.unit_of_work(atomic=False) as uow:
+    async with deps.db.unit_of_work() as uow:
         card = await ideas.card_by_id(uow, idea_id)
         target = await wijken.chat_of(uow, card.wijk_id) if card else None
     if card is None or target is None or card.card_message_id is None:
@@ -104,7 +104,7 @@ async def post_card(turn: Turn, card: ideas.Card, lang: str) -> send.Sent | None
     """Send the card to the chat and remember it as the card to keep up to date."""
     msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
     if msg is not None and turn.in_group:
-        async with turn.deps.db.unit_of_work(atomic=False) as uow:
+        async with turn.deps.db.unit_of_work() as uow:
             await ideas.remember_card(uow, card.id, msg.chat_id, msg.message_id)
     return msg
 
@@ -215,7 +215,7 @@ async def idea_reply(
 
 
 async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) -> None:
-    async with turn.uow(atomic=False) as uow:
+    async with turn.uow() as uow:
         caller = await turn.identify(uow)
         page = await ideas.open_page(uow, caller, page_number)
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)

@@ -101,7 +101,7 @@ def plain_text(lang: str, card: meetings.Card) -> str:
 
 
 async def render(deps: Deps, meeting_id: int) -> View | None:
-    async with deps.db.unit_of_work(atomic=False) as uow:
+    async with deps.db.unit_of_work() as uow:
         card = await meetings.card_by_id(uow, meeting_id)
         wijk = await meetings_wijk(uow, card)
     if card is None or wijk is None or card.card_message_id is None:

@@ -51,7 +51,7 @@ class RetryPolicy:
         return min(delay, self.cap)
 
 
-async def plan(
+def plan(
     uow: UnitOfWork,
     *,
     kind: str,
@@ -61,7 +61,7 @@ async def plan(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Plan work; planning the same key twice keeps the first plan."""
-    await insert_ignore(
+    insert_ignore(
         uow.session,
         DueItem,
         {
@@ -77,17 +77,17 @@ async def plan(
     )
 
 
-async def cancel(uow: UnitOfWork, key: str) -> None:
-    await uow.session.execute(
+def cancel(uow: UnitOfWork, key: str) -> None:
+    uow.session.execute(
         update(DueItem)
         .where(DueItem.key == key, DueItem.status.in_([Status.PENDING, Status.PAUSED]))
         .values(status=Status.CANCELLED.value, done_at=uow.now)
     )
 
 
-async def cancel_prefix(uow: UnitOfWork, prefix: str) -> None:
+def cancel_prefix(uow: UnitOfWork, prefix: str) -> None:
     """Cancel every pending item whose key starts with ``prefix`` (e.g. a moved meeting)."""
-    await uow.session.execute(
+    uow.session.execute(
         update(DueItem)
         .where(
             DueItem.key.startswith(prefix, autoescape=True),
@@ -97,7 +97,7 @@ async def cancel_prefix(uow: UnitOfWork, prefix: str) -> None:
     )
 
 
-async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list[Claimed]:
+def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list[Claimed]:
     now = uow.now
     ready = or_(
         and_(DueItem.status == Status.PENDING, DueItem.due_at <= now),
@@ -106,7 +106,7 @@ async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -
     pick = select(DueItem.id).where(ready).order_by(DueItem.due_at).limit(limit)
     if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    result = await uow.session.execute(
+    result = uow.session.execute(
         update(DueItem)
         .where(DueItem.id.in_(pick.scalar_subquery()))
         .values(
@@ -130,10 +130,10 @@ async def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -
     return sorted(items, key=lambda c: (c.due_at, c.id))
 
 
-async def renew(uow: UnitOfWork, item: Claimed, worker: str, lease: timedelta) -> bool:
+def renew(uow: UnitOfWork, item: Claimed, worker: str, lease: timedelta) -> bool:
     """Extend this worker's claim just before delivering; False when the claim ran out and
     another worker may have taken the item (then this one must not send it)."""
-    result = await uow.session.execute(
+    result = uow.session.execute(
         update(DueItem)
         .where(
             DueItem.id == item.id,
@@ -147,9 +147,9 @@ async def renew(uow: UnitOfWork, item: Claimed, worker: str, lease: timedelta) -
     return result.scalar_one_or_none() is not None
 
 
-async def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
+def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
     """Record the outcome; only the worker that holds the claim may do so."""
-    await uow.session.execute(
+    uow.session.execute(
         update(DueItem)
         .where(
             DueItem.id == item.id,
@@ -160,7 +160,7 @@ async def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) ->
     )
 
 
-async def retry(
+def retry(
     uow: UnitOfWork, item: Claimed, worker: str, policy: RetryPolicy, error: str
 ) -> Status:
     """A delivery failed: try again later with backoff, or give up after max attempts."""
@@ -169,7 +169,7 @@ async def retry(
     else:
         status = Status.PENDING
         values = {"due_at": uow.now + policy.delay(item.attempts)}
-    await uow.session.execute(
+    uow.session.execute(
         update(DueItem)
         .where(
             DueItem.id == item.id,
@@ -181,24 +181,24 @@ async def retry(
     return status
 
 
-async def pause_wijk(uow: UnitOfWork, wijk_id: int) -> None:
-    await uow.session.execute(
+def pause_wijk(uow: UnitOfWork, wijk_id: int) -> None:
+    uow.session.execute(
         update(DueItem)
         .where(DueItem.wijk_id == wijk_id, DueItem.status == Status.PENDING)
         .values(status=Status.PAUSED.value)
     )
 
 
-async def resume_wijk(uow: UnitOfWork, wijk_id: int) -> None:
-    await uow.session.execute(
+def resume_wijk(uow: UnitOfWork, wijk_id: int) -> None:
+    uow.session.execute(
         update(DueItem)
         .where(DueItem.wijk_id == wijk_id, DueItem.status == Status.PAUSED)
         .values(status=Status.PENDING.value)
     )
 
 
-async def prune_handled_updates(uow: UnitOfWork, older_than: timedelta) -> None:
+def prune_handled_updates(uow: UnitOfWork, older_than: timedelta) -> None:
     """Forget handled update ids after a while (Telegram reuses ids after a long pause)."""
-    await uow.session.execute(
+    uow.session.execute(
         delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < uow.now - older_than)
     )

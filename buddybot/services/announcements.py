@@ -97,8 +97,8 @@ def next_weekly(after: datetime, weekday: int, at: str, zone: str) -> datetime:
     raise AssertionError("a week always has the weekday")
 
 
-async def _plan_occurrence(uow: UnitOfWork, a: Announcement) -> None:
-    await due.plan(
+def _plan_occurrence(uow: UnitOfWork, a: Announcement) -> None:
+    due.plan(
         uow,
         kind=ANNOUNCEMENT,
         key=f"announcement:{a.id}:{a.sent_count}",
@@ -108,7 +108,7 @@ async def _plan_occurrence(uow: UnitOfWork, a: Announcement) -> None:
     )
 
 
-async def schedule(uow: UnitOfWork, caller: Caller, text: str) -> Planned:
+def schedule(uow: UnitOfWork, caller: Caller, text: str) -> Planned:
     """``<when> | <text>``; a when that starts with "elke"/"every" repeats weekly."""
     wijk = require_facilitator(caller)
     if "|" not in text:
@@ -135,14 +135,14 @@ async def schedule(uow: UnitOfWork, caller: Caller, text: str) -> Planned:
         created_at=uow.now,
     )
     uow.session.add(announcement)
-    await uow.session.flush()
-    await _plan_occurrence(uow, announcement)
+    uow.session.flush()
+    _plan_occurrence(uow, announcement)
     return _view(announcement, wijk.timezone)
 
 
-async def pending(uow: UnitOfWork, caller: Caller) -> list[Planned]:
+def pending(uow: UnitOfWork, caller: Caller) -> list[Planned]:
     wijk = require_facilitator(caller)
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Announcement)
         .where(Announcement.wijk_id == wijk.id, Announcement.status == "pending")
         .order_by(Announcement.next_at)
@@ -151,59 +151,59 @@ async def pending(uow: UnitOfWork, caller: Caller) -> list[Planned]:
     return [_view(a, wijk.timezone) for a in rows]
 
 
-async def cancel(uow: UnitOfWork, caller: Caller, announcement_id: int) -> Planned:
+def cancel(uow: UnitOfWork, caller: Caller, announcement_id: int) -> Planned:
     wijk = require_facilitator(caller)
-    a = await uow.session.get(Announcement, announcement_id)
+    a = uow.session.get(Announcement, announcement_id)
     if a is None or a.wijk_id != wijk.id:
         raise Refusal("stale_button")
     if a.status != "pending":
         raise Refusal("announcement_gone")
     a.status = "cancelled"
-    await due.cancel_prefix(uow, f"announcement:{a.id}:")
+    due.cancel_prefix(uow, f"announcement:{a.id}:")
     return _view(a, wijk.timezone)
 
 
-async def text_of(uow: UnitOfWork, caller: Caller, announcement_id: int) -> str:
+def text_of(uow: UnitOfWork, caller: Caller, announcement_id: int) -> str:
     wijk = require_facilitator(caller)
-    a = await uow.session.get(Announcement, announcement_id)
+    a = uow.session.get(Announcement, announcement_id)
     if a is None or a.wijk_id != wijk.id:
         raise Refusal("stale_button")
     return a.text
 
 
-async def _due_announcement(
+def _due_announcement(
     uow: UnitOfWork, payload: dict[str, object]
 ) -> tuple[Announcement, Wijk] | None:
-    a = await uow.session.get(Announcement, int(str(payload.get("announcement", 0))))
+    a = uow.session.get(Announcement, int(str(payload.get("announcement", 0))))
     if a is None or a.status != "pending":
         return None
     if a.sent_count != int(str(payload.get("occurrence", -1))):
         return None
-    wijk = await uow.session.get(Wijk, a.wijk_id)
+    wijk = uow.session.get(Wijk, a.wijk_id)
     if wijk is None or not wijk.active:
         return None
     return a, wijk
 
 
-async def announcement_due(uow: UnitOfWork, payload: dict[str, object]) -> Due | None:
+def announcement_due(uow: UnitOfWork, payload: dict[str, object]) -> Due | None:
     """The text to post now (nothing changes until it is posted: see ``posted``)."""
-    found = await _due_announcement(uow, payload)
+    found = _due_announcement(uow, payload)
     if found is None:
         return None
     a, wijk = found
     return Due(a.text, wijk.tg_chat_id, wijk.language)
 
 
-async def posted(uow: UnitOfWork, payload: dict[str, object]) -> None:
+def posted(uow: UnitOfWork, payload: dict[str, object]) -> None:
     """It went out: a weekly one plans its next week at the same local time."""
-    found = await _due_announcement(uow, payload)
+    found = _due_announcement(uow, payload)
     if found is None:
         return
     a, wijk = found
     a.sent_count += 1
     if a.weekly:
         a.next_at = next_weekly(a.next_at, a.weekday, a.local_time, wijk.timezone)
-        await _plan_occurrence(uow, a)
+        _plan_occurrence(uow, a)
     else:
         a.status = "done"
 
@@ -211,13 +211,13 @@ async def posted(uow: UnitOfWork, payload: dict[str, object]) -> None:
 # -- the weekly digest --------------------------------------------------------------------
 
 
-async def plan_digest(uow: UnitOfWork, wijk_id: int) -> None:
-    wijk = await uow.session.get(Wijk, wijk_id)
+def plan_digest(uow: UnitOfWork, wijk_id: int) -> None:
+    wijk = uow.session.get(Wijk, wijk_id)
     if wijk is None:
         return
     settings = WijkSettings.load(wijk.settings)
     at = next_weekly(uow.now, settings.digest_weekday, settings.digest_time, wijk.timezone)
-    await due.plan(
+    due.plan(
         uow,
         kind=DIGEST,
         key=f"digest:{wijk.id}:{at.date().isoformat()}",
@@ -227,24 +227,24 @@ async def plan_digest(uow: UnitOfWork, wijk_id: int) -> None:
     )
 
 
-async def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | None:
+def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | None:
     """What happened this week; None when the wijk turned it off or there is nothing to
     tell. The next digest is planned either way."""
-    wijk = await uow.session.get(Wijk, int(str(payload.get("wijk", 0))))
+    wijk = uow.session.get(Wijk, int(str(payload.get("wijk", 0))))
     if wijk is None:
         return None
-    await plan_digest(uow, wijk.id)
+    plan_digest(uow, wijk.id)
     if not wijk.active or not WijkSettings.load(wijk.settings).digest:
         return None
     week_ago = uow.now - timedelta(days=7)
-    new = await uow.session.scalars(
+    new = uow.session.scalars(
         select(Idea)
         .where(Idea.wijk_id == wijk.id, Idea.hidden.is_(False), Idea.created_at >= week_ago)
         .order_by(Idea.number)
     )
     new_ideas = [DigestIdea(i.number, i.title, lifecycle.State(i.status)) for i in new]
     new_numbers = {i.number for i in new_ideas}
-    moved = await uow.session.scalars(
+    moved = uow.session.scalars(
         select(Idea)
         .where(
             Idea.wijk_id == wijk.id,
@@ -262,7 +262,7 @@ async def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | No
         for i in moved
         if i.number not in new_numbers
     ]
-    upcoming = await uow.session.scalars(
+    upcoming = uow.session.scalars(
         select(Meeting)
         .where(
             Meeting.wijk_id == wijk.id,
@@ -273,7 +273,7 @@ async def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | No
         .order_by(Meeting.starts_at)
     )
     meetings = [DigestMeeting(m.number, m.title, m.starts_at) for m in upcoming]
-    open_votes = await uow.session.scalars(
+    open_votes = uow.session.scalars(
         select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "open").order_by(Poll.deadline)
     )
     votes = [DigestVote(p.number, p.question, p.deadline) for p in open_votes]

@@ -19,8 +19,8 @@ def show(caller: Caller) -> WijkSettings:
     return WijkSettings.load(require_facilitator(caller).settings)
 
 
-async def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkSettings:
-    wijk = await wijk_to_change(uow, require_facilitator(caller))
+def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkSettings:
+    wijk = wijk_to_change(uow, require_facilitator(caller))
     current = WijkSettings.load(wijk.settings)
     key, value = key.lower(), value.strip().lower()
     if key in ("herinneringen", "nudges"):

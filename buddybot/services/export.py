@@ -45,17 +45,17 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-async def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
+def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
     """person id -> name, for authors, champions and partner accounts of this wijk."""
     s = uow.session
     ids: set[int] = set()
     ids |= {
         i
-        for i in await s.scalars(select(Idea.author_id).where(Idea.wijk_id == wijk.id))
+        for i in s.scalars(select(Idea.author_id).where(Idea.wijk_id == wijk.id))
         if i is not None
     }
     ids |= set(
-        await s.scalars(
+        s.scalars(
             select(Involvement.person_id)
             .join(Idea, Idea.id == Involvement.idea_id)
             .where(
@@ -67,29 +67,29 @@ async def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
     )
     ids |= {
         i
-        for i in await s.scalars(select(Partner.person_id).where(Partner.wijk_id == wijk.id))
+        for i in s.scalars(select(Partner.person_id).where(Partner.wijk_id == wijk.id))
         if i is not None
     }
     if not ids:
         return {}
-    people = await s.scalars(select(Person).where(Person.id.in_(ids)))
+    people = s.scalars(select(Person).where(Person.id.in_(ids)))
     return {p.id: display_name(p) for p in people if not p.erased}
 
 
-async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -> bytes:
+def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -> bytes:
     s = uow.session
-    names = await _public_names(uow, wijk)
+    names = _public_names(uow, wijk)
     files: dict[str, bytes] = {}
 
     def step(name: str, done: int, total: int) -> None:
         if progress is not None:
             progress(name, done, total)
 
-    ideas = list(await s.scalars(select(Idea).where(Idea.wijk_id == wijk.id).order_by(Idea.number)))
+    ideas = list(s.scalars(select(Idea).where(Idea.wijk_id == wijk.id).order_by(Idea.number)))
     counts = {
         (idea_id, kind): int(n)
         for idea_id, kind, n in (
-            await s.execute(
+            s.execute(
                 select(Involvement.idea_id, Involvement.kind, func.count())
                 .join(Idea, Idea.id == Involvement.idea_id)
                 .where(Idea.wijk_id == wijk.id, Involvement.confirmed.is_(True))
@@ -99,7 +99,7 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
     }
     champions: dict[int, list[str]] = {}
     for idea_id, person_id in (
-        await s.execute(
+        s.execute(
             select(Involvement.idea_id, Involvement.person_id)
             .join(Idea, Idea.id == Involvement.idea_id)
             .where(
@@ -112,7 +112,7 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
         champions.setdefault(idea_id, []).append(names.get(person_id, ""))
     partner_names: dict[int, list[str]] = {}
     for idea_id, name in (
-        await s.execute(
+        s.execute(
             select(IdeaPartner.idea_id, Partner.name)
             .join(Partner, Partner.id == IdeaPartner.partner_id)
             .where(Partner.wijk_id == wijk.id)
@@ -158,12 +158,12 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
     )
 
     meetings = list(
-        await s.scalars(select(Meeting).where(Meeting.wijk_id == wijk.id).order_by(Meeting.number))
+        s.scalars(select(Meeting).where(Meeting.wijk_id == wijk.id).order_by(Meeting.number))
     )
     rsvp = {
         (m, a): int(c)
         for m, a, c in (
-            await s.execute(
+            s.execute(
                 select(Rsvp.meeting_id, Rsvp.answer, func.count())
                 .join(Meeting, Meeting.id == Rsvp.meeting_id)
                 .where(Meeting.wijk_id == wijk.id)
@@ -191,7 +191,7 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
     step("meetings", len(meetings), len(meetings))
 
     polls = list(
-        await s.scalars(
+        s.scalars(
             select(Poll)
             .where(Poll.wijk_id == wijk.id, Poll.status != "draft")
             .order_by(Poll.number)
@@ -210,7 +210,7 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
     step("votes", len(polls), len(polls))
 
     partners = list(
-        await s.scalars(select(Partner).where(Partner.wijk_id == wijk.id).order_by(Partner.name))
+        s.scalars(select(Partner).where(Partner.wijk_id == wijk.id).order_by(Partner.name))
     )
     files["partners.csv"] = _csv(
         ["name", "themes", "offer", "contact"],
@@ -220,7 +220,7 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
 
     numbers = {i.id: i.number for i in ideas}
     events = list(
-        await s.execute(
+        s.execute(
             select(IdeaEvent.idea_id, IdeaEvent.kind, IdeaEvent.actor_id, IdeaEvent.at)
             .join(Idea, Idea.id == IdeaEvent.idea_id)
             .where(Idea.wijk_id == wijk.id)
@@ -243,18 +243,18 @@ async def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = N
     return out.getvalue()
 
 
-async def for_caller(uow: UnitOfWork, caller: Caller) -> tuple[str, bytes]:
+def for_caller(uow: UnitOfWork, caller: Caller) -> tuple[str, bytes]:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.facilitator:
         raise NotAllowed()
-    return caller.wijk.title, await wijk_zip(uow, caller.wijk)
+    return caller.wijk.title, wijk_zip(uow, caller.wijk)
 
 
-async def by_id(
+def by_id(
     uow: UnitOfWork, wijk_id: int, progress: Progress | None = None
 ) -> tuple[str, bytes]:
-    wijk = await uow.session.get(Wijk, wijk_id)
+    wijk = uow.session.get(Wijk, wijk_id)
     if wijk is None:
         raise LookupError(f"no wijk with id {wijk_id}")
-    return wijk.title, await wijk_zip(uow, wijk, progress)
+    return wijk.title, wijk_zip(uow, wijk, progress)

@@ -244,22 +244,22 @@ def require_steer(caller: Caller, idea: Idea) -> None:
         raise NotAllowed()
 
 
-async def person_language(uow: UnitOfWork, tg_user_id: int, default: str) -> str:
-    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+def person_language(uow: UnitOfWork, tg_user_id: int, default: str) -> str:
+    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
     if person is None:
         return default
     return language.for_person(person.language, person.tg_language_code, None, default)
 
 
-async def private_closed(uow: UnitOfWork, tg_user_id: int) -> None:
+def private_closed(uow: UnitOfWork, tg_user_id: int) -> None:
     """Telegram refused a private message: the person has to open the chat first."""
-    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
     if person is not None:
         person.private_ok = False
 
 
-async def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool = False) -> Idea:
-    idea = await uow.session.scalar(
+def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool = False) -> Idea:
+    idea = uow.session.scalar(
         select(Idea).where(Idea.wijk_id == wijk.id, Idea.number == number)
     )
     if idea is None or (idea.hidden and not hidden_ok):
@@ -267,11 +267,11 @@ async def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool =
     return idea
 
 
-async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
+def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
     """The idea behind a button: only in the wijk of the chat the button was pressed in."""
     wijk = require_wijk(caller)
     # The author comes along: the card shown after a press names them (no second query).
-    row = (await uow.session.execute(_IDEA_WITH_AUTHOR, {"idea": idea_id})).one_or_none()
+    row = (uow.session.execute(_IDEA_WITH_AUTHOR, {"idea": idea_id})).one_or_none()
     idea = row[0] if row is not None else None
     if idea is None or idea.wijk_id != wijk.id:
         raise Refusal("stale_button")
@@ -280,10 +280,10 @@ async def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
     return idea
 
 
-async def view_by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> IdeaView:
+def view_by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> IdeaView:
     """``by_id`` for a service that only reads the idea (a press): no ORM object."""
     wijk = require_wijk(caller)
-    row = (await uow.core(_IDEA_VIEW, {"idea": idea_id})).one_or_none()
+    row = (uow.session.execute(_IDEA_VIEW, {"idea": idea_id})).one_or_none()
     if row is None or row[1] != wijk.id:
         raise Refusal("stale_button")
     found, show_name, erased, first, last, username = row[len(_VIEW_COLUMNS) :]
@@ -388,7 +388,7 @@ def _name(person: AnyPerson | None) -> str:
     return display_name(person)
 
 
-async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
+def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
     """The idea as its card shows it. ``new``: just proposed in this transaction, so there is
     nobody involved, no news and no partner yet (the card needs no query, or one for the
     author when ``idea`` does not carry their name)."""
@@ -405,7 +405,7 @@ async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
     rows: Sequence[Any] = []
     if not new or author is None:
         ask = {"idea": -1 if new else idea.id, "author": idea.author_id if author is None else -1}
-        rows = (await uow.core(_CARD_ROWS, ask)).all()
+        rows = (uow.session.execute(_CARD_ROWS, ask)).all()
     groups: dict[str, list[str]] = {k.value: [] for k in Kind}
     counts = {k.value: 0 for k in Kind}
     pending = 0
@@ -449,26 +449,26 @@ async def card(uow: UnitOfWork, idea: AnyIdea, *, new: bool = False) -> Card:
     )
 
 
-async def show(uow: UnitOfWork, caller: Caller, number: int) -> Card:
-    return await card(uow, await find(uow, require_wijk(caller), number))
+def show(uow: UnitOfWork, caller: Caller, number: int) -> Card:
+    return card(uow, find(uow, require_wijk(caller), number))
 
 
-async def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
+def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
     # The author comes along, as after a press (the card names them).
-    row = (await uow.session.execute(_IDEA_WITH_AUTHOR, {"idea": idea_id})).one_or_none()
-    return None if row is None else await card(uow, row[0])
+    row = (uow.session.execute(_IDEA_WITH_AUTHOR, {"idea": idea_id})).one_or_none()
+    return None if row is None else card(uow, row[0])
 
 
-async def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
+def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     """Open ideas, newest activity first, one page of them."""
     wijk = require_wijk(caller)
     page = max(page, 1)
-    lines, total = await _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    lines, total = _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     if not lines:  # past the last page, or nothing open: count, then the last page
-        total = int((await uow.core(_OPEN_COUNT, {"wijk": wijk.id})).scalar() or 0)
+        total = int((uow.session.execute(_OPEN_COUNT, {"wijk": wijk.id})).scalar() or 0)
         if total:
             page = -(-total // PAGE_SIZE)
-            lines, total = await _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+            lines, total = _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     return Page(lines, min(page, pages), pages, total)
 
@@ -516,17 +516,17 @@ _OPEN_PAGE = (
 )
 
 
-async def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -> list[Line]:
+def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -> list[Line]:
     """Open ideas with their counts, newest activity first."""
-    return (await _open_lines(uow, wijk, offset, limit))[0]
+    return (_open_lines(uow, wijk, offset, limit))[0]
 
 
-async def _open_lines(
+def _open_lines(
     uow: UnitOfWork, wijk: AnyWijk, offset: int, limit: int
 ) -> tuple[list[Line], int]:
     """The lines and how many ideas are open in all (0 when there are no lines)."""
     params = {"wijk": wijk.id, "offset": offset, "limit": limit}
-    rows = (await uow.core(_OPEN_PAGE, params)).all()
+    rows = (uow.session.execute(_OPEN_PAGE, params)).all()
     lines = [Line(i, n, title, State(status), s, h, c) for i, n, title, status, _, s, h, c in rows]
     return lines, int(rows[0][4]) if rows else 0
 
@@ -583,7 +583,7 @@ _LOG_AND_TOUCH = (
 )
 
 
-async def record(
+def record(
     uow: UnitOfWork,
     idea: AnyIdea,
     actor: AnyPerson | None,
@@ -595,10 +595,10 @@ async def record(
     """Log the action and mark the idea active. Core statements built once, and the loaded
     idea updated as if read back: an ORM flush for these two rows cost more than the rest of
     a support press (issue 10). ``in_wijk``: the idea's wijk, when the caller has it."""
-    await _record(uow, idea, actor, kind, detail, in_wijk)
+    _record(uow, idea, actor, kind, detail, in_wijk)
 
 
-async def _record(
+def _record(
     uow: UnitOfWork,
     idea: AnyIdea,
     actor: AnyPerson | None,
@@ -607,17 +607,17 @@ async def _record(
     in_wijk: AnyWijk | None = None,
 ) -> None:
     actor_id = actor.id if actor else None
-    touched = await _touched(uow, idea.wijk_id, idea.status, in_wijk)
+    touched = _touched(uow, idea.wijk_id, idea.status, in_wijk)
     if not any(getattr(idea, k) != v for k, v in touched.items()):
-        await _log(uow, idea.id, actor_id, kind, detail)
+        _log(uow, idea.id, actor_id, kind, detail)
         return
     due = touched["nudge_due_at"]
     if uow.dialect == "postgresql":
-        if not await _log_and_touch(uow, idea.id, idea.wijk_id, actor_id, kind, detail, due):
-            await _log(uow, idea.id, actor_id, kind, detail)  # (gone: refused as on SQLite)
+        if not _log_and_touch(uow, idea.id, idea.wijk_id, actor_id, kind, detail, due):
+            _log(uow, idea.id, actor_id, kind, detail)  # (gone: refused as on SQLite)
     else:
-        await _log(uow, idea.id, actor_id, kind, detail)
-        await uow.core(_TOUCH, {"idea": idea.id, "at": uow.now, "due": due})
+        _log(uow, idea.id, actor_id, kind, detail)
+        uow.session.execute(_TOUCH, {"idea": idea.id, "at": uow.now, "due": due})
     for k, v in touched.items():
         if isinstance(idea, IdeaView):
             setattr(idea, k, v)
@@ -629,7 +629,7 @@ _IDEA_STATE = select(Idea.wijk_id, Idea.status).where(Idea.id == bindparam("idea
 _WIJK_SETTINGS = select(Wijk.settings).where(Wijk.id == bindparam("wijk"))
 
 
-async def record_by_id(
+def record_by_id(
     uow: UnitOfWork,
     idea_id: int,
     actor: AnyPerson | None,
@@ -643,30 +643,30 @@ async def record_by_id(
     loaded = uow.loaded(Idea, idea_id)
     if loaded is not None:
         if in_wijk is None or loaded.wijk_id == in_wijk.id:
-            await _record(uow, loaded, actor, kind, detail, in_wijk)
+            _record(uow, loaded, actor, kind, detail, in_wijk)
         return
     actor_id = actor.id if actor else None
     if uow.dialect == "postgresql" and in_wijk is not None:
         # The idea's state is not read first: the statement nudges it only if it is open.
-        due = await _due(uow, in_wijk.id, in_wijk)
-        if await _log_and_touch(uow, idea_id, in_wijk.id, actor_id, kind, detail, due):
+        due = _due(uow, in_wijk.id, in_wijk)
+        if _log_and_touch(uow, idea_id, in_wijk.id, actor_id, kind, detail, due):
             return
-    row = (await uow.core(_IDEA_STATE, {"idea": idea_id})).one_or_none()
+    row = (uow.session.execute(_IDEA_STATE, {"idea": idea_id})).one_or_none()
     if row is None or (in_wijk is not None and row[0] != in_wijk.id):
         return
-    touched = await _touched(uow, row[0], row[1], in_wijk)
-    await _log(uow, idea_id, actor_id, kind, detail)
-    await uow.core(_TOUCH, {"idea": idea_id, "at": uow.now, "due": touched["nudge_due_at"]})
+    touched = _touched(uow, row[0], row[1], in_wijk)
+    _log(uow, idea_id, actor_id, kind, detail)
+    uow.session.execute(_TOUCH, {"idea": idea_id, "at": uow.now, "due": touched["nudge_due_at"]})
 
 
-async def _log(
+def _log(
     uow: UnitOfWork, idea_id: int, actor_id: int | None, kind: str, detail: dict[str, object]
 ) -> None:
     values = {"idea_id": idea_id, "actor_id": actor_id, "kind": kind, "detail": detail}
-    await uow.core(_RECORD, {**values, "at": uow.now})
+    uow.session.execute(_RECORD, {**values, "at": uow.now})
 
 
-async def _log_and_touch(
+def _log_and_touch(
     uow: UnitOfWork,
     idea_id: int,
     wijk_id: int,
@@ -678,27 +678,27 @@ async def _log_and_touch(
     """PostgreSQL: the event and the idea's activity in one statement (one round trip
     instead of two, issue 10). False when the idea is not in that wijk (nothing done)."""
     params = {"idea": idea_id, "wijk": wijk_id, "actor": actor_id, "kind": kind}
-    done = await uow.core(_LOG_AND_TOUCH, {**params, "detail": detail, "at": uow.now, "due": due})
+    done = uow.session.execute(_LOG_AND_TOUCH, {**params, "detail": detail, "at": uow.now, "due": due})
     return done.one_or_none() is not None
 
 
-async def _touched(
+def _touched(
     uow: UnitOfWork, wijk_id: int, status: str, wijk: AnyWijk | None = None
 ) -> dict[str, object]:
     """What the idea's activity columns become."""
     # Activity resets the quiet-idea ladder; closed ideas are never nudged.
-    due = await _due(uow, wijk_id, wijk) if State(status) in lifecycle.OPEN else None
+    due = _due(uow, wijk_id, wijk) if State(status) in lifecycle.OPEN else None
     return {"last_activity_at": uow.now, "nudge_level": 0, "nudge_due_at": due}
 
 
-async def _due(uow: UnitOfWork, wijk_id: int, wijk: AnyWijk | None = None) -> datetime:
+def _due(uow: UnitOfWork, wijk_id: int, wijk: AnyWijk | None = None) -> datetime:
     """When an open idea of that wijk, active now, is first nudged."""
     if wijk is None or wijk.id != wijk_id:
         wijk = uow.loaded(Wijk, wijk_id)
     if wijk is not None:
         after = _settings(wijk).nudge_after
     else:
-        stored = (await uow.core(_WIJK_SETTINGS, {"wijk": wijk_id})).scalar()
+        stored = (uow.session.execute(_WIJK_SETTINGS, {"wijk": wijk_id})).scalar()
         after = WijkSettings.load(stored or {}).nudge_after
     return uow.now + timedelta(seconds=after)
 
@@ -721,7 +721,7 @@ _NEW_IDEA = (
 )
 
 
-async def propose(
+def propose(
     uow: UnitOfWork,
     caller: Caller,
     text: str,
@@ -742,11 +742,11 @@ async def propose(
     _validate(title, description)
     settings = _settings(wijk)
     params = {"wijk": wijk.id, "person": person.id, "since": uow.now - timedelta(hours=1)}
-    recent, last = (await uow.core(_RECENT_AND_LAST, params)).one()
+    recent, last = (uow.session.execute(_RECENT_AND_LAST, params)).one()
     if on_behalf_of is None and (recent or 0) >= settings.ideas_per_hour:
         raise Refusal("too_many_ideas", limit=settings.ideas_per_hour)
     if not force:
-        candidates = (await uow.core(_CANDIDATES, {"wijk": wijk.id})).all()
+        candidates = (uow.session.execute(_CANDIDATES, {"wijk": wijk.id})).all()
         numbers = {i: (n, t) for i, n, t in candidates}
         close = similar.closest(title, [(i, t) for i, _, t in candidates])
         if close:
@@ -772,12 +772,12 @@ async def propose(
         "card_chat_id": None,
         "card_message_id": None,
     }
-    idea_id = (await uow.core(_NEW_IDEA, values)).scalar_one()
+    idea_id = (uow.session.execute(_NEW_IDEA, values)).scalar_one()
     shown = {k: v for k, v in values.items() if k in _VIEW_NAMES}
     author = None if on_behalf_of else person
     idea = IdeaView(id=idea_id, **shown, author=_name(author))
-    await record(uow, idea, person, "proposed", in_wijk=wijk, on_behalf_of=on_behalf_of)
-    return Proposed(await card(uow, idea, new=True))
+    record(uow, idea, person, "proposed", in_wijk=wijk, on_behalf_of=on_behalf_of)
+    return Proposed(card(uow, idea, new=True))
 
 
 _REMEMBER_CARD = (
@@ -787,8 +787,8 @@ _REMEMBER_CARD = (
 )
 
 
-async def remember_card(uow: UnitOfWork, idea_id: int, tg_chat_id: int, message_id: int) -> None:
-    await uow.core(_REMEMBER_CARD, {"idea": idea_id, "chat": tg_chat_id, "message": message_id})
+def remember_card(uow: UnitOfWork, idea_id: int, tg_chat_id: int, message_id: int) -> None:
+    uow.session.execute(_REMEMBER_CARD, {"idea": idea_id, "chat": tg_chat_id, "message": message_id})
 
 
 # -- taking part --------------------------------------------------------------------------
@@ -799,11 +799,11 @@ def _require_open(idea: AnyIdea) -> None:
         raise Refusal("idea_closed", number=idea.number)
 
 
-async def _involvement(
+def _involvement(
     uow: UnitOfWork, idea: Idea, person: AnyPerson, kind: Kind
 ) -> Involvement | None:
     params = {"idea": idea.id, "person": person.id, "kind": kind.value}
-    return await uow.session.scalar(_INVOLVEMENT, params)
+    return uow.session.scalar(_INVOLVEMENT, params)
 
 
 _UNINVOLVE = delete(Involvement).where(
@@ -829,7 +829,7 @@ _RECRUITED = select(func.count()).where(
 )
 
 
-async def toggle(
+def toggle(
     uow: UnitOfWork, caller: Caller, idea: AnyIdea, kind: Kind, *, only_on: bool = False
 ) -> Toggled:
     """Support (or help with) an idea; a second time takes it back (unless ``only_on``)."""
@@ -842,23 +842,23 @@ async def toggle(
         "confirmed": True,
         "created_at": uow.now,
     }
-    added = (await uow.core(_involving(uow.dialect), values)).scalar()
+    added = (uow.session.execute(_involving(uow.dialect), values)).scalar()
     if added is None and only_on:
-        return Toggled(await card(uow, idea), on=True)
+        return Toggled(card(uow, idea), on=True)
     if added is None:  # involved already: a second press takes it back
         params = {"idea": idea.id, "person": person.id, "kind": kind.value}
-        await uow.core(_UNINVOLVE, params)
-        await record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
-        return Toggled(await card(uow, idea), on=False)
-    await record(uow, idea, person, kind.value, in_wijk=caller.wijk)
-    result = await card(uow, idea)
+        uow.session.execute(_UNINVOLVE, params)
+        record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
+        return Toggled(card(uow, idea), on=False)
+    record(uow, idea, person, kind.value, in_wijk=caller.wijk)
+    result = card(uow, idea)
     recruit = False
     if kind is Kind.SUPPORTER and caller.wijk is not None:
         threshold = _settings(caller.wijk).recruit_threshold
         if result.supporters.count >= threshold and result.champions.count == 0:
-            asked = (await uow.core(_RECRUITED, {"idea": idea.id})).scalar()
+            asked = (uow.session.execute(_RECRUITED, {"idea": idea.id})).scalar()
             if not asked:
-                await record(
+                record(
                     uow,
                     idea,
                     None,
@@ -870,23 +870,23 @@ async def toggle(
     return Toggled(result, on=True, recruit=recruit)
 
 
-async def toggle_by_id(
+def toggle_by_id(
     uow: UnitOfWork, caller: Caller, idea_id: int, kind: Kind, *, only_on: bool = False
 ) -> Toggled:
     """``toggle`` behind a button: the idea is read, not loaded."""
-    idea = await view_by_id(uow, caller, idea_id)
-    return await toggle(uow, caller, idea, kind, only_on=only_on)
+    idea = view_by_id(uow, caller, idea_id)
+    return toggle(uow, caller, idea, kind, only_on=only_on)
 
 
-async def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind) -> Toggled:
-    return await toggle(uow, caller, await find(uow, require_wijk(caller), number), kind)
+def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind) -> Toggled:
+    return toggle(uow, caller, find(uow, require_wijk(caller), number), kind)
 
 
-async def kit(uow: UnitOfWork, idea: Idea, champion: AnyPerson | None = None) -> Kit:
-    wijk = await uow.session.get(Wijk, idea.wijk_id)
+def kit(uow: UnitOfWork, idea: Idea, champion: AnyPerson | None = None) -> Kit:
+    wijk = uow.session.get(Wijk, idea.wijk_id)
     assert wijk is not None
     rows = (
-        await uow.session.execute(
+        uow.session.execute(
             select(Person)
             .join(Involvement, Involvement.person_id == Person.id)
             .where(Involvement.idea_id == idea.id, Involvement.kind == Kind.HELPER)
@@ -899,17 +899,17 @@ async def kit(uow: UnitOfWork, idea: Idea, champion: AnyPerson | None = None) ->
         for p in rows
         if not p.erased and (champion is None or p.id != champion.id)
     ]
-    return Kit(await card(uow, idea), wijk.title, helpers, await same_interest(uow, idea))
+    return Kit(card(uow, idea), wijk.title, helpers, same_interest(uow, idea))
 
 
-async def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Helper]:
+def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Helper]:
     """Neighbours behind other open ideas of the wijk with a theme in common, who said a
     champion may contact them (``contact_ok``)."""
     if not idea.themes:
         return []
     others = [
         i
-        for i in await uow.session.scalars(
+        for i in uow.session.scalars(
             select(Idea).where(
                 Idea.wijk_id == idea.wijk_id,
                 Idea.id != idea.id,
@@ -922,7 +922,7 @@ async def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Hel
     if not others:
         return []
     already = select(Involvement.person_id).where(Involvement.idea_id == idea.id)
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Person)
         .join(Involvement, Involvement.person_id == Person.id)
         .where(
@@ -937,23 +937,23 @@ async def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Hel
     return [Helper(display_name(p), p.username) for p in rows]
 
 
-async def toggle_contact_ok(uow: UnitOfWork, caller: Caller) -> bool:
-    person = await person_to_change(uow, _require_person(caller))
+def toggle_contact_ok(uow: UnitOfWork, caller: Caller) -> bool:
+    person = person_to_change(uow, _require_person(caller))
     person.contact_ok = not person.contact_ok
     person.updated_at = uow.now
     return person.contact_ok
 
 
-async def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:
+def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:
     """Step up as wijkkampioen. Confirmed at once unless the wijk wants a facilitator to
     confirm; at most ``max_champions`` per idea."""
     person = _require_person(caller)
     _require_open(idea)
     wijk = require_wijk(caller)
     settings = _settings(wijk)
-    if await _involvement(uow, idea, person, Kind.CHAMPION) is not None:
+    if _involvement(uow, idea, person, Kind.CHAMPION) is not None:
         raise Refusal("already_champion", number=idea.number)
-    current = await card(uow, idea)
+    current = card(uow, idea)
     if current.champions.count + current.pending_champions >= settings.max_champions:
         raise Refusal("champions_full", number=idea.number, maximum=settings.max_champions)
     confirmed = not settings.champion_confirmation
@@ -966,57 +966,57 @@ async def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:
             created_at=uow.now,
         )
     )
-    await record(uow, idea, person, "champion" if confirmed else "champion_pending")
-    await uow.session.flush()
+    record(uow, idea, person, "champion" if confirmed else "champion_pending")
+    uow.session.flush()
     return Championed(
-        card=await card(uow, idea),
+        card=card(uow, idea),
         confirmed=confirmed,
         tg_user_id=person.tg_user_id,
         private_ok=person.private_ok,
-        kit=await kit(uow, idea, person) if confirmed else None,
+        kit=kit(uow, idea, person) if confirmed else None,
         name=display_name(person),
     )
 
 
-async def confirm_champion(
+def confirm_champion(
     uow: UnitOfWork, caller: Caller, idea: Idea, tg_user_id: int
 ) -> Championed:
     if not caller.facilitator:
         raise NotAllowed()
     _require_open(idea)
-    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
-    pending = await _involvement(uow, idea, person, Kind.CHAMPION) if person else None
+    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    pending = _involvement(uow, idea, person, Kind.CHAMPION) if person else None
     if person is None or pending is None:
         raise Refusal("stale_button")
     if pending.confirmed:
         raise Refusal("already_champion", number=idea.number)
     pending.confirmed = True
-    await record(uow, idea, caller.person, "champion", person=person.id)
-    await uow.session.flush()
+    record(uow, idea, caller.person, "champion", person=person.id)
+    uow.session.flush()
     return Championed(
-        card=await card(uow, idea),
+        card=card(uow, idea),
         confirmed=True,
         tg_user_id=person.tg_user_id,
         private_ok=person.private_ok,
-        kit=await kit(uow, idea, person),
+        kit=kit(uow, idea, person),
         name=display_name(person),
     )
 
 
-async def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
+def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
     """The kit again, from a deep link: only for a champion of that idea."""
     person = _require_person(caller)
-    idea = await uow.session.get(Idea, idea_id)
-    involvement = await _involvement(uow, idea, person, Kind.CHAMPION) if idea else None
+    idea = uow.session.get(Idea, idea_id)
+    involvement = _involvement(uow, idea, person, Kind.CHAMPION) if idea else None
     if idea is None or involvement is None or not involvement.confirmed:
         raise Refusal("not_champion")
-    return await kit(uow, idea, person)
+    return kit(uow, idea, person)
 
 
-async def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: AnyPerson) -> bool:
+def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: AnyPerson) -> bool:
     if caller.facilitator or idea.author_id == person.id or idea.entered_by_id == person.id:
         return True
-    involved = await uow.session.scalar(
+    involved = uow.session.scalar(
         select(func.count()).where(
             Involvement.idea_id == idea.id,
             Involvement.person_id == person.id,
@@ -1027,29 +1027,29 @@ async def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: AnyPe
     return bool(involved)
 
 
-async def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> Card:
+def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> Card:
     """A progress line on the idea by its author, a champion, a helper or a facilitator."""
     person = _require_person(caller)
-    idea = await find(uow, require_wijk(caller), number)
+    idea = find(uow, require_wijk(caller), number)
     text = text.strip()
     if not text:
         raise Refusal("update_empty", number=number)
     if len(text) > UPDATE_MAX:
         raise Refusal("update_long", maximum=UPDATE_MAX, length=len(text))
-    if not await _may_update(uow, caller, idea, person):
+    if not _may_update(uow, caller, idea, person):
         raise NotAllowed("update_who", number=number)
-    await record(uow, idea, person, "update", text=text)
-    await uow.session.flush()
-    return await card(uow, idea)
+    record(uow, idea, person, "update", text=text)
+    uow.session.flush()
+    return card(uow, idea)
 
 
-async def replied_to_card(
+def replied_to_card(
     uow: UnitOfWork, caller: Caller, tg_chat_id: int, message_id: int
 ) -> int | None:
     """A reply to an idea card counts as activity on that idea; returns its number."""
     if caller.wijk is None:
         return None
-    idea = await uow.session.scalar(
+    idea = uow.session.scalar(
         select(Idea).where(
             Idea.wijk_id == caller.wijk.id,
             Idea.card_chat_id == tg_chat_id,
@@ -1058,71 +1058,71 @@ async def replied_to_card(
     )
     if idea is None:
         return None
-    await record(uow, idea, caller.person, "reply")
+    record(uow, idea, caller.person, "reply")
     return idea.number
 
 
 # -- steering -----------------------------------------------------------------------------
 
 
-async def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State) -> StatusChange:
+def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State) -> StatusChange:
     """Facilitators move ideas; an author may withdraw their own."""
     own = caller.person is not None and caller.person.id in (idea.author_id, idea.entered_by_id)
     if not caller.facilitator and not (own and target is State.WITHDRAWN):
         raise NotAllowed()
-    return await move(uow, idea, caller.person, target)
+    return move(uow, idea, caller.person, target)
 
 
-async def move(uow: UnitOfWork, idea: Idea, actor: AnyPerson | None, target: State) -> StatusChange:
+def move(uow: UnitOfWork, idea: Idea, actor: AnyPerson | None, target: State) -> StatusChange:
     """Move an idea along its lifecycle (the caller checked who may)."""
     old = State(idea.status)
     why = lifecycle.reason(old, target)
     if why is not None:
         raise Refusal(f"transition_{why}", number=idea.number, old=old.value, new=target.value)
     idea.status = target.value
-    await record(uow, idea, actor, "status", old=old.value, new=target.value)
-    await uow.session.flush()
-    return StatusChange(await card(uow, idea), old, target)
+    record(uow, idea, actor, "status", old=old.value, new=target.value)
+    uow.session.flush()
+    return StatusChange(card(uow, idea), old, target)
 
 
-async def set_status_number(
+def set_status_number(
     uow: UnitOfWork, caller: Caller, number: int, word: str
 ) -> StatusChange:
     target = lifecycle.parse_state(word)
     if target is None:
         raise Refusal("unknown_state", word=word[:30])
-    return await set_status(uow, caller, await find(uow, require_wijk(caller), number), target)
+    return set_status(uow, caller, find(uow, require_wijk(caller), number), target)
 
 
-async def set_hidden(uow: UnitOfWork, caller: Caller, number: int, hidden: bool) -> Card:
+def set_hidden(uow: UnitOfWork, caller: Caller, number: int, hidden: bool) -> Card:
     wijk = require_wijk(caller)
     if not caller.facilitator:
         raise NotAllowed()
-    idea = await find(uow, wijk, number, hidden_ok=True)
+    idea = find(uow, wijk, number, hidden_ok=True)
     if idea.hidden == hidden:
         raise Refusal("already_hidden" if hidden else "not_hidden", number=number)
     idea.hidden = hidden
-    await record(uow, idea, caller.person, "hidden" if hidden else "restored")
-    await uow.session.flush()
-    return await card(uow, idea)
+    record(uow, idea, caller.person, "hidden" if hidden else "restored")
+    uow.session.flush()
+    return card(uow, idea)
 
 
-async def set_themes(uow: UnitOfWork, caller: Caller, number: int, words: str) -> Card:
+def set_themes(uow: UnitOfWork, caller: Caller, number: int, words: str) -> Card:
     person = _require_person(caller)
-    idea = await find(uow, require_wijk(caller), number)
+    idea = find(uow, require_wijk(caller), number)
     if not caller.facilitator and person.id not in (idea.author_id, idea.entered_by_id):
         raise NotAllowed("themes_who", number=number)
     known, unknown = themes.parse(words)
     if unknown or not known:
         raise Refusal("unknown_theme", words=themes.echo(unknown) if unknown else words[:50])
     idea.themes = known
-    await record(uow, idea, person, "themes", themes=known)
-    await uow.session.flush()
-    return await card(uow, idea)
+    record(uow, idea, person, "themes", themes=known)
+    uow.session.flush()
+    return card(uow, idea)
 
 
-async def toggle_show_name(uow: UnitOfWork, caller: Caller) -> bool:
-    person = await person_to_change(uow, _require_person(caller))
+def toggle_show_name(uow: UnitOfWork, caller: Caller) -> bool:
+    person = person_to_change(uow, _require_person(caller))
     person.show_name = not person.show_name
     person.updated_at = uow.now
     return person.show_name

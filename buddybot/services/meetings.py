@@ -186,7 +186,7 @@ _RSVP_SET_AND_COUNT = union_all(
 _ZONE = select(Wijk.timezone).where(Wijk.id == bindparam("wijk"))
 
 
-async def card(
+def card(
     uow: UnitOfWork,
     meeting: AnyMeeting,
     wijk: AnyWijk | None = None,
@@ -196,16 +196,16 @@ async def card(
     """``wijk``: the meeting's wijk, when the caller has it (one query less); ``counts``:
     the answers, when the caller has just counted them."""
     if counts is None:
-        rows = (await uow.core(_RSVP_COUNTS, {"meeting": meeting.id})).all()
+        rows = (uow.session.execute(_RSVP_COUNTS, {"meeting": meeting.id})).all()
         counts = {row[0]: row[1] for row in rows}
     if wijk is not None and wijk.id == meeting.wijk_id:
         zone = wijk.timezone
     else:
-        zone = (await uow.core(_ZONE, {"wijk": meeting.wijk_id})).scalar_one()
+        zone = (uow.session.execute(_ZONE, {"wijk": meeting.wijk_id})).scalar_one()
     if isinstance(meeting, MeetingView):
         organiser = meeting.organiser
     elif meeting.organiser_id:
-        organiser = display_name(await uow.session.get(Person, meeting.organiser_id))
+        organiser = display_name(uow.session.get(Person, meeting.organiser_id))
     else:
         organiser = ""
     return Card(
@@ -229,12 +229,12 @@ async def card(
     )
 
 
-async def card_by_id(uow: UnitOfWork, meeting_id: int) -> Card | None:
-    meeting = await uow.session.get(Meeting, meeting_id)
-    return None if meeting is None else await card(uow, meeting)
+def card_by_id(uow: UnitOfWork, meeting_id: int) -> Card | None:
+    meeting = uow.session.get(Meeting, meeting_id)
+    return None if meeting is None else card(uow, meeting)
 
 
-async def draft(
+def draft(
     uow: UnitOfWork, caller: Caller, when_text: str, place: str, title: str, details: str = ""
 ) -> Card:
     """A meeting waiting for the facilitator's "Klopt": nothing is posted yet."""
@@ -242,7 +242,7 @@ async def draft(
     starts = read_when(uow, wijk, when_text)
     title, place, details = _fields(title, place, details)
     number = 1 + int(
-        await uow.session.scalar(select(func.max(Meeting.number)).where(Meeting.wijk_id == wijk.id))
+        uow.session.scalar(select(func.max(Meeting.number)).where(Meeting.wijk_id == wijk.id))
         or 0
     )
     meeting = Meeting(
@@ -259,25 +259,25 @@ async def draft(
         updated_at=uow.now,
     )
     uow.session.add(meeting)
-    await uow.session.flush()
-    return await card(uow, meeting)
+    uow.session.flush()
+    return card(uow, meeting)
 
 
-async def _own_meeting(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
+def _own_meeting(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
     wijk = require_facilitator(caller)
-    meeting = await uow.session.get(Meeting, meeting_id)
+    meeting = uow.session.get(Meeting, meeting_id)
     if meeting is None or meeting.wijk_id != wijk.id:
         raise Refusal("stale_button")
     return meeting
 
 
-async def _plan(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk) -> None:
+def _plan(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk) -> None:
     settings = _settings(wijk)
     prefix = f"meeting:{meeting.id}:{meeting.sequence}"
     for offset in settings.reminder_offsets:
         at = meeting.starts_at - timedelta(seconds=offset)
         if at > uow.now:
-            await due.plan(
+            due.plan(
                 uow,
                 kind=REMINDER,
                 key=f"{prefix}:remind:{offset}",
@@ -285,7 +285,7 @@ async def _plan(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk) -> None:
                 wijk_id=wijk.id,
                 payload={"meeting": meeting.id, "sequence": meeting.sequence, "offset": offset},
             )
-    await due.plan(
+    due.plan(
         uow,
         kind=FOLLOWUP,
         key=f"{prefix}:followup",
@@ -295,8 +295,8 @@ async def _plan(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk) -> None:
     )
 
 
-async def confirm(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Card:
-    meeting = await _own_meeting(uow, caller, meeting_id)
+def confirm(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Card:
+    meeting = _own_meeting(uow, caller, meeting_id)
     if meeting.status != Status.DRAFT:
         raise Refusal("meeting_not_draft")
     if meeting.starts_at <= uow.now:
@@ -305,19 +305,19 @@ async def confirm(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Card:
     assert wijk is not None
     meeting.status = Status.PLANNED.value
     meeting.updated_at = uow.now
-    await _plan(uow, meeting, wijk)
-    return await card(uow, meeting)
+    _plan(uow, meeting, wijk)
+    return card(uow, meeting)
 
 
-async def discard(uow: UnitOfWork, caller: Caller, meeting_id: int) -> None:
-    meeting = await _own_meeting(uow, caller, meeting_id)
+def discard(uow: UnitOfWork, caller: Caller, meeting_id: int) -> None:
+    meeting = _own_meeting(uow, caller, meeting_id)
     if meeting.status != Status.DRAFT:
         raise Refusal("meeting_not_draft")
-    await uow.session.delete(meeting)
+    uow.session.delete(meeting)
 
 
-async def remember_card(uow: UnitOfWork, meeting_id: int, tg_chat_id: int, message_id: int) -> None:
-    meeting = await uow.session.get(Meeting, meeting_id)
+def remember_card(uow: UnitOfWork, meeting_id: int, tg_chat_id: int, message_id: int) -> None:
+    meeting = uow.session.get(Meeting, meeting_id)
     if meeting is not None:
         meeting.card_chat_id = tg_chat_id
         meeting.card_message_id = message_id
@@ -337,11 +337,11 @@ _MEETING_VIEW = (
 )
 
 
-async def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingView:
+def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingView:
     """A meeting behind a button, only from its own wijk's chat."""
     if caller.wijk is None:
         raise Refusal("stale_button")
-    row = (await uow.core(_MEETING_VIEW, {"id": meeting_id})).one_or_none()
+    row = (uow.session.execute(_MEETING_VIEW, {"id": meeting_id})).one_or_none()
     if row is None:
         raise Refusal("stale_button")
     erased, first, last, username = row[len(_VIEW_COLUMNS) :]
@@ -352,11 +352,11 @@ async def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingV
     return meeting
 
 
-async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer) -> Card:
+def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer) -> Card:
     """Answer (or change the answer to) a meeting invitation."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    meeting = await _visible(uow, caller, meeting_id)
+    meeting = _visible(uow, caller, meeting_id)
     if meeting.status in (Status.CANCELLED, Status.HELD) or meeting.starts_at <= uow.now:
         raise Refusal("meeting_over", number=meeting.number)
     values = {
@@ -367,17 +367,17 @@ async def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer)
     }
     if uow.dialect == "postgresql":
         counts: dict[str, int] = {}
-        for answered, count in await uow.core(_RSVP_SET_AND_COUNT, values):
+        for answered, count in uow.session.execute(_RSVP_SET_AND_COUNT, values):
             counts[answered] = counts.get(answered, 0) + count
-        return await card(uow, meeting, caller.wijk, counts=counts)
-    await uow.core(_RSVP_SET[uow.dialect], values)
-    return await card(uow, meeting, caller.wijk)
+        return card(uow, meeting, caller.wijk, counts=counts)
+    uow.session.execute(_RSVP_SET[uow.dialect], values)
+    return card(uow, meeting, caller.wijk)
 
 
-async def upcoming(uow: UnitOfWork, caller: Caller, limit: int = 10) -> list[Card]:
+def upcoming(uow: UnitOfWork, caller: Caller, limit: int = 10) -> list[Card]:
     if caller.wijk is None:
         raise Refusal("group_only")
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Meeting)
         .where(
             Meeting.wijk_id == caller.wijk.id,
@@ -387,12 +387,12 @@ async def upcoming(uow: UnitOfWork, caller: Caller, limit: int = 10) -> list[Car
         .order_by(Meeting.starts_at)
         .limit(limit)
     )
-    return [await card(uow, m) for m in rows]
+    return [card(uow, m) for m in rows]
 
 
-async def _by_number(uow: UnitOfWork, caller: Caller, number: int) -> Meeting:
+def _by_number(uow: UnitOfWork, caller: Caller, number: int) -> Meeting:
     wijk = require_facilitator(caller)
-    meeting = await uow.session.scalar(
+    meeting = uow.session.scalar(
         select(Meeting).where(Meeting.wijk_id == wijk.id, Meeting.number == number)
     )
     if meeting is None or meeting.status == Status.DRAFT:
@@ -402,9 +402,9 @@ async def _by_number(uow: UnitOfWork, caller: Caller, number: int) -> Meeting:
     return meeting
 
 
-async def _answered(uow: UnitOfWork, meeting: Meeting) -> list[Recipient]:
+def _answered(uow: UnitOfWork, meeting: Meeting) -> list[Recipient]:
     """Everyone who said "Ik kom" or "Misschien"."""
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Person)
         .join(Rsvp, Rsvp.person_id == Person.id)
         .where(Rsvp.meeting_id == meeting.id, Rsvp.answer.in_([Answer.YES, Answer.MAYBE]))
@@ -416,39 +416,39 @@ async def _answered(uow: UnitOfWork, meeting: Meeting) -> list[Recipient]:
     ]
 
 
-async def reschedule(uow: UnitOfWork, caller: Caller, number: int, when_text: str) -> Change:
-    meeting = await _by_number(uow, caller, number)
+def reschedule(uow: UnitOfWork, caller: Caller, number: int, when_text: str) -> Change:
+    meeting = _by_number(uow, caller, number)
     wijk = caller.wijk
     assert wijk is not None
     starts = read_when(uow, wijk, when_text)
     if starts == meeting.starts_at:
         raise Refusal("meeting_same_time", number=number)
     old = meeting.starts_at
-    await due.cancel_prefix(uow, f"meeting:{meeting.id}:")
+    due.cancel_prefix(uow, f"meeting:{meeting.id}:")
     meeting.starts_at = starts
     meeting.status = Status.MOVED.value
     meeting.sequence += 1
     meeting.updated_at = uow.now
-    await _plan(uow, meeting, wijk)
-    return Change(await card(uow, meeting), old, await _answered(uow, meeting))
+    _plan(uow, meeting, wijk)
+    return Change(card(uow, meeting), old, _answered(uow, meeting))
 
 
-async def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
-    meeting = await _by_number(uow, caller, number)
+def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
+    meeting = _by_number(uow, caller, number)
     reason = reason.strip()
     if len(reason) > 300:
         raise Refusal("reason_long", maximum=300, length=len(reason))
-    await due.cancel_prefix(uow, f"meeting:{meeting.id}:")
+    due.cancel_prefix(uow, f"meeting:{meeting.id}:")
     meeting.status = Status.CANCELLED.value
     meeting.sequence += 1
     meeting.reason = reason or None
     meeting.updated_at = uow.now
-    return Change(await card(uow, meeting), meeting.starts_at, await _answered(uow, meeting))
+    return Change(card(uow, meeting), meeting.starts_at, _answered(uow, meeting))
 
 
-async def calendar_event(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingEvent:
-    meeting = await _visible(uow, caller, meeting_id)
-    c = await card(uow, meeting)
+def calendar_event(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingEvent:
+    meeting = _visible(uow, caller, meeting_id)
+    c = card(uow, meeting)
     assert caller.wijk is not None
     return event_of(c, _settings(caller.wijk))
 
@@ -468,22 +468,22 @@ def event_of(c: Card, settings: WijkSettings) -> MeetingEvent:
     )
 
 
-async def _due_meeting(uow: UnitOfWork, payload: dict[str, object]) -> tuple[Meeting, Wijk] | None:
-    meeting = await uow.session.get(Meeting, int(str(payload.get("meeting", 0))))
+def _due_meeting(uow: UnitOfWork, payload: dict[str, object]) -> tuple[Meeting, Wijk] | None:
+    meeting = uow.session.get(Meeting, int(str(payload.get("meeting", 0))))
     if meeting is None or meeting.sequence != int(str(payload.get("sequence", -1))):
         return None
     if meeting.status not in (Status.PLANNED, Status.MOVED):
         return None
-    wijk = await uow.session.get(Wijk, meeting.wijk_id)
+    wijk = uow.session.get(Wijk, meeting.wijk_id)
     if wijk is None or not wijk.active:
         return None
     return meeting, wijk
 
 
-async def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder | None:
+def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder | None:
     """What a due reminder says; None when it no longer makes sense (moved, cancelled, or
     the meeting has already started: a late reminder is skipped, not sent late)."""
-    found = await _due_meeting(uow, payload)
+    found = _due_meeting(uow, payload)
     if found is None or found[0].starts_at <= uow.now:
         return None
     meeting, wijk = found
@@ -491,7 +491,7 @@ async def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder 
     closer = [o for o in _settings(wijk).reminder_offsets if o < offset]
     if any(uow.now >= meeting.starts_at - timedelta(seconds=o) for o in closer):
         return None  # a closer reminder is due already: one reminder, not two at once
-    going = await uow.session.scalars(
+    going = uow.session.scalars(
         select(Person)
         .join(Rsvp, Rsvp.person_id == Person.id)
         .where(Rsvp.meeting_id == meeting.id, Rsvp.answer == Answer.YES)
@@ -502,7 +502,7 @@ async def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder 
         if not p.erased
     ]
     return Reminder(
-        await card(uow, meeting),
+        card(uow, meeting),
         wijk.tg_chat_id,
         wijk.language,
         offset,
@@ -510,25 +510,25 @@ async def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder 
     )
 
 
-async def followup_due(uow: UnitOfWork, payload: dict[str, object]) -> FollowUp | None:
-    found = await _due_meeting(uow, payload)
+def followup_due(uow: UnitOfWork, payload: dict[str, object]) -> FollowUp | None:
+    found = _due_meeting(uow, payload)
     if found is None:
         return None
     meeting, wijk = found
-    return FollowUp(await card(uow, meeting), wijk.tg_chat_id, wijk.language)
+    return FollowUp(card(uow, meeting), wijk.tg_chat_id, wijk.language)
 
 
-async def held(uow: UnitOfWork, payload: dict[str, object]) -> None:
+def held(uow: UnitOfWork, payload: dict[str, object]) -> None:
     """The follow-up went out: the meeting counts as held."""
-    found = await _due_meeting(uow, payload)
+    found = _due_meeting(uow, payload)
     if found is not None:
         found[0].status = Status.HELD.value
         found[0].updated_at = uow.now
 
 
-async def pin_warning_needed(uow: UnitOfWork, wijk_id: int) -> bool:
+def pin_warning_needed(uow: UnitOfWork, wijk_id: int) -> bool:
     """True the first time pinning failed in this wijk (the facilitators are told once)."""
-    wijk = await uow.session.get(Wijk, wijk_id)
+    wijk = uow.session.get(Wijk, wijk_id)
     if wijk is None:
         return False
     settings = _settings(wijk)

@@ -82,7 +82,7 @@ class Claimed:
         return self.level >= LAST_RUNG
 
 
-async def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
+def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
     """Ideas whose next rung is due; held for ``lease`` by moving their due time to its end
     (a replica that dies holding them lets them come due again)."""
     due = (
@@ -100,7 +100,7 @@ async def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claime
     if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=Idea)
     until = uow.now + lease
-    result = await uow.session.execute(
+    result = uow.session.execute(
         update(Idea)
         .where(Idea.id.in_(due.scalar_subquery()))
         .values(nudge_due_at=until)
@@ -110,7 +110,7 @@ async def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claime
     return [Claimed(int(i), int(w), int(level) + 1, until) for i, w, level in result.all()]
 
 
-async def hold(
+def hold(
     uow: UnitOfWork, idea_ids: list[int], held_until: datetime, lease: timedelta
 ) -> tuple[set[int], datetime]:
     """Renew the claim on these ideas just before their nudges go out. Returns the ideas
@@ -120,7 +120,7 @@ async def hold(
     until = uow.now + lease
     if not idea_ids:
         return set(), until
-    result = await uow.session.execute(
+    result = uow.session.execute(
         update(Idea)
         .where(
             Idea.id.in_(idea_ids),
@@ -140,12 +140,12 @@ def _day_start(now: datetime, zone: str) -> datetime:
     return now.astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-async def _sent_today(uow: UnitOfWork, wijken: list[Wijk]) -> dict[int, int]:
+def _sent_today(uow: UnitOfWork, wijken: list[Wijk]) -> dict[int, int]:
     """Group nudge messages sent today (in each wijk's own zone), per wijk."""
     if not wijken:
         return {}
     starts = {w.id: _day_start(uow.now, w.timezone) for w in wijken}
-    rows = await uow.session.execute(
+    rows = uow.session.execute(
         select(Nudge.wijk_id, Nudge.sent_at)
         .where(
             Nudge.wijk_id.in_(starts),
@@ -161,11 +161,11 @@ async def _sent_today(uow: UnitOfWork, wijken: list[Wijk]) -> dict[int, int]:
     return sent
 
 
-async def _meeting_planned(uow: UnitOfWork, wijk_ids: list[int]) -> set[int]:
+def _meeting_planned(uow: UnitOfWork, wijk_ids: list[int]) -> set[int]:
     """The wijken among ``wijk_ids`` with a meeting coming up."""
     if not wijk_ids:
         return set()
-    found = await uow.session.scalars(
+    found = uow.session.scalars(
         select(Meeting.wijk_id)
         .where(
             Meeting.wijk_id.in_(wijk_ids),
@@ -177,11 +177,11 @@ async def _meeting_planned(uow: UnitOfWork, wijk_ids: list[int]) -> set[int]:
     return set(found)
 
 
-async def _counts(uow: UnitOfWork, idea_ids: list[int]) -> dict[tuple[int, str], int]:
+def _counts(uow: UnitOfWork, idea_ids: list[int]) -> dict[tuple[int, str], int]:
     """(idea id, kind) → how many, as the idea card counts them (confirmed champions)."""
     if not idea_ids:
         return {}
-    rows = await uow.session.execute(
+    rows = uow.session.execute(
         select(Involvement.idea_id, Involvement.kind, func.count())
         .where(
             Involvement.idea_id.in_(idea_ids),
@@ -192,7 +192,7 @@ async def _counts(uow: UnitOfWork, idea_ids: list[int]) -> dict[tuple[int, str],
     return {(int(i), str(k)): int(n) for i, k, n in rows}
 
 
-async def _partners(
+def _partners(
     uow: UnitOfWork, wijk_ids: list[int], idea_ids: list[int]
 ) -> tuple[dict[int, list[Partner]], dict[int, set[int]]]:
     """The partners of these wijken, and the partners each idea is linked to already."""
@@ -200,12 +200,12 @@ async def _partners(
     linked: dict[int, set[int]] = defaultdict(set)
     if not wijk_ids:
         return partners, linked
-    for p in await uow.session.scalars(
+    for p in uow.session.scalars(
         select(Partner).where(Partner.wijk_id.in_(wijk_ids)).order_by(Partner.id)
     ):
         partners[p.wijk_id].append(p)
     if partners and idea_ids:
-        for idea_id, partner_id in await uow.session.execute(
+        for idea_id, partner_id in uow.session.execute(
             select(IdeaPartner.idea_id, IdeaPartner.partner_id).where(
                 IdeaPartner.idea_id.in_(idea_ids)
             )
@@ -214,10 +214,10 @@ async def _partners(
     return partners, linked
 
 
-async def _people(uow: UnitOfWork, ids: list[int]) -> list[Recipient]:
+def _people(uow: UnitOfWork, ids: list[int]) -> list[Recipient]:
     if not ids:
         return []
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Person).where(
             Person.id.in_(ids),
             Person.private_ok.is_(True),
@@ -228,9 +228,9 @@ async def _people(uow: UnitOfWork, ids: list[int]) -> list[Recipient]:
     return [Recipient(p.tg_user_id, p.language, p.tg_language_code) for p in rows]
 
 
-async def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
+def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
     champions = list(
-        await uow.session.scalars(
+        uow.session.scalars(
             select(Involvement.person_id).where(
                 Involvement.idea_id == idea.id,
                 Involvement.kind == ideas_.Kind.CHAMPION,
@@ -239,15 +239,15 @@ async def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
         )
     )
     ids = champions or ([idea.author_id] if idea.author_id else [])
-    return await _people(uow, ids)
+    return _people(uow, ids)
 
 
-async def facilitators(
+def facilitators(
     uow: UnitOfWork, wijk: AnyWijk, telegram_admins: list[int]
 ) -> list[Recipient]:
     """The wijk's facilitators who may get a private nudge (appointed ones and admins)."""
     appointed = list(
-        await uow.session.scalars(
+        uow.session.scalars(
             select(Membership.person_id).where(
                 Membership.wijk_id == wijk.id,
                 Membership.role.in_([Role.FACILITATOR, Role.BUDDY]),
@@ -256,12 +256,12 @@ async def facilitators(
         )
     )
     admins = list(
-        await uow.session.scalars(select(Person.id).where(Person.tg_user_id.in_(telegram_admins)))
+        uow.session.scalars(select(Person.id).where(Person.tg_user_id.in_(telegram_admins)))
     )
-    return await _people(uow, sorted(set(appointed) | set(admins)))
+    return _people(uow, sorted(set(appointed) | set(admins)))
 
 
-async def prepare(
+def prepare(
     uow: UnitOfWork, claimed: list[Claimed], admins: dict[int, list[int]]
 ) -> list[WijkNudges]:
     """Decide per wijk what goes out now: one combined group message for rung 1 (within
@@ -274,9 +274,9 @@ async def prepare(
         return []
     held_until = claimed[0].held_until  # one claim: the same for every idea of the batch
     order = list(dict.fromkeys(c.wijk_id for c in claimed))
-    wijken = {w.id: w for w in await uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
+    wijken = {w.id: w for w in uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
     by_wijk: dict[int, list[Idea]] = defaultdict(list)
-    for idea in await uow.session.scalars(
+    for idea in uow.session.scalars(
         select(Idea).where(Idea.id.in_([c.idea_id for c in claimed]))
     ):
         by_wijk[idea.wijk_id].append(idea)
@@ -302,10 +302,10 @@ async def prepare(
         now_open.append((wijk, settings, rows))
     open_wijken = [w.id for w, _, _ in now_open]
     idea_ids = [i.id for _, _, rows in now_open for i in rows]
-    planned = await _meeting_planned(uow, open_wijken)
-    sent_today = await _sent_today(uow, [w for w, _, _ in now_open])
-    counts = await _counts(uow, idea_ids)
-    partners, linked = await _partners(uow, open_wijken, idea_ids)
+    planned = _meeting_planned(uow, open_wijken)
+    sent_today = _sent_today(uow, [w for w, _, _ in now_open])
+    counts = _counts(uow, idea_ids)
+    partners, linked = _partners(uow, open_wijken, idea_ids)
     out: list[WijkNudges] = []
     for wijk, settings, rows in now_open:
         cap_left = settings.nudge_cap - sent_today.get(wijk.id, 0)
@@ -346,15 +346,15 @@ async def prepare(
                     continue
                 group.append(item)
             elif level == 2:
-                who = await _champions_or_author(uow, idea)
+                who = _champions_or_author(uow, idea)
                 near = [
                     f"{h.name} (@{h.username})" if h.username else h.name
-                    for h in await ideas_.same_interest(uow, idea)
+                    for h in ideas_.same_interest(uow, idea)
                 ]
                 private.append(_with(item, who, near))
             else:
                 if steering is None:
-                    steering = await facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
+                    steering = facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
                 private.append(_with(item, steering))
         out.append(WijkNudges(wijk.id, wijk.tg_chat_id, wijk.language, group, private, held_until))
     return out
@@ -374,14 +374,14 @@ def _with(item: Item, recipients: list[Recipient], neighbours: list[str] | None 
     )
 
 
-async def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:
+def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:
     """Record the rungs that went out (Nudge rows and IdeaEvents) and plan the next one;
     after the last rung the idea is left alone until something happens."""
     for item in items:
-        idea = await uow.session.get(Idea, item.idea_id)
+        idea = uow.session.get(Idea, item.idea_id)
         if idea is None:
             continue
-        wijk = await uow.session.get(Wijk, wijk_id)
+        wijk = uow.session.get(Wijk, wijk_id)
         settings = WijkSettings.load(wijk.settings if wijk else None)
         uow.session.add(
             Nudge(
@@ -404,9 +404,9 @@ async def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:
         )
 
 
-async def release(uow: UnitOfWork, idea_ids: list[int], at: datetime, held_until: datetime) -> None:
+def release(uow: UnitOfWork, idea_ids: list[int], at: datetime, held_until: datetime) -> None:
     """Delivery failed: try these again at ``at`` (those still held by this claim)."""
-    await uow.session.execute(
+    uow.session.execute(
         update(Idea)
         .where(Idea.id.in_(idea_ids), Idea.nudge_due_at == held_until)
         .values(nudge_due_at=at)
@@ -414,27 +414,27 @@ async def release(uow: UnitOfWork, idea_ids: list[int], at: datetime, held_until
     )
 
 
-async def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
-    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
+    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
     if person is None:
         raise Refusal("who_are_you")
     person.no_nudges = True
 
 
-async def park_from_nudge(
+def park_from_nudge(
     uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool
 ) -> ideas_.StatusChange:
     """ "Parkeer het idee" under a private nudge: for its champions, author, facilitators."""
-    person = await uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
-    idea = await uow.session.get(Idea, idea_id)
+    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    idea = uow.session.get(Idea, idea_id)
     if person is None or idea is None:
         raise Refusal("stale_button")
-    member = await uow.session.scalar(
+    member = uow.session.scalar(
         select(Membership).where(
             Membership.wijk_id == idea.wijk_id, Membership.person_id == person.id
         )
     )
-    champion = await uow.session.scalar(
+    champion = uow.session.scalar(
         select(Involvement.id).where(
             Involvement.idea_id == idea.id,
             Involvement.person_id == person.id,
@@ -448,10 +448,10 @@ async def park_from_nudge(
     )
     if not (own or steer):
         raise NotAllowed()
-    return await ideas_.move(uow, idea, person, lifecycle.State.PARKED)
+    return ideas_.move(uow, idea, person, lifecycle.State.PARKED)
 
 
-async def wijk_chat_of_idea(uow: UnitOfWork, idea_id: int) -> int | None:
-    idea = await uow.session.get(Idea, idea_id)
-    wijk = await uow.session.get(Wijk, idea.wijk_id) if idea else None
+def wijk_chat_of_idea(uow: UnitOfWork, idea_id: int) -> int | None:
+    idea = uow.session.get(Idea, idea_id)
+    wijk = uow.session.get(Wijk, idea.wijk_id) if idea else None
     return wijk.tg_chat_id if wijk else None

@@ -50,7 +50,7 @@ def _view(p: Partner) -> View:
     return View(p.id, p.name, list(p.themes), p.offer, p.contact, p.person_id is not None)
 
 
-async def save(
+def save(
     uow: UnitOfWork, caller: Caller, name: str, theme_words: str, offer: str, contact: str
 ) -> tuple[View, bool]:
     """Register a partner, or update the one with that name. Returns (partner, created)."""
@@ -67,7 +67,7 @@ async def save(
         raise Refusal("unknown_theme", words=themes.echo(unknown))
     if not known:
         known = themes.detect(offer)
-    partner = await uow.session.scalar(
+    partner = uow.session.scalar(
         select(Partner).where(Partner.wijk_id == wijk.id, Partner.name == name)
     )
     created = partner is None
@@ -77,20 +77,20 @@ async def save(
     partner.themes = known
     partner.offer = offer
     partner.contact = contact
-    await uow.session.flush()
+    uow.session.flush()
     return _view(partner), created
 
 
-async def _partner(uow: UnitOfWork, wijk: AnyWijk, partner_id: int) -> Partner:
-    partner = await uow.session.get(Partner, partner_id)
+def _partner(uow: UnitOfWork, wijk: AnyWijk, partner_id: int) -> Partner:
+    partner = uow.session.get(Partner, partner_id)
     if partner is None or partner.wijk_id != wijk.id:
         raise Refusal("stale_button")
     return partner
 
 
-async def by_name(uow: UnitOfWork, wijk: AnyWijk, name: str) -> Partner:
+def by_name(uow: UnitOfWork, wijk: AnyWijk, name: str) -> Partner:
     wanted = themes.fold(" ".join(name.split()))
-    rows = list(await uow.session.scalars(select(Partner).where(Partner.wijk_id == wijk.id)))
+    rows = list(uow.session.scalars(select(Partner).where(Partner.wijk_id == wijk.id)))
     exact = [p for p in rows if themes.fold(p.name) == wanted]
     loose = [p for p in rows if wanted and wanted in themes.fold(p.name)]
     found = exact or loose
@@ -99,56 +99,56 @@ async def by_name(uow: UnitOfWork, wijk: AnyWijk, name: str) -> Partner:
     return found[0]
 
 
-async def remove(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
+def remove(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
     wijk = require_facilitator(caller)
-    partner = await _partner(uow, wijk, partner_id)
+    partner = _partner(uow, wijk, partner_id)
     view = _view(partner)
-    await uow.session.delete(partner)
+    uow.session.delete(partner)
     return view
 
 
-async def alliance(uow: UnitOfWork, caller: Caller) -> list[View]:
+def alliance(uow: UnitOfWork, caller: Caller) -> list[View]:
     if caller.wijk is None:
         raise Refusal("group_only")
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Partner).where(Partner.wijk_id == caller.wijk.id).order_by(Partner.name)
     )
     return [_view(p) for p in rows]
 
 
-async def link_account(
+def link_account(
     uow: UnitOfWork, caller: Caller, name: str, account: ActorRef | None
 ) -> View:
     """A facilitator replies ``/partner koppel <name>`` to a message of the partner."""
     wijk = require_facilitator(caller)
     if account is None:
         raise Refusal("partner_reply_needed")
-    partner = await by_name(uow, wijk, name)
-    person = await ensure_person(uow, account)
-    await ensure_membership(uow, wijk, person)
+    partner = by_name(uow, wijk, name)
+    person = ensure_person(uow, account)
+    ensure_membership(uow, wijk, person)
     partner.person_id = person.id
     return _view(partner)
 
 
-async def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
+def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
     """The partner opened the invitation link in private: link their account."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    partner = await uow.session.get(Partner, partner_id)
+    partner = uow.session.get(Partner, partner_id)
     if partner is None:
         raise Refusal("stale_button")
     partner.person_id = caller.person.id
-    wijk = await uow.session.get(Wijk, partner.wijk_id)
+    wijk = uow.session.get(Wijk, partner.wijk_id)
     if wijk is not None:
-        await ensure_membership(uow, wijk, caller.person)
+        ensure_membership(uow, wijk, caller.person)
     return _view(partner)
 
 
-async def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]:
+def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]:
     """Partners ranked for an idea, with the reasons, leaving out those already linked."""
-    rows = list(await uow.session.scalars(select(Partner).where(Partner.wijk_id == idea.wijk_id)))
+    rows = list(uow.session.scalars(select(Partner).where(Partner.wijk_id == idea.wijk_id)))
     linked = set(
-        await uow.session.scalars(
+        uow.session.scalars(
             select(IdeaPartner.partner_id).where(IdeaPartner.idea_id == idea.id)
         )
     )
@@ -173,12 +173,12 @@ def rank(idea: Idea, partners: list[Partner], linked: set[int], limit: int = 3) 
     ]
 
 
-async def may_see_matches(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
+def may_see_matches(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
     """Facilitators and the idea's champions see the partner suggestions."""
     if caller.facilitator:
         return
     if caller.person is not None:
-        champion = await uow.session.scalar(
+        champion = uow.session.scalar(
             select(Involvement.id).where(
                 Involvement.idea_id == idea.id,
                 Involvement.person_id == caller.person.id,
@@ -191,27 +191,27 @@ async def may_see_matches(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
     raise NotAllowed("partners_who")
 
 
-async def matches_for(
+def matches_for(
     uow: UnitOfWork, caller: Caller, idea_id: int
 ) -> tuple[ideas_.Card, list[Suggestion]]:
-    idea = await ideas_.by_id(uow, caller, idea_id)
-    await may_see_matches(uow, caller, idea)
-    return await ideas_.card(uow, idea), await suggestions(uow, idea)
+    idea = ideas_.by_id(uow, caller, idea_id)
+    may_see_matches(uow, caller, idea)
+    return ideas_.card(uow, idea), suggestions(uow, idea)
 
 
-async def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) -> Linked:
+def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) -> Linked:
     """Link an idea to a partner: an event, a line on the card, a word to the partner."""
-    await may_see_matches(uow, caller, idea)
+    may_see_matches(uow, caller, idea)
     if partner.wijk_id != idea.wijk_id:
         raise Refusal("stale_button")
-    exists = await uow.session.scalar(
+    exists = uow.session.scalar(
         select(IdeaPartner.id).where(
             IdeaPartner.idea_id == idea.id, IdeaPartner.partner_id == partner.id
         )
     )
     if exists is not None:
         raise Refusal("already_linked", number=idea.number, name=partner.name)
-    await insert_ignore(
+    insert_ignore(
         uow.session,
         IdeaPartner,
         {
@@ -222,26 +222,26 @@ async def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) ->
         },
         ["idea_id", "partner_id"],
     )
-    await ideas_.record(uow, idea, caller.person, "partner", partner=partner.id)
-    await uow.session.flush()
-    account = await uow.session.get(Person, partner.person_id) if partner.person_id else None
+    ideas_.record(uow, idea, caller.person, "partner", partner=partner.id)
+    uow.session.flush()
+    account = uow.session.get(Person, partner.person_id) if partner.person_id else None
     notify = account.tg_user_id if account is not None and account.private_ok else None
     return Linked(
-        await ideas_.card(uow, idea),
+        ideas_.card(uow, idea),
         _view(partner),
         notify,
         account.language if account else None,
     )
 
 
-async def link_command(uow: UnitOfWork, caller: Caller, number: int, name: str) -> Linked:
+def link_command(uow: UnitOfWork, caller: Caller, number: int, name: str) -> Linked:
     wijk = require_facilitator(caller) if not caller.wijk else caller.wijk
-    idea = await ideas_.find(uow, wijk, number)
-    return await link(uow, caller, idea, await by_name(uow, wijk, name))
+    idea = ideas_.find(uow, wijk, number)
+    return link(uow, caller, idea, by_name(uow, wijk, name))
 
 
-async def link_button(uow: UnitOfWork, caller: Caller, idea_id: int, partner_id: int) -> Linked:
-    idea = await ideas_.by_id(uow, caller, idea_id)
+def link_button(uow: UnitOfWork, caller: Caller, idea_id: int, partner_id: int) -> Linked:
+    idea = ideas_.by_id(uow, caller, idea_id)
     wijk = caller.wijk
     assert wijk is not None
-    return await link(uow, caller, idea, await _partner(uow, wijk, partner_id))
+    return link(uow, caller, idea, _partner(uow, wijk, partner_id))

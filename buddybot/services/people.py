@@ -170,11 +170,11 @@ _PRIVATE_OK = update(Person).where(Person.id == bindparam("person")).values(priv
 _W, _P = len(WIJK_COLUMNS), len(WIJK_COLUMNS) + len(PERSON_COLUMNS)
 
 
-async def _in_group(
+def _in_group(
     uow: UnitOfWork, tg_chat_id: int, actor: ActorRef | None
 ) -> tuple[WijkView | None, PersonView | None, MemberView | None]:
     params = {"chat": tg_chat_id, "user": actor.tg_user_id if actor else None}
-    row = (await uow.core(_IN_GROUP, params)).one_or_none()
+    row = (uow.session.execute(_IN_GROUP, params)).one_or_none()
     if row is None:
         return None, None, None
     wijk, person, member = views(row)
@@ -191,17 +191,17 @@ def views(
     return WijkView(*row[:_W]), person, member
 
 
-async def ensure_person(
+def ensure_person(
     uow: UnitOfWork, actor: ActorRef, known: PersonView | None = None
 ) -> PersonView:
     """The person behind ``actor``: created on first contact, their name kept up to date
     (Core statements; ``known``: already read, e.g. by ``identify``)."""
     params = {"user": actor.tg_user_id}
     if known is None:
-        row = (await uow.core(_PERSON_BY_TG, params)).one_or_none()
+        row = (uow.session.execute(_PERSON_BY_TG, params)).one_or_none()
         if row is None:
-            await _insert_person(uow, actor)
-            row = (await uow.core(_PERSON_BY_TG, params)).one()
+            _insert_person(uow, actor)
+            row = (uow.session.execute(_PERSON_BY_TG, params)).one()
         known = PersonView(*row)
     names = (actor.first_name, actor.last_name, actor.username, actor.language_code)
     if not known.erased and names != (
@@ -212,33 +212,33 @@ async def ensure_person(
     ):
         first, last, username, code = names
         values = {"first": first, "last": last, "username": username, "code": code}
-        await uow.core(_RENAMED, {"person": known.id, "at": uow.now, **values})
+        uow.session.execute(_RENAMED, {"person": known.id, "at": uow.now, **values})
         known = replace(
             known, first_name=first, last_name=last, username=username, tg_language_code=code
         )
     return known
 
 
-async def member_seen(
+def member_seen(
     uow: UnitOfWork, wijk_id: int, person_id: int, known: MemberView | None
 ) -> MemberView:
     """``ensure_membership`` for ``identify`` and votes, on Core statements (a view, not
     the ORM object a change of role needs)."""
     if known is None:
         params = {"wijk": wijk_id, "person": person_id}
-        row = (await uow.core(_MEMBER_OF, params)).one_or_none()
+        row = (uow.session.execute(_MEMBER_OF, params)).one_or_none()
         if row is None:
-            await _insert_member(uow, wijk_id, person_id)
-            row = (await uow.core(_MEMBER_OF, params)).one()
+            _insert_member(uow, wijk_id, person_id)
+            row = (uow.session.execute(_MEMBER_OF, params)).one()
         known = MemberView(*row)
     if known.left or uow.now - known.last_seen_at >= SEEN_GRANULARITY:
-        await uow.core(_SEEN, {"member": known.id, "at": uow.now})
+        uow.session.execute(_SEEN, {"member": known.id, "at": uow.now})
         known = replace(known, left=False, last_seen_at=uow.now)
     return known
 
 
-async def _insert_person(uow: UnitOfWork, actor: ActorRef) -> None:
-    await queries.insert_ignore(
+def _insert_person(uow: UnitOfWork, actor: ActorRef) -> None:
+    queries.insert_ignore(
         uow.session,
         Person,
         {
@@ -256,8 +256,8 @@ async def _insert_person(uow: UnitOfWork, actor: ActorRef) -> None:
     )
 
 
-async def _insert_member(uow: UnitOfWork, wijk_id: int, person_id: int) -> None:
-    await queries.insert_ignore(
+def _insert_member(uow: UnitOfWork, wijk_id: int, person_id: int) -> None:
+    queries.insert_ignore(
         uow.session,
         Membership,
         {
@@ -272,28 +272,28 @@ async def _insert_member(uow: UnitOfWork, wijk_id: int, person_id: int) -> None:
     )
 
 
-async def person_to_change(uow: UnitOfWork, person: PersonView) -> Person:
+def person_to_change(uow: UnitOfWork, person: PersonView) -> Person:
     """The ORM object behind a view, for a service that changes the person."""
-    found = await uow.session.get(Person, person.id)
+    found = uow.session.get(Person, person.id)
     assert found is not None
     return found
 
 
-async def wijk_to_change(uow: UnitOfWork, wijk: WijkView) -> Wijk:
+def wijk_to_change(uow: UnitOfWork, wijk: WijkView) -> Wijk:
     """The ORM object behind a view, for a service that changes the wijk."""
-    found = await uow.session.get(Wijk, wijk.id)
+    found = uow.session.get(Wijk, wijk.id)
     assert found is not None
     return found
 
 
-async def ensure_membership(
+def ensure_membership(
     uow: UnitOfWork, wijk: AnyWijk, person: AnyPerson, known: Membership | None = None
 ) -> Membership:
     session = uow.session
-    member = known or await queries.membership(session, wijk.id, person.id)
+    member = known or queries.membership(session, wijk.id, person.id)
     if member is None:
-        await _insert_member(uow, wijk.id, person.id)
-        member = await queries.membership(session, wijk.id, person.id)
+        _insert_member(uow, wijk.id, person.id)
+        member = queries.membership(session, wijk.id, person.id)
         assert member is not None
     else:
         if member.left or uow.now - member.last_seen_at >= SEEN_GRANULARITY:
@@ -303,7 +303,7 @@ async def ensure_membership(
     return member
 
 
-async def identify(
+def identify(
     uow: UnitOfWork,
     policy: Policy,
     chat: ChatRef | None,
@@ -316,16 +316,16 @@ async def identify(
     wijk, known_person, known_member = None, None, None
     if chat is not None and chat.is_group:
         # The wijk, the person and their membership in one query: the common case.
-        wijk, known_person, known_member = await _in_group(uow, chat.tg_chat_id, speaker)
+        wijk, known_person, known_member = _in_group(uow, chat.tg_chat_id, speaker)
     person = None
     member = None
     if speaker is not None:
-        person = await ensure_person(uow, speaker, known_person)
+        person = ensure_person(uow, speaker, known_person)
         if chat is not None and chat.kind == "private" and not person.private_ok:
-            await uow.core(_PRIVATE_OK, {"person": person.id})
+            uow.session.execute(_PRIVATE_OK, {"person": person.id})
             person = replace(person, private_ok=True)
         if wijk is not None:
-            member = await member_seen(uow, wijk.id, person.id, known_member)
+            member = member_seen(uow, wijk.id, person.id, known_member)
     superadmin = actor is not None and actor.tg_user_id in policy.superadmins
     facilitator = wijk is not None and is_facilitator(
         role=member.role if member else None,
@@ -340,14 +340,14 @@ async def identify(
         telegram_code = actor.language_code if actor else None
         home = None
         if person is not None and not chosen and not supported(telegram_code):
-            home = await _home_language(uow, person)
+            home = _home_language(uow, person)
         lang = language.for_person(chosen, telegram_code, home, policy.default_language)
     return Caller(person, wijk, member, facilitator, superadmin, lang, authority)
 
 
-async def _home_language(uow: UnitOfWork, person: AnyPerson) -> str | None:
+def _home_language(uow: UnitOfWork, person: AnyPerson) -> str | None:
     """The language of a wijk the person takes part in (for private chats)."""
-    return await uow.session.scalar(
+    return uow.session.scalar(
         select(Wijk.language)
         .join(Membership, Membership.wijk_id == Wijk.id)
         .where(Membership.person_id == person.id, Membership.left.is_(False))
@@ -356,8 +356,8 @@ async def _home_language(uow: UnitOfWork, person: AnyPerson) -> str | None:
     )
 
 
-async def wijk_language(uow: UnitOfWork, tg_chat_id: int) -> str | None:
-    wijk = await queries.wijk_by_chat(uow.session, tg_chat_id)
+def wijk_language(uow: UnitOfWork, tg_chat_id: int) -> str | None:
+    wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
     return wijk.language if wijk else None
 
 
@@ -369,12 +369,12 @@ def require_facilitator(caller: Caller) -> WijkView:
     return caller.wijk
 
 
-async def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
+def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
     lang = _language(code)
     if caller.person is None:
         raise Refusal("private_only")
     params = {"person": caller.person.id, "lang": lang, "at": uow.now}
-    await uow.core(_SET_LANGUAGE, params)
+    uow.session.execute(_SET_LANGUAGE, params)
     return lang
 
 
@@ -394,8 +394,8 @@ def _language(code: str) -> str:
     return lang
 
 
-async def set_wijk_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
-    wijk = await wijk_to_change(uow, require_facilitator(caller))
+def set_wijk_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
+    wijk = wijk_to_change(uow, require_facilitator(caller))
     lang = _language(code)
     wijk.language = lang
     wijk.updated_at = uow.now
@@ -409,7 +409,7 @@ class Appointment:
     granted: bool  # False when the role was taken away
 
 
-async def appoint(
+def appoint(
     uow: UnitOfWork,
     caller: Caller,
     target: ActorRef | None,
@@ -432,11 +432,11 @@ async def appoint(
         raise Refusal("not_a_person")
     if target is None:
         raise Refusal("reply_needed", command=role.value)
-    person = await ensure_person(uow, target)
-    member = await ensure_membership(uow, wijk, person)
+    person = ensure_person(uow, target)
+    member = ensure_membership(uow, wijk, person)
     if role is Role.BUDDY and member.role != Role.BUDDY:
         # One buddy per wijk: the previous one becomes a facilitator.
-        rows = await uow.session.execute(
+        rows = uow.session.execute(
             select(Membership).where(Membership.wijk_id == wijk.id, Membership.role == Role.BUDDY)
         )
         for old in rows.scalars():
@@ -467,27 +467,27 @@ _TEAM = (
 )
 
 
-async def team(uow: UnitOfWork, wijk: AnyWijk) -> Team:
+def team(uow: UnitOfWork, wijk: AnyWijk) -> Team:
     buddy: list[str] = []
     facilitators: list[str] = []
-    for role, erased, first, last, username in await uow.core(_TEAM, {"wijk": wijk.id}):
+    for role, erased, first, last, username in uow.session.execute(_TEAM, {"wijk": wijk.id}):
         name = name_of(erased, first, last, username)
         (buddy if role == Role.BUDDY else facilitators).append(name)
     return Team(buddy, facilitators)
 
 
-async def member_joined(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
-    wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
+def member_joined(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
+    wijk = queries.wijk_by_chat(uow.session, chat.tg_chat_id)
     if wijk is not None:
-        await ensure_membership(uow, wijk, await ensure_person(uow, actor))
+        ensure_membership(uow, wijk, ensure_person(uow, actor))
 
 
-async def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
-    wijk = await queries.wijk_by_chat(uow.session, chat.tg_chat_id)
-    person = await queries.person_by_tg(uow.session, actor.tg_user_id)
+def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
+    wijk = queries.wijk_by_chat(uow.session, chat.tg_chat_id)
+    person = queries.person_by_tg(uow.session, actor.tg_user_id)
     if wijk is None or person is None:
         return
-    member = await queries.membership(uow.session, wijk.id, person.id)
+    member = queries.membership(uow.session, wijk.id, person.id)
     if member is not None:
         member.left = True
 
@@ -501,14 +501,14 @@ _MY_WIJKEN = (
 )
 
 
-async def my_wijken(uow: UnitOfWork, person: AnyPerson) -> list[tuple[WijkView, str]]:
-    rows = await uow.core(_MY_WIJKEN, {"person": person.id})
+def my_wijken(uow: UnitOfWork, person: AnyPerson) -> list[tuple[WijkView, str]]:
+    rows = uow.session.execute(_MY_WIJKEN, {"person": person.id})
     return [(WijkView(*row[:_W]), row[_W]) for row in rows]
 
 
-async def wijk_chats_of(uow: UnitOfWork, tg_user_id: int) -> list[int]:
+def wijk_chats_of(uow: UnitOfWork, tg_user_id: int) -> list[int]:
     """The group chat ids of the wijken a Telegram user takes part in."""
-    person = await queries.person_by_tg(uow.session, tg_user_id)
+    person = queries.person_by_tg(uow.session, tg_user_id)
     if person is None:
         return []
-    return [w.tg_chat_id for w, _ in await my_wijken(uow, person)]
+    return [w.tg_chat_id for w, _ in my_wijken(uow, person)]

@@ -106,7 +106,7 @@ def _parse_flags(words: list[str]) -> tuple[set[str], list[str]]:
     return flags, words
 
 
-async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft:
+def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft:
     """Read ``/stemming`` arguments: ``[open] [meerdere] 3 5 8 [tot <when>]``, or
     ``[open] <question> | <option> | … [tot <when>]``, or nothing but flags and a deadline
     (then the bot proposes the open ideas with the most support). ``question`` is the
@@ -140,9 +140,9 @@ async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) ->
             if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
                 raise Refusal("poll_usage")
             numbers.append(int(raw))
-        options = [await _idea_option(uow, wijk, n) for n in dict.fromkeys(numbers)]
+        options = [_idea_option(uow, wijk, n) for n in dict.fromkeys(numbers)]
     else:
-        options = await _top_ideas(uow, wijk)
+        options = _top_ideas(uow, wijk)
         proposed = True
     if len(options) < 2:
         raise Refusal("poll_too_few")
@@ -153,9 +153,9 @@ async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) ->
             raise Refusal("poll_option_long", maximum=OPTION_MAX, text=option.text[:40])
     if len({o.text.casefold() for o in options}) < len(options):
         raise Refusal("poll_duplicate_options")
-    await lock_wijk(uow, wijk.id)
+    lock_wijk(uow.session, wijk.id)
     number = 1 + int(
-        await uow.session.scalar(select(func.max(Poll.number)).where(Poll.wijk_id == wijk.id)) or 0
+        uow.session.scalar(select(func.max(Poll.number)).where(Poll.wijk_id == wijk.id)) or 0
     )
     poll = Poll(
         wijk_id=wijk.id,
@@ -172,7 +172,7 @@ async def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) ->
         created_at=uow.now,
     )
     uow.session.add(poll)
-    await uow.session.flush()
+    uow.session.flush()
     return _draft_view(poll, wijk, proposed)
 
 
@@ -190,22 +190,22 @@ def _draft_view(poll: Poll, wijk: AnyWijk, proposed: bool) -> Draft:
     )
 
 
-async def _idea_option(uow: UnitOfWork, wijk: AnyWijk, number: int) -> Option:
-    idea = await ideas_.find(uow, wijk, number)
+def _idea_option(uow: UnitOfWork, wijk: AnyWijk, number: int) -> Option:
+    idea = ideas_.find(uow, wijk, number)
     if lifecycle.State(idea.status) not in lifecycle.OPEN:
         raise Refusal("idea_closed", number=number)
     return Option(f"#{idea.number} {idea.title}"[:OPTION_MAX], idea.id)
 
 
-async def _top_ideas(uow: UnitOfWork, wijk: AnyWijk) -> list[Option]:
-    lines = await ideas_.open_lines(uow, wijk, limit=500)
+def _top_ideas(uow: UnitOfWork, wijk: AnyWijk) -> list[Option]:
+    lines = ideas_.open_lines(uow, wijk, limit=500)
     ranked = sorted(lines, key=lambda line: (-line.supporters, line.number))[:MAX_OPTIONS]
     return [Option(f"#{line.number} {line.title}"[:OPTION_MAX], line.id) for line in ranked]
 
 
-async def draft_of(uow: UnitOfWork, caller: Caller, poll_id: int) -> Poll:
+def draft_of(uow: UnitOfWork, caller: Caller, poll_id: int) -> Poll:
     wijk = require_facilitator(caller)
-    poll = await uow.session.get(Poll, poll_id)
+    poll = uow.session.get(Poll, poll_id)
     if poll is None or poll.wijk_id != wijk.id:
         raise Refusal("stale_button")
     if poll.status != "draft":
@@ -213,29 +213,29 @@ async def draft_of(uow: UnitOfWork, caller: Caller, poll_id: int) -> Poll:
     return poll
 
 
-async def to_send(uow: UnitOfWork, poll_id: int) -> Draft:
-    poll = await uow.session.get(Poll, poll_id)
+def to_send(uow: UnitOfWork, poll_id: int) -> Draft:
+    poll = uow.session.get(Poll, poll_id)
     assert poll is not None
-    wijk = await uow.session.get(Wijk, poll.wijk_id)
+    wijk = uow.session.get(Wijk, poll.wijk_id)
     assert wijk is not None
     return _draft_view(poll, wijk, False)
 
 
-async def discard(uow: UnitOfWork, caller: Caller, poll_id: int) -> None:
-    await uow.session.delete(await draft_of(uow, caller, poll_id))
+def discard(uow: UnitOfWork, caller: Caller, poll_id: int) -> None:
+    uow.session.delete(draft_of(uow, caller, poll_id))
 
 
-async def sent(
+def sent(
     uow: UnitOfWork, poll_id: int, tg_poll_id: str, tg_chat_id: int, message_id: int
 ) -> None:
     """Telegram accepted the poll: it is open, and its deadline is planned."""
-    poll = await uow.session.get(Poll, poll_id)
+    poll = uow.session.get(Poll, poll_id)
     assert poll is not None
     poll.tg_poll_id = tg_poll_id
     poll.tg_chat_id = tg_chat_id
     poll.message_id = message_id
     poll.status = "open"
-    await due.plan(
+    due.plan(
         uow,
         kind=CLOSE,
         key=f"poll:{poll.id}:close",
@@ -245,10 +245,10 @@ async def sent(
     )
 
 
-async def open_polls(uow: UnitOfWork, caller: Caller) -> list[Line]:
+def open_polls(uow: UnitOfWork, caller: Caller) -> list[Line]:
     if caller.wijk is None:
         raise Refusal("group_only")
-    rows = await uow.session.scalars(
+    rows = uow.session.scalars(
         select(Poll)
         .where(Poll.wijk_id == caller.wijk.id, Poll.status == "open")
         .order_by(Poll.deadline)
@@ -256,7 +256,7 @@ async def open_polls(uow: UnitOfWork, caller: Caller) -> list[Line]:
     return [Line(p.number, p.question, p.deadline, caller.wijk.timezone) for p in rows]
 
 
-async def _activity(
+def _activity(
     uow: UnitOfWork,
     poll_id: int,
     options: list[dict[str, Any]],
@@ -269,7 +269,7 @@ async def _activity(
         if 0 <= i < len(options):
             idea_id = options[i].get("idea_id")
             if idea_id:
-                await ideas_.record_by_id(
+                ideas_.record_by_id(
                     uow, int(idea_id), actor, "vote", in_wijk=wijk, poll=poll_id
                 )
 
@@ -301,11 +301,11 @@ _VOTE_SET = {
 _VOTE_WITHDRAWN = delete(PollVote).where(PollVote.id == bindparam("id"))
 
 
-async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
+def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
     """An open vote (or its withdrawal, with no options). False: not one of ours."""
     # The poll, its wijk, the voter, their membership and earlier vote: one query.
     params = {"poll": tg_poll_id, "user": voter.tg_user_id}
-    row = (await uow.core(_VOTE_CONTEXT, params)).one_or_none()
+    row = (uow.session.execute(_VOTE_CONTEXT, params)).one_or_none()
     if row is None:
         return False
     poll_id, status, options = row[:3]
@@ -313,23 +313,23 @@ async def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: 
     vote = row[-1]
     if status != "open":
         return False
-    person = await ensure_person(uow, voter, known_person)
-    await member_seen(uow, wijk.id, person.id, known_member)
+    person = ensure_person(uow, voter, known_person)
+    member_seen(uow, wijk.id, person.id, known_member)
     valid = [i for i in option_ids if 0 <= i < len(options)]
     # Core statements built once: an ORM flush of the vote cost more than the vote itself.
     if not valid:
         if vote is not None:
-            await uow.core(_VOTE_WITHDRAWN, {"id": vote})
+            uow.session.execute(_VOTE_WITHDRAWN, {"id": vote})
     else:
         values = {"poll_id": poll_id, "person_id": person.id, "option_ids": valid, "at": uow.now}
-        await uow.core(_VOTE_SET[uow.dialect], values)
-    await _activity(uow, poll_id, options, valid, person, wijk)
+        uow.session.execute(_VOTE_SET[uow.dialect], values)
+    _activity(uow, poll_id, options, valid, person, wijk)
     return True
 
 
-async def counts(uow: UnitOfWork, tg_poll_id: str, option_counts: list[int], voters: int) -> bool:
+def counts(uow: UnitOfWork, tg_poll_id: str, option_counts: list[int], voters: int) -> bool:
     """Telegram's running totals (the only source for anonymous votes)."""
-    poll = await uow.session.scalar(select(Poll).where(Poll.tg_poll_id == tg_poll_id))
+    poll = uow.session.scalar(select(Poll).where(Poll.tg_poll_id == tg_poll_id))
     if poll is None or poll.status != "open" or len(option_counts) != len(poll.options):
         return False
     grew = [
@@ -338,13 +338,13 @@ async def counts(uow: UnitOfWork, tg_poll_id: str, option_counts: list[int], vot
     poll.counts = list(option_counts)
     poll.voters = voters
     if poll.anonymous:
-        await _activity(uow, poll.id, poll.options, grew, None)
+        _activity(uow, poll.id, poll.options, grew, None)
     return True
 
 
-async def find_open(uow: UnitOfWork, caller: Caller, number: int) -> Poll:
+def find_open(uow: UnitOfWork, caller: Caller, number: int) -> Poll:
     wijk = require_facilitator(caller)
-    poll = await uow.session.scalar(
+    poll = uow.session.scalar(
         select(Poll).where(Poll.wijk_id == wijk.id, Poll.number == number)
     )
     if poll is None or poll.status == "draft":
@@ -354,22 +354,22 @@ async def find_open(uow: UnitOfWork, caller: Caller, number: int) -> Poll:
     return poll
 
 
-async def due_poll(uow: UnitOfWork, payload: dict[str, object]) -> Poll | None:
-    poll = await uow.session.get(Poll, int(str(payload.get("poll", 0))))
+def due_poll(uow: UnitOfWork, payload: dict[str, object]) -> Poll | None:
+    poll = uow.session.get(Poll, int(str(payload.get("poll", 0))))
     if poll is None or poll.status != "open":
         return None
     return poll
 
 
-async def close(uow: UnitOfWork, poll: Poll) -> Result:
+def close(uow: UnitOfWork, poll: Poll) -> Result:
     """Close the vote with the counts as they are, and let the winners go on."""
     poll.status = "closed"
     poll.closed_at = uow.now
-    await due.cancel_prefix(uow, f"poll:{poll.id}:")
+    due.cancel_prefix(uow, f"poll:{poll.id}:")
     if not poll.anonymous:
         # Open votes: our own records are the truth (a vote withdrawn is gone).
         tallies = [0] * len(poll.options)
-        rows = await uow.session.scalars(select(PollVote).where(PollVote.poll_id == poll.id))
+        rows = uow.session.scalars(select(PollVote).where(PollVote.poll_id == poll.id))
         voters = 0
         for vote in rows:
             voters += 1
@@ -379,10 +379,10 @@ async def close(uow: UnitOfWork, poll: Poll) -> Result:
         poll.counts = tallies
     for i in _winners(list(poll.counts)):
         idea_id = poll.options[i].get("idea_id")
-        idea = await uow.session.get(Idea, idea_id) if idea_id else None
+        idea = uow.session.get(Idea, idea_id) if idea_id else None
         if idea is not None and not idea.hidden and State(idea.status) is State.PROPOSED:
-            await ideas_.move(uow, idea, None, State.SELECTED)
-    return await result_of(uow, poll)
+            ideas_.move(uow, idea, None, State.SELECTED)
+    return result_of(uow, poll)
 
 
 def _winners(tallies: list[int]) -> set[int]:
@@ -390,9 +390,9 @@ def _winners(tallies: list[int]) -> set[int]:
     return {i for i, c in enumerate(tallies) if c == best and best > 0}
 
 
-async def result_of(uow: UnitOfWork, poll: Poll) -> Result:
+def result_of(uow: UnitOfWork, poll: Poll) -> Result:
     """The result of a closed vote, from what is stored (also to post it again later)."""
-    wijk = await uow.session.get(Wijk, poll.wijk_id)
+    wijk = uow.session.get(Wijk, poll.wijk_id)
     assert wijk is not None
     tallies = list(poll.counts)
     cast = sum(tallies)
@@ -405,7 +405,7 @@ async def result_of(uow: UnitOfWork, poll: Poll) -> Result:
         key=lambda r: -r.count,
     )
     members = int(
-        await uow.session.scalar(
+        uow.session.scalar(
             select(func.count()).where(Membership.wijk_id == wijk.id, Membership.left.is_(False))
         )
         or 0
@@ -414,10 +414,10 @@ async def result_of(uow: UnitOfWork, poll: Poll) -> Result:
     recruit: list[ideas_.Card] = []
     for i in sorted(winners):
         idea_id = poll.options[i].get("idea_id")
-        idea = await uow.session.get(Idea, idea_id) if idea_id else None
+        idea = uow.session.get(Idea, idea_id) if idea_id else None
         if idea is None or idea.hidden or State(idea.status) is not State.SELECTED:
             continue
-        card = await ideas_.card(uow, idea)
+        card = ideas_.card(uow, idea)
         selected.append(card)
         if card.champions.count == 0:
             recruit.append(card)
@@ -440,11 +440,11 @@ async def result_of(uow: UnitOfWork, poll: Poll) -> Result:
 RESULT = "poll.result"
 
 
-async def post_result_later(uow: UnitOfWork, poll_id: int, after: timedelta) -> None:
+def post_result_later(uow: UnitOfWork, poll_id: int, after: timedelta) -> None:
     """Posting the result failed (Telegram): try again from the tick."""
-    poll = await uow.session.get(Poll, poll_id)
+    poll = uow.session.get(Poll, poll_id)
     if poll is not None:
-        await due.plan(
+        due.plan(
             uow,
             kind=RESULT,
             key=f"poll:{poll_id}:result",
@@ -454,8 +454,8 @@ async def post_result_later(uow: UnitOfWork, poll_id: int, after: timedelta) -> 
         )
 
 
-async def result_due(uow: UnitOfWork, payload: dict[str, object]) -> Result | None:
-    poll = await uow.session.get(Poll, int(str(payload.get("poll", 0))))
+def result_due(uow: UnitOfWork, payload: dict[str, object]) -> Result | None:
+    poll = uow.session.get(Poll, int(str(payload.get("poll", 0))))
     if poll is None or poll.status != "closed":
         return None
-    return await result_of(uow, poll)
+    return result_of(uow, poll)

@@ -31,13 +31,13 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
+def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
     """Everything stored about this person, across all wijken."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    person = await person_to_change(uow, caller.person)  # the whole row, created_at too
+    person = person_to_change(uow, caller.person)  # the whole row, created_at too
     s = uow.session
-    wijk_titles = {w.id: w.title for w in await s.scalars(select(Wijk))}
+    wijk_titles = {w.id: w.title for w in s.scalars(select(Wijk))}
     memberships = [
         {
             "wijk": wijk_titles.get(m.wijk_id, ""),
@@ -46,7 +46,7 @@ async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
             "first_seen": _iso(m.first_seen_at),
             "last_seen": _iso(m.last_seen_at),
         }
-        for m in await s.scalars(select(Membership).where(Membership.person_id == person.id))
+        for m in s.scalars(select(Membership).where(Membership.person_id == person.id))
     ]
     authored = [
         {
@@ -57,14 +57,14 @@ async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
             "status": i.status,
             "created": _iso(i.created_at),
         }
-        for i in await s.scalars(
+        for i in s.scalars(
             select(Idea).where((Idea.author_id == person.id) | (Idea.entered_by_id == person.id))
         )
     ]
     involvements = [
         {"wijk": wijk_titles.get(w, ""), "idea": n, "title": t, "as": k, "since": _iso(at)}
         for w, n, t, k, at in (
-            await s.execute(
+            s.execute(
                 select(
                     Idea.wijk_id, Idea.number, Idea.title, Involvement.kind, Involvement.created_at
                 )
@@ -76,7 +76,7 @@ async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
     updates = [
         {"idea": n, "kind": k, "detail": d, "at": _iso(at)}
         for n, k, d, at in (
-            await s.execute(
+            s.execute(
                 select(Idea.number, IdeaEvent.kind, IdeaEvent.detail, IdeaEvent.at)
                 .join(Idea, Idea.id == IdeaEvent.idea_id)
                 .where(IdeaEvent.actor_id == person.id)
@@ -87,7 +87,7 @@ async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
     rsvps = [
         {"meeting": t, "starts": _iso(st), "answer": a}
         for t, st, a in (
-            await s.execute(
+            s.execute(
                 select(Meeting.title, Meeting.starts_at, Rsvp.answer)
                 .join(Meeting, Meeting.id == Rsvp.meeting_id)
                 .where(Rsvp.person_id == person.id)
@@ -97,14 +97,14 @@ async def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
     votes = [
         {"question": q, "options": [opts[i]["text"] for i in ids if i < len(opts)]}
         for q, opts, ids in (
-            await s.execute(
+            s.execute(
                 select(Poll.question, Poll.options, PollVote.option_ids)
                 .join(Poll, Poll.id == PollVote.poll_id)
                 .where(PollVote.person_id == person.id)
             )
         ).all()
     ]
-    partners = list(await s.scalars(select(Partner.name).where(Partner.person_id == person.id)))
+    partners = list(s.scalars(select(Partner.name).where(Partner.person_id == person.id)))
     return {
         "person": {
             "telegram_user_id": person.tg_user_id,
@@ -136,18 +136,18 @@ class Forgotten:
     name: str
 
 
-async def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
+def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     """Erase the person: name, username and every personal link. Ideas they authored stay
     (shown as by "a neighbour"); their support, help, answers and open votes are removed;
     a champion role is released."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    person = await person_to_change(uow, caller.person)  # the whole row, created_at too
+    person = person_to_change(uow, caller.person)  # the whole row, created_at too
     s = uow.session
     name = display_name(person)
     involved = list(
         (
-            await s.execute(
+            s.execute(
                 select(Involvement.idea_id, Involvement.kind).where(
                     Involvement.person_id == person.id
                 )
@@ -157,46 +157,46 @@ async def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     touched = sorted({i for i, _ in involved})
     championed = sorted({i for i, k in involved if k == ideas_.Kind.CHAMPION})
     # Events keep the fact that something happened, not who did it.
-    await s.execute(delete(Prompt).where(Prompt.person_id == person.id))
-    await s.delete(person)  # cascades: memberships, involvements, RSVPs, votes; SET NULL links
-    await s.flush()
+    s.execute(delete(Prompt).where(Prompt.person_id == person.id))
+    s.delete(person)  # cascades: memberships, involvements, RSVPs, votes; SET NULL links
+    s.flush()
     released = []
     for idea_id in championed:
-        idea = await s.get(Idea, idea_id)
+        idea = s.get(Idea, idea_id)
         if idea is None:
             continue
-        card = await ideas_.card(uow, idea)
+        card = ideas_.card(uow, idea)
         if card.champions.count == 0 and card.open:
             released.append(card)
     return Forgotten(touched, released, name)
 
 
-async def purge_wijk(uow: UnitOfWork, wijk_id: int) -> str:
+def purge_wijk(uow: UnitOfWork, wijk_id: int) -> str:
     """Delete a finished wijk and everything of it (ideas, meetings, votes, partners,
     schedule, memberships). People stay only if they take part elsewhere."""
-    wijk = await uow.session.get(Wijk, wijk_id)
+    wijk = uow.session.get(Wijk, wijk_id)
     if wijk is None:
         raise LookupError(f"no wijk with id {wijk_id}")
     title = wijk.title
     members = list(
-        await uow.session.scalars(select(Membership.person_id).where(Membership.wijk_id == wijk_id))
+        uow.session.scalars(select(Membership.person_id).where(Membership.wijk_id == wijk_id))
     )
-    await uow.session.delete(wijk)
-    await uow.session.flush()
+    uow.session.delete(wijk)
+    uow.session.flush()
     for person_id in members:
-        elsewhere = await uow.session.scalar(
+        elsewhere = uow.session.scalar(
             select(Membership.id).where(Membership.person_id == person_id).limit(1)
         )
         if elsewhere is None:
-            person = await uow.session.get(Person, person_id)
+            person = uow.session.get(Person, person_id)
             if person is not None:
-                await uow.session.delete(person)
+                uow.session.delete(person)
     return title
 
 
-async def purge_own_wijk(uow: UnitOfWork, caller: Caller) -> str:
+def purge_own_wijk(uow: UnitOfWork, caller: Caller) -> str:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.authority.telegram_admin and not caller.superadmin:
         raise NotAllowed("admins_only_purge")
-    return await purge_wijk(uow, caller.wijk.id)
+    return purge_wijk(uow, caller.wijk.id)

@@ -11,7 +11,7 @@ from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Prompt
 
 
-async def ask(
+def ask(
     uow: UnitOfWork,
     *,
     tg_chat_id: int,
@@ -30,7 +30,7 @@ async def ask(
         "payload": payload or {},
         "created_at": uow.now,
     }
-    await uow.core(_ASK, values)
+    uow.session.execute(_ASK, values)
 
 
 # Built once, run past the ORM: a proposal that looks like an existing idea asks a question,
@@ -39,7 +39,7 @@ _COLUMNS = ("tg_chat_id", "message_id", "person_id", "wijk_id", "kind", "payload
 _ASK = insert(Prompt).values({k: bindparam(k) for k in _COLUMNS})
 
 
-async def take(
+def take(
     uow: UnitOfWork,
     *,
     tg_chat_id: int,
@@ -50,7 +50,7 @@ async def take(
     """The open prompt this message answers, removed so it is answered once; None when the
     message answers no prompt of this kind (or kinds), or somebody else's."""
     kinds = [kind] if isinstance(kind, str) else list(kind)
-    prompt = await uow.session.scalar(
+    prompt = uow.session.scalar(
         select(Prompt).where(
             Prompt.tg_chat_id == tg_chat_id,
             Prompt.message_id == message_id,
@@ -60,7 +60,7 @@ async def take(
     if prompt is None or (person_id is not None and prompt.person_id != person_id):
         return None
     # DELETE … RETURNING: of two answers at once (two replicas) only one gets the prompt.
-    taken = await uow.session.execute(
+    taken = uow.session.execute(
         delete(Prompt).where(Prompt.id == prompt.id).returning(Prompt.id)
     )
     return prompt if taken.scalar_one_or_none() is not None else None

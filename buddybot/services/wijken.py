@@ -22,14 +22,14 @@ class Joined:
     title: str
 
 
-async def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | None) -> Joined:
+def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | None) -> Joined:
     """Register the group as a wijk, or wake up the wijk it already was."""
     session = uow.session
-    wijk = await queries.wijk_by_chat(session, chat.tg_chat_id)
+    wijk = queries.wijk_by_chat(session, chat.tg_chat_id)
     rejoined = wijk is not None
     if wijk is None:
         lang = supported(by.language_code if by else None) or policy.default_language
-        await queries.insert_ignore(
+        queries.insert_ignore(
             session,
             Wijk,
             {
@@ -44,54 +44,54 @@ async def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef
             },
             ["tg_chat_id"],
         )
-        wijk = await queries.wijk_by_chat(session, chat.tg_chat_id)
+        wijk = queries.wijk_by_chat(session, chat.tg_chat_id)
         assert wijk is not None
     else:
         wijk.active = True
         wijk.title = (chat.title or wijk.title)[:255]
         wijk.updated_at = uow.now
-        await due.resume_wijk(uow, wijk.id)
+        due.resume_wijk(uow, wijk.id)
     if by is not None:
-        await ensure_membership(uow, wijk, await ensure_person(uow, by))
-    await announcements.plan_digest(uow, wijk.id)
+        ensure_membership(uow, wijk, ensure_person(uow, by))
+    announcements.plan_digest(uow, wijk.id)
     return Joined(wijk.id, wijk.language, rejoined, wijk.title)
 
 
-async def bot_removed(uow: UnitOfWork, tg_chat_id: int) -> bool:
+def bot_removed(uow: UnitOfWork, tg_chat_id: int) -> bool:
     """Keep everything, but stop talking to and scheduling for this wijk."""
-    wijk = await queries.wijk_by_chat(uow.session, tg_chat_id)
+    wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
     if wijk is None or not wijk.active:
         return False
     wijk.active = False
     wijk.updated_at = uow.now
-    await due.pause_wijk(uow, wijk.id)
+    due.pause_wijk(uow, wijk.id)
     return True
 
 
-async def migrated(uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int | None:
+def migrated(uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int | None:
     """The group became a supergroup: same wijk, new chat id, every row kept.
 
     Telegram may announce the bot in the new supergroup (my_chat_member) before the
     migration message arrives; the empty wijk that created is dropped, so the real one
     with all its ideas and people moves to the new id."""
     session = uow.session
-    old = await queries.wijk_by_chat(session, old_chat_id)
+    old = queries.wijk_by_chat(session, old_chat_id)
     if old is None:
         return None  # already done (both service messages arrive), or never known
-    new = await queries.wijk_by_chat(session, new_chat_id)
+    new = queries.wijk_by_chat(session, new_chat_id)
     if new is not None and new.id != old.id:
-        await session.delete(new)
-        await session.flush()
+        session.delete(new)
+        session.flush()
     old.tg_chat_id = new_chat_id
     old.active = True
     old.updated_at = uow.now
-    await session.flush()
+    session.flush()
     return old.id
 
 
-async def chat_of(uow: UnitOfWork, wijk_id: int) -> tuple[int, str, bool] | None:
+def chat_of(uow: UnitOfWork, wijk_id: int) -> tuple[int, str, bool] | None:
     """The current chat id, language and active flag of a wijk."""
-    wijk = await uow.session.get(Wijk, wijk_id)
+    wijk = uow.session.get(Wijk, wijk_id)
     if wijk is None:
         return None
     return wijk.tg_chat_id, wijk.language, wijk.active

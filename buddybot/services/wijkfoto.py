@@ -98,8 +98,8 @@ def _profile(wijk: AnyWijk) -> Profile:
     return Profile(wijk.title, {k: str(stored[k]) for k in ORDER if stored.get(k)})
 
 
-async def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profile:
-    wijk = await wijk_to_change(uow, _require_steer(caller))
+def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profile:
+    wijk = wijk_to_change(uow, _require_steer(caller))
     key = FIELDS.get(field.lower())
     if key is None:
         raise Refusal("profile_field", field=field[:20])
@@ -116,14 +116,14 @@ async def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) ->
     return _profile(wijk)
 
 
-async def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) -> list[Wijk]:
+def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) -> list[Wijk]:
     """The wijken this person steers (for the private picker and the overview):
     appointed roles, plus groups where Telegram says they are an admin."""
     if caller.person is None:
         return []
     if caller.superadmin:
-        return list(await uow.session.scalars(select(Wijk).where(Wijk.active).order_by(Wijk.title)))
-    rows = await uow.session.scalars(
+        return list(uow.session.scalars(select(Wijk).where(Wijk.active).order_by(Wijk.title)))
+    rows = uow.session.scalars(
         select(Wijk)
         .join(Membership, Membership.wijk_id == Wijk.id)
         .where(Membership.person_id == caller.person.id, Wijk.active, Membership.left.is_(False))
@@ -131,7 +131,7 @@ async def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) 
     )
     out = []
     for wijk in rows:
-        member = await uow.session.scalar(
+        member = uow.session.scalar(
             select(Membership.role).where(
                 Membership.wijk_id == wijk.id, Membership.person_id == caller.person.id
             )
@@ -141,64 +141,64 @@ async def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) 
     return out
 
 
-async def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
+def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
     now = uow.now
     month = now - timedelta(days=30)
     s = uow.session
-    members = await s.scalar(
+    members = s.scalar(
         select(func.count()).where(Membership.wijk_id == wijk.id, Membership.left.is_(False))
     )
-    active = await s.scalar(
+    active = s.scalar(
         select(func.count()).where(Membership.wijk_id == wijk.id, Membership.last_seen_at >= month)
     )
     visible = (Idea.wijk_id == wijk.id, Idea.hidden.is_(False))
-    new_ideas = await s.scalar(select(func.count()).where(*visible, Idea.created_at >= month))
+    new_ideas = s.scalar(select(func.count()).where(*visible, Idea.created_at >= month))
     funnel = {state: 0 for state in State}
     for status, count in (
-        await s.execute(select(Idea.status, func.count()).where(*visible).group_by(Idea.status))
+        s.execute(select(Idea.status, func.count()).where(*visible).group_by(Idea.status))
     ).all():
         funnel[State(status)] = int(count)
     champions = select(Involvement.idea_id).where(
         Involvement.kind == "champion", Involvement.confirmed.is_(True)
     )
     open_states = [st.value for st in lifecycle.OPEN]
-    with_champion = await s.scalar(
+    with_champion = s.scalar(
         select(func.count()).where(*visible, Idea.status.in_(open_states), Idea.id.in_(champions))
     )
     open_total = sum(funnel[st] for st in lifecycle.OPEN)
     settings = WijkSettings.load(wijk.settings)
-    quiet = await s.scalar(
+    quiet = s.scalar(
         select(func.count()).where(
             *visible,
             Idea.status.in_(open_states),
             Idea.last_activity_at <= now - timedelta(seconds=settings.nudge_after),
         )
     )
-    held = await s.scalar(
+    held = s.scalar(
         select(func.count()).where(Meeting.wijk_id == wijk.id, Meeting.status == "held")
     )
-    yes = await s.scalar(
+    yes = s.scalar(
         select(func.count())
         .select_from(Rsvp)
         .join(Meeting, Meeting.id == Rsvp.meeting_id)
         .where(Meeting.wijk_id == wijk.id, Rsvp.answer == "yes")
     )
     closed = list(
-        await s.scalars(select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "closed"))
+        s.scalars(select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "closed"))
     )
     turnout = (
         sum(min(p.voters, members or 0) / members for p in closed) / len(closed)
         if closed and members
         else None
     )
-    partners = await s.scalar(select(func.count()).where(Partner.wijk_id == wijk.id))
-    links = await s.scalar(
+    partners = s.scalar(select(func.count()).where(Partner.wijk_id == wijk.id))
+    links = s.scalar(
         select(func.count())
         .select_from(IdeaPartner)
         .join(Partner, Partner.id == IdeaPartner.partner_id)
         .where(Partner.wijk_id == wijk.id)
     )
-    moments = await _moments(uow, wijk, since=now - timedelta(weeks=26))
+    moments = _moments(uow, wijk, since=now - timedelta(weeks=26))
     return Figures(
         wijk_id=wijk.id,
         title=wijk.title,
@@ -222,20 +222,20 @@ async def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
     )
 
 
-async def _moments(uow: UnitOfWork, wijk: AnyWijk, since: datetime) -> list[datetime]:
+def _moments(uow: UnitOfWork, wijk: AnyWijk, since: datetime) -> list[datetime]:
     """When people acted with the bot in this wijk (timestamps only)."""
     s = uow.session
-    events = await s.scalars(
+    events = s.scalars(
         select(IdeaEvent.at)
         .join(Idea, Idea.id == IdeaEvent.idea_id)
         .where(Idea.wijk_id == wijk.id, IdeaEvent.actor_id.is_not(None), IdeaEvent.at >= since)
     )
-    rsvps = await s.scalars(
+    rsvps = s.scalars(
         select(Rsvp.at)
         .join(Meeting, Meeting.id == Rsvp.meeting_id)
         .where(Meeting.wijk_id == wijk.id, Rsvp.at >= since)
     )
-    votes = await s.scalars(
+    votes = s.scalars(
         select(PollVote.at)
         .join(Poll, Poll.id == PollVote.poll_id)
         .where(Poll.wijk_id == wijk.id, PollVote.at >= since)
@@ -266,12 +266,12 @@ def _heatmap(moments: list[datetime], zone: str) -> list[list[int]]:
     return grid
 
 
-async def figures_for(uow: UnitOfWork, caller: Caller) -> Figures:
-    return await figures(uow, _require_steer(caller))
+def figures_for(uow: UnitOfWork, caller: Caller) -> Figures:
+    return figures(uow, _require_steer(caller))
 
 
-async def figures_of(uow: UnitOfWork, wijk_id: int, allowed: list[Wijk]) -> Figures:
+def figures_of(uow: UnitOfWork, wijk_id: int, allowed: list[Wijk]) -> Figures:
     wijk = next((w for w in allowed if w.id == wijk_id), None)
     if wijk is None:
         raise Refusal("stale_button")
-    return await figures(uow, wijk)
+    return figures(uow, wijk)

@@ -1,72 +1,71 @@
-"""Queries shared by several services."""
+"""Queries shared by several services, and the few statements SQLite and PostgreSQL write
+differently. Services call these by what they do; none of them asks which database it is."""
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Executable
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.orm import Session
 
 from buddybot.storage.models import Base, Membership, Person, Wijk
 
 
-class HasSession(Protocol):
-    @property
-    def session(self) -> AsyncSession: ...
+def _insert(session: Session, model: type[Base]) -> Any:
+    """The dialect's own INSERT, which knows ON CONFLICT (both dialects spell it alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
-async def insert_ignore(
-    session: AsyncSession, model: type[Base], values: dict[str, Any], keys: list[str]
+def insert_ignore(
+    session: Session, model: type[Base], values: dict[str, Any], keys: list[str]
+) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, so two replicas creating one row never
+    collide. True when this call inserted the row."""
+    stmt = _insert(session, model).on_conflict_do_nothing(index_elements=keys)
+    return bool(session.execute(stmt, values).rowcount)
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    values: dict[str, Any],
+    keys: list[str],
+    columns: list[str],
 ) -> None:
-    """INSERT … ON CONFLICT DO NOTHING, so two replicas creating one row never collide."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    await session.execute(insert_ignoring(dialect, model, tuple(keys)), values)
-
-
-@functools.cache
-def insert_ignoring(dialect: str, model: type[Base], keys: tuple[str, ...]) -> Executable:
-    """Built once per table: the values come as parameters (support presses run it)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(keys))
-
-
-@functools.cache
-def upserting(
-    dialect: str, model: type[Base], keys: tuple[str, ...], columns: tuple[str, ...]
-) -> Insert:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET columns, built once per shape: one
-    statement instead of a read and a write (an RSVP, a vote)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model)
-    return stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET columns: the row exists afterwards with
+    these values, whoever wrote it first (an RSVP, a vote)."""
+    stmt = _insert(session, model)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: stmt.excluded[c] for c in columns}
     )
+    session.execute(stmt, values)
 
 
-async def wijk_by_chat(session: AsyncSession, tg_chat_id: int) -> Wijk | None:
-    result = await session.execute(select(Wijk).where(Wijk.tg_chat_id == tg_chat_id))
-    return result.scalar_one_or_none()
+def locked(session: Session) -> bool:
+    """Whether ``SELECT … FOR UPDATE`` takes a row lock here. On SQLite a transaction holds
+    the whole database already (it begins IMMEDIATE), so there is nothing more to lock."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
-async def person_by_tg(session: AsyncSession, tg_user_id: int) -> Person | None:
-    result = await session.execute(select(Person).where(Person.tg_user_id == tg_user_id))
-    return result.scalar_one_or_none()
+def wijk_by_chat(session: Session, tg_chat_id: int) -> Wijk | None:
+    return session.scalars(select(Wijk).where(Wijk.tg_chat_id == tg_chat_id)).one_or_none()
 
 
-async def membership(session: AsyncSession, wijk_id: int, person_id: int) -> Membership | None:
-    result = await session.execute(
+def person_by_tg(session: Session, tg_user_id: int) -> Person | None:
+    return session.scalars(select(Person).where(Person.tg_user_id == tg_user_id)).one_or_none()
+
+
+def membership(session: Session, wijk_id: int, person_id: int) -> Membership | None:
+    return session.scalars(
         select(Membership).where(Membership.wijk_id == wijk_id, Membership.person_id == person_id)
-    )
-    return result.scalar_one_or_none()
+    ).one_or_none()
 
 
-async def lock_wijk(uow: HasSession, wijk_id: int) -> None:
-    """Serialise numbering in one wijk across replicas (row lock on PostgreSQL; SQLite
-    transactions are already one at a time)."""
-    session = uow.session
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(select(Wijk.id).where(Wijk.id == wijk_id).with_for_update())
+def lock_wijk(session: Session, wijk_id: int) -> None:
+    """Serialise numbering in one wijk across replicas: a row lock on PostgreSQL; SQLite
+    transactions are one at a time already. SQLAlchemy renders FOR UPDATE only where the
+    database has it."""
+    session.execute(select(Wijk.id).where(Wijk.id == wijk_id).with_for_update())
