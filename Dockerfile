@@ -14,7 +14,7 @@ RUN pip install . && rm -rf /src
 RUN useradd --create-home --uid 10001 buddy && mkdir -p /data && chown buddy /data
 USER buddy
 WORKDIR /data
-ENV BUDDYBOT_DATABASE_URL=sqlite+aiosqlite:////data/buddybot.db
+ENV BUDDYBOT_DATABASE_URL=sqlite:////data/buddybot.db
 VOLUME ["/data"]
 
 HEALTHCHECK --interval=60s --timeout=15s --start-period=30s \

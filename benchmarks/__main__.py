@@ -1,4 +1,4 @@
-"""Every issue-10 figure in one run and one table.
+"""Every benchmark figure in one run and one table.
 
     python -m benchmarks [--quick] [--only throughput,latency,...]
 
@@ -17,7 +17,7 @@ import traceback
 
 from benchmarks.report import Figure, table
 
-# In order of the issue: update handling, HTTP latency, pacing, tick, memory, replicas.
+# Update handling, HTTP latency, outbound pacing, the due-work tick, memory, replicas.
 MODULES = ["throughput", "latency", "pacing", "tick", "memory", "replicas"]
 
 

@@ -208,7 +208,7 @@ async def _ready(server: FakegramServer, since: int) -> None:
 
 async def measure(rate: float, seconds: float, groups: int) -> tuple[Latencies, Latencies]:
     folder = tempfile.mkdtemp(prefix="buddybot-latency-")
-    db_url = f"sqlite+aiosqlite:///{folder}/latency.db"
+    db_url = f"sqlite:///{folder}/latency.db"
     async with FakegramServer(token=TOKEN) as server:
         world = await _world(server, groups)
         async with buddybot_process(server, db_url, folder):

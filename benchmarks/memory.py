@@ -68,8 +68,7 @@ async def _child(
         from handlers import register
 
         # The city was seeded around the tick benchmark's fixed moment (``start``); time
-        # runs on from there. With the real date, every vote of the city fell due once that
-        # moment had passed, and the minute measured 1,000 vote closings instead.
+        # runs on from there, so the city's votes are not all overdue at once.
         clock = _RunningFrom(start)
         settings = Settings(_env_file=None, token=TOKEN, database_url=url)
         db = Database.for_settings(settings, clock)
@@ -82,7 +81,7 @@ async def _child(
         await deps.admins.start()  # as bot_app.start does
         bot_app.tune_gc()  # as `buddybot run` does
         started, _ = rss_mb()
-        targets = await _targets(db)
+        targets = _targets(db)
 
         def tick() -> Awaitable[object]:
             return run_tick(app.bot, deps)
@@ -124,7 +123,7 @@ class _RunningFrom:
         return datetime.now(UTC) + self._offset
 
 
-async def _targets(db: Any) -> Any:
+def _targets(db: Any) -> Any:
     """Ideas, meetings and votes residents can press on, from the seeded database."""
     from sqlalchemy import select
 
@@ -132,20 +131,20 @@ async def _targets(db: Any) -> Any:
     from buddybot.storage.models import Idea, Meeting, Poll, Wijk
 
     targets = Targets()
-    async with db.unit_of_work() as uow:
+    with db.transaction() as uow:
         s = uow.session
         rank = (
             select(Wijk.tg_chat_id, Idea.id)
             .join(Idea, Idea.wijk_id == Wijk.id)
             .where(Idea.number <= 5)
         )
-        for chat_id, idea_id in await s.execute(rank):
+        for chat_id, idea_id in s.execute(rank):
             targets.ideas.setdefault(chat_id, []).append(idea_id)
         meetings = select(Wijk.tg_chat_id, Meeting.id).join(Meeting, Meeting.wijk_id == Wijk.id)
-        for chat_id, meeting_id in await s.execute(meetings.where(Meeting.status == "planned")):
+        for chat_id, meeting_id in s.execute(meetings.where(Meeting.status == "planned")):
             targets.meetings[chat_id] = meeting_id
         polls = select(Wijk.tg_chat_id, Poll.tg_poll_id).join(Poll, Poll.wijk_id == Wijk.id)
-        for chat_id, tg_poll_id in await s.execute(polls.where(Poll.status == "open")):
+        for chat_id, tg_poll_id in s.execute(polls.where(Poll.status == "open")):
             if tg_poll_id:
                 targets.polls[chat_id] = tg_poll_id
     return targets
@@ -168,16 +167,16 @@ async def measure(seconds: float, rate: float) -> list[Figure]:
     from buddybot.storage.db import make_engine
 
     url = databases.url_for("sqlite", "bench_memory")
-    await databases.fresh(url)
+    databases.fresh(url)
     engine = make_engine(url)
-    await tick._seed(engine, tick.FULL)  # the tick benchmark's city
-    await engine.dispose()
+    tick._seed(engine, tick.FULL)  # the tick benchmark's city
+    engine.dispose()
     # Side by side: the bare reference barely uses the CPU, and the minute is paced.
     ours, bare = await asyncio.gather(
         asyncio.to_thread(_run_child, "buddybot", url, seconds, rate, tick.NOW),
         asyncio.to_thread(_run_child, "bare", url, seconds, rate, tick.NOW),
     )
-    await databases.drop(url)
+    databases.drop(url)
     minute = f"{seconds:.0f} s at {rate:.0f} upd/s"
     return [
         Figure(

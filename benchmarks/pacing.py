@@ -23,8 +23,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, func, insert, select
 
 from benchmarks import databases, report
 from benchmarks.report import Figure
@@ -86,11 +85,11 @@ async def _groups(tg: FakegramClient, count: int) -> list[int]:
     return chats
 
 
-async def _seed(engine: AsyncEngine, chats: list[int], nudged: int) -> None:
+def _seed(engine: Engine, chats: list[int], nudged: int) -> None:
     """One wijk per chat; the first ``nudged`` wijken have one idea due for its first nudge,
     the others a meeting whose 2-hour reminder is due."""
-    async with engine.begin() as conn:
-        await conn.execute(
+    with engine.begin() as conn:
+        conn.execute(
             insert(Wijk),
             [
                 {
@@ -108,7 +107,7 @@ async def _seed(engine: AsyncEngine, chats: list[int], nudged: int) -> None:
             ],
         )
         quiet = NOW - timedelta(days=8)
-        await conn.execute(
+        conn.execute(
             insert(Idea),
             [
                 {
@@ -129,7 +128,7 @@ async def _seed(engine: AsyncEngine, chats: list[int], nudged: int) -> None:
         )
         met = range(nudged, len(chats))
         starts = NOW + timedelta(minutes=90)
-        await conn.execute(
+        conn.execute(
             insert(Meeting),
             [
                 {
@@ -148,7 +147,7 @@ async def _seed(engine: AsyncEngine, chats: list[int], nudged: int) -> None:
                 for w in met
             ],
         )
-        await conn.execute(
+        conn.execute(
             insert(DueItem),
             [
                 {
@@ -178,12 +177,12 @@ def _busiest_second(stamps: list[float]) -> int:
 
 async def measure(messages: int, db: str) -> dict[str, Any]:
     url = databases.url_for(db, "bench_pacing")
-    await databases.fresh(url)
+    databases.fresh(url)
     async with Fakegram() as fg, FakegramClient(fg.url) as tg:
         chats = await _groups(tg, messages)
         engine = make_engine(url)
-        await _seed(engine, chats, messages // 2)
-        await engine.dispose()
+        _seed(engine, chats, messages // 2)
+        engine.dispose()
         settings = Settings(
             _env_file=None, token=TOKEN, database_url=url,
             api_base_url=f"{fg.url}/bot", api_file_url=f"{fg.url}/file/bot",
@@ -199,12 +198,12 @@ async def measure(messages: int, db: str) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         await bot_app.stop(app)
         calls = await tg.calls()
-        async with database.unit_of_work() as uow:
-            nudges = int(await uow.session.scalar(select(func.count()).select_from(Nudge)) or 0)
+        with database.transaction() as uow:
+            nudges = int(uow.session.scalar(select(func.count()).select_from(Nudge)) or 0)
             by_status = select(DueItem.status, func.count()).group_by(DueItem.status)
-            states = dict((await uow.session.execute(by_status)).all())
+            states = dict(uow.session.execute(by_status).all())
         await database.dispose()
-    await databases.drop(url)
+    databases.drop(url)
     sent = [c for c in calls if c["method"].lower() == "sendmessage" and c["ok"]]
     per_chat = Counter(int(c["params"]["chat_id"]) for c in sent)
     return {

@@ -49,7 +49,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, Select, func, insert, select
 
 from benchmarks import databases
 from benchmarks.report import Figure, table
@@ -93,13 +93,13 @@ class PostgresUnavailable(RuntimeError):
     pass
 
 
-async def require_postgres() -> str:
+def require_postgres() -> str:
     """The benchmark's database URL; a clear error when PostgreSQL does not answer."""
-    why = await databases.pg_unreachable()
+    why = databases.pg_unreachable()
     if why is not None:
         raise PostgresUnavailable(
             f"{why}: the replicas benchmark needs PostgreSQL (set BUDDYBOT_BENCH_PG, e.g. "
-            "postgresql+asyncpg://postgres@127.0.0.1:5432)"
+            "postgresql://postgres@127.0.0.1:5432)"
         )
     return databases.url_for("postgresql", DB_NAME)
 
@@ -571,17 +571,17 @@ async def drive(tg: FakegramClient, plan: list[tuple[Group, int, str]]) -> Load:
     return load
 
 
-async def processed(database_url: str, update_ids: list[int]) -> int:
+def processed(database_url: str, update_ids: list[int]) -> int:
     engine = make_engine(database_url)
     try:
-        async with engine.connect() as conn:
-            found = await conn.scalar(
+        with engine.connect() as conn:
+            found = conn.scalar(
                 select(func.count())
                 .select_from(ProcessedUpdate)
                 .where(ProcessedUpdate.update_id.in_(update_ids))
             )
     finally:
-        await engine.dispose()
+        engine.dispose()
     return int(found or 0)
 
 
@@ -592,7 +592,7 @@ def shown_support(server: FakegramServer, group: Group) -> int:
     return int(found.group(1)) if found else 0
 
 
-async def supporters(database_url: str) -> dict[int, set[int]]:
+def supporters(database_url: str) -> dict[int, set[int]]:
     """Per group (Telegram chat id): who supports its first idea (Telegram user ids)."""
     query = (
         select(Wijk.tg_chat_id, Person.tg_user_id)
@@ -603,27 +603,25 @@ async def supporters(database_url: str) -> dict[int, set[int]]:
     )
     engine = make_engine(database_url)
     try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
     finally:
-        await engine.dispose()
+        engine.dispose()
     found: dict[int, set[int]] = {}
     for chat_id, user_id in rows:
         found.setdefault(int(chat_id), set()).add(int(user_id))
     return found
 
 
-async def plan_announcements(
-    database_url: str, per_group: int, tag: str
-) -> tuple[list[str], list[str]]:
+def plan_announcements(database_url: str, per_group: int, tag: str) -> tuple[list[str], list[str]]:
     """``per_group`` one-off announcements due now in every active wijk, written straight into
     the database (the rows /aankondiging plans); returns their marker texts and due keys."""
     now = datetime.now(UTC)
     engine = make_engine(database_url)
     markers: list[str] = []
     try:
-        async with engine.begin() as conn:
-            wijken = (await conn.execute(select(Wijk.id).where(Wijk.active))).scalars().all()
+        with engine.begin() as conn:
+            wijken = conn.execute(select(Wijk.id).where(Wijk.active)).scalars().all()
             rows = []
             for wijk_id in wijken:
                 for k in range(per_group):
@@ -642,7 +640,7 @@ async def plan_announcements(
                             "created_at": now,
                         }
                     )
-            ids = await conn.execute(insert(Announcement).returning(Announcement.id), rows)
+            ids = conn.execute(insert(Announcement).returning(Announcement.id), rows)
             due = [
                 {
                     "kind": "announcement",
@@ -655,10 +653,15 @@ async def plan_announcements(
                 }
                 for aid, row in zip(ids.scalars().all(), rows, strict=True)
             ]
-            await conn.execute(insert(DueItem), due)
+            conn.execute(insert(DueItem), due)
     finally:
-        await engine.dispose()
+        engine.dispose()
     return markers, [str(d["key"]) for d in due]
+
+
+def _due_rows(engine: Engine, query: Select[str, str | None]) -> list[tuple[str, str | None]]:
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
 
 
 async def due_outcome(
@@ -673,14 +676,13 @@ async def due_outcome(
     deadline = time.monotonic() + limit
     try:
         while True:
-            async with engine.connect() as conn:
-                rows = (await conn.execute(query)).all()
+            rows = await asyncio.to_thread(_due_rows, engine, query)
             statuses = Counter(str(r[0]) for r in rows)
             if statuses == Counter({"done": expected}) or time.monotonic() > deadline:
                 return statuses, Counter(str(r[1]) for r in rows)
             await asyncio.sleep(0.05)
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
 # -- one measured run -----------------------------------------------------------------------
@@ -732,8 +734,8 @@ async def run_load(
     )
     bot = cluster.server.state.bot(TOKEN)
     await cluster.wait("an empty webhook queue", lambda: not bot.pending, 30)
-    rows = await processed(url, load.update_ids)
-    supported = await supporters(url)
+    rows = await asyncio.to_thread(processed, url, load.update_ids)
+    supported = await asyncio.to_thread(supporters, url)
     answers.scan()
     accepted = cluster.balancer.accepted
     # Pushed again after fakegram gave up waiting (as Telegram does): allowed, but each
@@ -761,7 +763,7 @@ async def run_load(
     spread = [cluster.balancer.per_replica[i] for i in range(cluster.n)]
 
     tag = f"r{cluster.n}x{time.monotonic_ns()}"
-    markers, keys = await plan_announcements(url, announcements, tag)
+    markers, keys = await asyncio.to_thread(plan_announcements, url, announcements, tag)
     planned_at = time.time()
     answers.expect(markers=markers)
     await cluster.wait(f"{len(markers)} announcements", answers.done, 120)
@@ -803,8 +805,8 @@ QUICK = Size(groups=60, members=4, per_group=4, announcements=1)
 async def measure(replica_counts: list[int], size: Size) -> list[Run]:
     """One world on one fresh database; then, for each replica count, replicas started
     together on it, one measured load and one batch of due items."""
-    url = await require_postgres()
-    await databases.fresh(url)  # migrated once, before any replica starts
+    url = require_postgres()
+    databases.fresh(url)  # migrated once, before any replica starts
     runs: list[Run] = []
     try:
         async with (
@@ -828,7 +830,7 @@ async def measure(replica_counts: list[int], size: Size) -> list[Run]:
                         )
                     )
     finally:
-        await databases.drop(url)
+        databases.drop(url)
     return runs
 
 
@@ -868,7 +870,7 @@ def rows(runs: list[Run]) -> list[Figure]:
 
 
 async def figures(quick: bool = False) -> list[Figure]:
-    why = await databases.pg_unreachable()
+    why = databases.pg_unreachable()
     if why is not None:  # several replicas need PostgreSQL; the other figures still count
         print(f"replicas skipped: {why}")
         return []

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, insert, text, update
 
 from benchmarks import databases, report
 from benchmarks.local_api import LocalBotApi
@@ -90,17 +89,17 @@ def _only_due_work(size: Size) -> Size:
     return Size(wijken=size.wijken, ideas=1, held=0, coming=2, votes=False)
 
 
-async def _insert(engine: AsyncEngine, model: Any, rows: Iterator[dict[str, Any]]) -> None:
+def _insert(engine: Engine, model: Any, rows: Iterator[dict[str, Any]]) -> None:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            async with engine.begin() as conn:
-                await conn.execute(insert(model), batch)
+            with engine.begin() as conn:
+                conn.execute(insert(model), batch)
             batch = []
     if batch:
-        async with engine.begin() as conn:
-            await conn.execute(insert(model), batch)
+        with engine.begin() as conn:
+            conn.execute(insert(model), batch)
 
 
 def _idea_id(size: Size, w: int, number: int) -> int:
@@ -111,24 +110,24 @@ def _meeting_id(size: Size, w: int, number: int) -> int:
     return w * (size.held + size.coming) + number
 
 
-async def _seed(engine: AsyncEngine, size: Size) -> None:
+def _seed(engine: Engine, size: Size) -> None:
     """Core inserts, with ids known up front so the rounds below can pick rows."""
     old = NOW - timedelta(days=200)
     per = size.people
-    await _insert(engine, Wijk, ({
+    _insert(engine, Wijk, ({
         "id": w + 1, "tg_chat_id": -1_000_000_000_000 - w, "title": f"Wijk {w}",
         "language": "nl", "timezone": "Europe/Amsterdam", "settings": {}, "active": True,
         "created_at": old, "updated_at": old,
     } for w in range(size.wijken)))  # fmt: skip
-    await _insert(engine, Person, ({
+    _insert(engine, Person, ({
         "id": w * per + p + 1, "tg_user_id": 100_000 + w * per + p, "first_name": f"Bewoner {p}",
         "private_ok": False, "created_at": old, "updated_at": old,
     } for w in range(size.wijken) for p in range(per)))  # fmt: skip
-    await _insert(engine, Membership, ({
+    _insert(engine, Membership, ({
         "wijk_id": w + 1, "person_id": w * per + p + 1, "role": "resident", "left": False,
         "first_seen_at": old, "last_seen_at": old,
     } for w in range(size.wijken) for p in range(per)))  # fmt: skip
-    await _insert(engine, Partner, ({
+    _insert(engine, Partner, ({
         "wijk_id": w + 1, "name": name, "themes": themes, "offer": offer, "contact": "-",
         "created_at": old,
     } for w in range(size.wijken) for name, themes, offer in (
@@ -149,8 +148,8 @@ async def _seed(engine: AsyncEngine, size: Size) -> None:
                     "nudge_due_at": NOW - quiet + timedelta(days=7),
                 }  # fmt: skip
 
-    await _insert(engine, Idea, ideas())
-    await _insert(engine, Involvement, ({
+    _insert(engine, Idea, ideas())
+    _insert(engine, Involvement, ({
         "idea_id": _idea_id(size, w, n), "person_id": w * per + 1 + n % per,
         "kind": "supporter", "confirmed": True, "created_at": NOW - timedelta(days=2),
     } for w in range(size.wijken) for n in range(1, size.ideas + 1)))  # fmt: skip
@@ -162,13 +161,13 @@ async def _seed(engine: AsyncEngine, size: Size) -> None:
                 starts = NOW + timedelta(days=(n - size.held) * 7 - (14 if held else 4), hours=8)
                 yield w, n, starts, held
 
-    await _insert(engine, Meeting, ({
+    _insert(engine, Meeting, ({
         "id": _meeting_id(size, w, n), "wijk_id": w + 1, "number": n, "title": "Buurtavond",
         "place": "Buurthuis", "details": "", "starts_at": starts,
         "status": "held" if held else meetings.Status.PLANNED.value, "sequence": 0,
         "created_at": starts - timedelta(days=20), "updated_at": starts - timedelta(days=20),
     } for w, n, starts, held in meeting_rows()))  # fmt: skip
-    await _insert(engine, Rsvp, ({
+    _insert(engine, Rsvp, ({
         "meeting_id": _meeting_id(size, w, n), "person_id": w * per + 1 + r,
         "answer": "yes" if r % 3 else "maybe", "at": starts - timedelta(days=10),
     } for w, n, starts, _ in meeting_rows() for r in range(size.rsvps)))  # fmt: skip
@@ -202,14 +201,14 @@ async def _seed(engine: AsyncEngine, size: Size) -> None:
                     "status": "pending", "attempts": 0, "done_at": None,
                 }  # fmt: skip
 
-    await _insert(engine, DueItem, due_rows())
+    _insert(engine, DueItem, due_rows())
     # A week of handled update ids (the tick prunes older ones): 50 per wijk a day.
     handled = size.wijken * 50 * 7
-    await _insert(engine, ProcessedUpdate, ({
+    _insert(engine, ProcessedUpdate, ({
         "update_id": u + 1, "handled_at": NOW - timedelta(days=7) * (u / handled) ,
     } for u in range(handled)))  # fmt: skip
     if size.votes:
-        await _insert(engine, Poll, ({
+        _insert(engine, Poll, ({
             "id": w + 1, "wijk_id": w + 1, "number": 1, "tg_poll_id": f"poll-{w}",
             "tg_chat_id": -1_000_000_000_000 - w, "message_id": 10, "question": "Welk idee?",
             "options": [{"text": f"#{n}", "idea_id": _idea_id(size, w, n)} for n in (1, 2)],
@@ -217,16 +216,14 @@ async def _seed(engine: AsyncEngine, size: Size) -> None:
             "deadline": NOW + timedelta(days=3), "status": "open",
             "created_at": NOW - timedelta(days=1),
         } for w in range(size.wijken)))  # fmt: skip
-    async with engine.begin() as conn:
+    with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             for table in ("wijk", "person", "idea", "meeting", "poll"):
-                await conn.execute(
+                conn.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT coalesce(max(id), 1) FROM {table}))")
                 )  # fmt: skip
-            await conn.execute(text("ANALYZE"))
-        else:
-            await conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))
 
 
 class Slots:
@@ -257,29 +254,29 @@ class Slots:
         return found
 
 
-async def _make_due(engine: AsyncEngine, slots: Slots, count: int) -> None:
+def _make_due(engine: Engine, slots: Slots, count: int) -> None:
     """``count`` due items: half ideas due for their first nudge, half meetings starting in
     90 minutes whose 2-hour reminder is due (the day-before one went out yesterday)."""
     ideas = slots.nudges(count // 2)
     coming = slots.reminders(count - count // 2)
     ids = [m for _, m in coming]
     starts = NOW + timedelta(minutes=90)
-    async with engine.begin() as conn:
-        await conn.execute(
+    with engine.begin() as conn:
+        conn.execute(
             update(Idea).where(Idea.id.in_(ideas)).values(nudge_due_at=NOW - timedelta(minutes=1))
         )
-        await conn.execute(update(Meeting).where(Meeting.id.in_(ids)).values(starts_at=starts))
-        await conn.execute(
+        conn.execute(update(Meeting).where(Meeting.id.in_(ids)).values(starts_at=starts))
+        conn.execute(
             update(DueItem)
             .where(DueItem.key.in_([f"meeting:{m}:0:remind:{REMIND}" for m in ids]))
             .values(due_at=starts - timedelta(seconds=REMIND))
         )
-        await conn.execute(
+        conn.execute(
             update(DueItem)
             .where(DueItem.key.in_([f"meeting:{m}:0:remind:{24 * 3600}" for m in ids]))
             .values(status="done", due_at=starts - timedelta(days=1), done_at=NOW)
         )
-        await conn.execute(
+        conn.execute(
             update(DueItem)
             .where(DueItem.key.in_([f"meeting:{m}:0:followup" for m in ids]))
             .values(due_at=starts + timedelta(hours=3))
@@ -344,10 +341,10 @@ class Subject:
         self.times: dict[int, list[float]] = {}
 
     async def __aenter__(self) -> Subject:
-        await databases.fresh(self.url)
+        databases.fresh(self.url)
         if self.size is not None:
             started = time.perf_counter()
-            await _seed(self.engine, self.size)
+            _seed(self.engine, self.size)
             self.run.seeded = time.perf_counter() - started
         await self.bench.__aenter__()
         await self.bench.tick()  # warm: statement caches, the first connection
@@ -355,12 +352,12 @@ class Subject:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.bench.__aexit__()
-        await self.engine.dispose()
-        await databases.drop(self.url)
+        self.engine.dispose()
+        databases.drop(self.url)
 
     async def due_round(self, count: int) -> None:
         assert self.slots is not None
-        await _make_due(self.engine, self.slots, count)
+        _make_due(self.engine, self.slots, count)
         before = self.bench.api.calls.get("sendMessage", 0)
         ms, claimed = await self.bench.tick()
         if claimed != count:
@@ -424,7 +421,7 @@ def to_figures(db: str, size: Size, big: Run, small: Run, empty: float) -> list[
 async def figures(quick: bool = False) -> list[Figure]:
     rows: list[Figure] = []
     dbs = ["sqlite"]
-    why = await databases.pg_unreachable()
+    why = databases.pg_unreachable()
     if why is None:
         dbs.append("postgresql")
     for db in dbs:
@@ -434,12 +431,12 @@ async def figures(quick: bool = False) -> list[Figure]:
     return rows
 
 
-async def _plans(db: str) -> list[str]:
+def _plans(db: str) -> list[str]:
     """The query plans of the two claims, on the big database."""
     url = databases.url_for(db, "bench_tick_plans")
-    await databases.fresh(url)
+    databases.fresh(url)
     engine = make_engine(url)
-    await _seed(engine, QUICK)
+    _seed(engine, QUICK)
     lines: list[str] = []
     pg = engine.dialect.name == "postgresql"
     nudge_sql = (
@@ -454,18 +451,18 @@ async def _plans(db: str) -> list[str]:
     )
     prefix = "EXPLAIN " if pg else "EXPLAIN QUERY PLAN "
     now = NOW if pg else NOW.replace(tzinfo=None)
-    async with engine.connect() as conn:
+    with engine.connect() as conn:
         for name, sql in (("nudge claim", nudge_sql), ("due-item claim", due_sql)):
-            rows = (await conn.execute(text(prefix + sql), {"now": now})).all()
+            rows = conn.execute(text(prefix + sql), {"now": now}).all()
             lines.append(f"{name}:")
             lines += ["    " + " ".join(str(c) for c in row) for row in rows]
-    await engine.dispose()
-    await databases.drop(url)
+    engine.dispose()
+    databases.drop(url)
     return lines
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    if args.db == "postgresql" and (why := await databases.pg_unreachable()):
+    if args.db == "postgresql" and (why := databases.pg_unreachable()):
         raise SystemExit(why)
     size, big, small, empty = await measure(args.db, args.quick)
     print(f"database: {args.db}; {size.describe()} (seeded in {big.seeded:.1f} s)")
@@ -473,7 +470,7 @@ async def main_async(args: argparse.Namespace) -> None:
     print(report.table(to_figures(args.db, size, big, small, empty)))
     if args.plans:
         print("query plans:")
-        for line in await _plans(args.db):
+        for line in _plans(args.db):
             print("  " + line)
 
 

@@ -41,15 +41,15 @@ def _logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
-async def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings) -> None:
     from buddybot.storage.db import make_engine
     from buddybot.storage.migrate import upgrade
 
     engine = make_engine(settings.database_url)
     try:
-        await upgrade(engine)
+        upgrade(engine)
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
 async def _run(settings: Settings) -> None:
@@ -58,7 +58,7 @@ async def _run(settings: Settings) -> None:
     from buddybot.storage.db import Database
 
     if settings.migrate_on_start:
-        await _migrate(settings)
+        _migrate(settings)
     clock = SystemClock()
     db = Database.for_settings(settings, clock)
     application = bot_app.build_application(Deps.build(settings, db, clock))
@@ -89,12 +89,12 @@ def cmd_run(_: argparse.Namespace) -> int:
 def cmd_migrate(_: argparse.Namespace) -> int:
     settings = _settings()
     _logging(settings.log_level)
-    asyncio.run(_migrate(settings))
+    _migrate(settings)
     print("database is up to date")
     return 0
 
 
-async def _check(settings: Settings) -> int:
+def _check(settings: Settings) -> int:
     from buddybot.storage.db import make_engine
     from buddybot.storage.migrate import is_current
 
@@ -103,32 +103,32 @@ async def _check(settings: Settings) -> int:
     )
     try:
         try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means: not reachable
             print(f"database: NOT reachable ({type(exc).__name__}: {exc})")
             return EXIT_DATABASE
         print("database: reachable")
-        if not await is_current(engine):
+        if not is_current(engine):
             print("migrations: NOT current (run: buddybot migrate)")
             return EXIT_MIGRATIONS
         print("migrations: current")
         return 0
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
 def _connect_timeout(settings: Settings) -> dict[str, object]:
-    return {"timeout": 5} if settings.database_url.startswith("postgresql") else {}
+    return {"connect_timeout": 5} if settings.database_url.startswith("postgresql") else {}
 
 
 def cmd_check(_: argparse.Namespace) -> int:
     settings = _settings()
     print("settings: ok")
-    return asyncio.run(_check(settings))
+    return _check(settings)
 
 
-async def _export(settings: Settings, wijk_id: int) -> tuple[str, bytes] | None:
+def _export(settings: Settings, wijk_id: int) -> tuple[str, bytes] | None:
     from buddybot.services import export
     from buddybot.storage.db import Database
 
@@ -143,20 +143,20 @@ async def _export(settings: Settings, wijk_id: int) -> tuple[str, bytes] | None:
             print(file=sys.stderr)
 
     try:
-        async with db.unit_of_work() as uow:
-            return await export.by_id(uow, wijk_id, progress)
+        with db.transaction() as uow:
+            return export.by_id(uow, wijk_id, progress)
     except LookupError as exc:
         print(exc, file=sys.stderr)
         return None
     finally:
-        await db.dispose()
+        asyncio.run(db.dispose())
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     settings = _settings()
-    result = asyncio.run(_export(settings, args.wijk))
+    result = _export(settings, args.wijk)
     if result is None:
         return 1
     title, data = result
@@ -165,19 +165,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _purge(settings: Settings, wijk_id: int) -> str | None:
+def _purge(settings: Settings, wijk_id: int) -> str | None:
     from buddybot.services import privacy
     from buddybot.storage.db import Database
 
     db = Database.for_settings(settings, SystemClock())
     try:
-        async with db.unit_of_work() as uow:
-            return await privacy.purge_wijk(uow, wijk_id)
+        with db.transaction() as uow:
+            return privacy.purge_wijk(uow, wijk_id)
     except LookupError as exc:
         print(exc, file=sys.stderr)
         return None
     finally:
-        await db.dispose()
+        asyncio.run(db.dispose())
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -187,7 +187,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         if answer.strip().lower() != "yes":
             print("nothing erased")
             return 1
-    title = asyncio.run(_purge(settings, args.wijk))
+    title = _purge(settings, args.wijk)
     if title is None:
         return 1
     print(f"erased wijk {args.wijk}: {title}")

@@ -183,8 +183,8 @@ async def story(stage: Stage, out: Transcript) -> None:
     await out.again(group, card_id, " (aankondiging bijgewerkt)")
 
     out.scene("De klok springt naar een dag voor de startavond: de buddy herinnert iedereen.")
-    async with stage.db.unit_of_work() as uow:
-        starts = await uow.session.scalar(select(Meeting.starts_at))
+    with stage.db.transaction() as uow:
+        starts = uow.session.scalar(select(Meeting.starts_at))
     assert starts is not None
     stage.clock.set(starts - timedelta(hours=24))
     await stage.tick()
@@ -270,10 +270,10 @@ async def run_demo(keep: str | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     db_file = folder / "demo.db"
     db_file.unlink(missing_ok=True)
-    url = f"sqlite+aiosqlite:///{db_file}"
+    url = f"sqlite:///{db_file}"
     engine = make_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
+    upgrade(engine)
+    engine.dispose()
 
     print("buddybot demo: a local fake Telegram and the real bot, on this machine only.")
     async with (

@@ -27,6 +27,16 @@ TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
 LANGUAGES = ("nl", "en")
 
 
+_DATABASES = tuple(
+    f"{backend}{driver}://"
+    for backend, drivers in (
+        ("sqlite", ("", "+pysqlite", "+aiosqlite")),
+        ("postgresql", ("", "+psycopg", "+asyncpg")),
+    )
+    for driver in drivers
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BUDDYBOT_",
@@ -37,17 +47,15 @@ class Settings(BaseSettings):
 
     token: SecretStr | None = Field(default=None, description="Bot token from @BotFather")
     database_url: str = Field(
-        default=f"sqlite+aiosqlite:///{Path('buddybot.db').absolute()}",
-        description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
-    )
-    database_pool_size: int = Field(
-        default=16, ge=1, le=500, description="PostgreSQL connections kept per process"
+        default=f"sqlite:///{Path('buddybot.db').absolute()}",
+        description="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db",
     )
     database_concurrency: int = Field(
         default=8,
         ge=1,
         le=500,
-        description="PostgreSQL transactions run at once per process; more wait their turn",
+        description="Units of work run at once per process on PostgreSQL (worker threads and "
+        "pooled connections); SQLite runs one at a time",
     )
     api_base_url: str = Field(default=TELEGRAM_API, description="Bot API base URL")
     api_file_url: str = Field(default=TELEGRAM_FILE_API, description="Bot API file URL")
@@ -124,8 +132,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_db(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+        # The driver part is optional: older configurations name the async drivers
+        # (sqlite+aiosqlite, postgresql+asyncpg); storage picks the driver it runs on.
+        if not value.startswith(_DATABASES):
+            raise ValueError("use sqlite:///… or postgresql://…")
         return value
 
     @model_validator(mode="after")

@@ -23,7 +23,6 @@ def register(app: BotApp) -> None:
         polls,
         privacy,
         replies,
-        routing,
         wijkfoto,
     )
 
@@ -45,7 +44,6 @@ def register(app: BotApp) -> None:
     errors.register(app)
     membership.register_last(app)
     basics.register_last(app)
-    routing.route(app)
 
     async def publish_commands(app: BotApp) -> None:
         await commands.publish(app, deps.policy.default_language)

@@ -14,6 +14,8 @@ from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import announcements
 from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
 from handlers import callbacks
 from handlers.common import Turn, button, button_id, command, safe_edit
 from handlers.idea_views import state_name
@@ -40,14 +42,15 @@ async def announce(turn: Turn) -> None:
     msg = turn.update.effective_message
     parts = ((msg.text or "") if msg else "").split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
+
+    def work(
+        uow: UnitOfWork, caller: Caller
+    ) -> tuple[announcements.Planned | None, list[announcements.Planned]]:
         if text.strip():
-            planned = await announcements.schedule(uow, caller, text)
-            listing = None
-        else:
-            planned = None
-            listing = await announcements.pending(uow, caller)
+            return announcements.schedule(uow, caller, text), []
+        return None, announcements.pending(uow, caller)
+
+    planned, listing = await turn.run(work, need_admin=True)
     if planned is not None:
         key = "announce.weekly" if planned.weekly else "announce.once"
         await turn.reply(
@@ -82,9 +85,9 @@ async def cancel_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     announcement_id = button_id(turn, "anc")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        planned = await announcements.cancel(uow, caller, announcement_id)
+    planned = await turn.run(
+        lambda uow, caller: announcements.cancel(uow, caller, announcement_id), need_admin=True
+    )
     await safe_edit(query, markup=None)
     return turn.t("announce.cancelled", text=planned.text[:60])
 
@@ -93,9 +96,9 @@ async def cancel_button(turn: Turn) -> str | None:
 async def text_button(turn: Turn) -> str | None:
     """The announcement as plain text in private, for the wijk's other channels."""
     announcement_id = button_id(turn, "atx")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        text = await announcements.text_of(uow, caller, announcement_id)
+    text = await turn.run(
+        lambda uow, caller: announcements.text_of(uow, caller, announcement_id), need_admin=True
+    )
     assert turn.actor is not None
     try:
         await turn.context.bot.send_message(turn.actor.tg_user_id, text, parse_mode=None)
@@ -105,8 +108,8 @@ async def text_button(turn: Turn) -> str | None:
 
 
 async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
-    async with deps.db.unit_of_work() as uow:
-        work = await announcements.announcement_due(uow, item.payload)
+    payload = item.payload
+    work = await deps.db.run(lambda uow: announcements.announcement_due(uow, payload))
     if work is None:
         return DueStatus.SKIPPED
     sent = await send.to_group(
@@ -114,14 +117,13 @@ async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus
     )
     if sent is None:
         return DueStatus.SKIPPED
-    async with deps.db.unit_of_work() as uow:
-        await announcements.posted(uow, item.payload)
+    await deps.db.run(lambda uow: announcements.posted(uow, payload))
     return DueStatus.DONE
 
 
 async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
-    async with deps.db.unit_of_work() as uow:
-        digest = await announcements.digest_due(uow, item.payload)
+    payload = item.payload
+    digest = await deps.db.run(lambda uow: announcements.digest_due(uow, payload))
     if digest is None:
         return DueStatus.SKIPPED
     lang = digest.language

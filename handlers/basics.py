@@ -12,6 +12,8 @@ from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas, people
 from buddybot.services.errors import Refusal
 from buddybot.settings import LANGUAGES
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Wijk
 from handlers import callbacks
 from handlers.commands import visible
 from handlers.common import Turn, button, command, safe_edit
@@ -48,9 +50,12 @@ async def start(turn: Turn) -> None:
 
         if await accept_invite(turn, args[0]):
             return
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        wijken = await people.my_wijken(uow, caller.person) if caller.person else []
+
+    def work(uow: UnitOfWork, caller: people.Caller) -> tuple[people.Caller, list[Wijk]]:
+        found = people.my_wijken(uow, caller.person) if caller.person else []
+        return caller, [w for w, _ in found]
+
+    caller, wijken = await turn.run(work)
     if turn.in_group:
         await turn.reply(join_lines([turn.t("start.group"), turn.t("help.more")]))
         return
@@ -58,7 +63,7 @@ async def start(turn: Turn) -> None:
     lines = [turn.t("start.private", name=name)]
     if wijken:
         lines.append(turn.t("start.your_wijken"))
-        lines += [turn.t("start.wijk_line", title=w.title) for w, _ in wijken]
+        lines += [turn.t("start.wijk_line", title=w.title) for w in wijken]
     else:
         lines.append(turn.t("start.no_wijk"))
     lines.append(turn.t("help.more"))
@@ -86,10 +91,12 @@ async def name_button(turn: Turn) -> str | None:
     callbacks.unpack(query.data, "nm", 0)
     if turn.in_group:
         raise Refusal("private_only")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        show = await ideas.toggle_show_name(uow, caller)
-        contact = bool(caller.person and caller.person.contact_ok)
+
+    def work(uow: UnitOfWork, caller: people.Caller) -> tuple[bool, bool]:
+        show = ideas.toggle_show_name(uow, caller)
+        return show, bool(caller.person and caller.person.contact_ok)
+
+    show, contact = await turn.run(work)
     await safe_edit(query, markup=_home_markup(turn.lang, show, contact))
     return turn.t("start.name_shown" if show else "start.name_hidden")
 
@@ -102,10 +109,12 @@ async def contact_button(turn: Turn) -> str | None:
     callbacks.unpack(query.data, "ct", 0)
     if turn.in_group:
         raise Refusal("private_only")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        contact = await ideas.toggle_contact_ok(uow, caller)
-        show = bool(caller.person is None or caller.person.show_name)
+
+    def work(uow: UnitOfWork, caller: people.Caller) -> tuple[bool, bool]:
+        contact = ideas.toggle_contact_ok(uow, caller)
+        return contact, bool(caller.person is None or caller.person.show_name)
+
+    contact, show = await turn.run(work)
     await safe_edit(query, markup=_home_markup(turn.lang, show, contact))
     return turn.t("start.contact_yes" if contact else "start.contact_no")
 
@@ -114,23 +123,27 @@ async def _kit(turn: Turn, idea_id: int) -> None:
     """Deep link from "continue in private": the champion kit of that idea."""
     from handlers.ideas import kit_partners, kit_text
 
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        kit = await ideas.champion_kit(uow, caller, idea_id)
-        names = await kit_partners(uow, kit)
+    def work(uow: UnitOfWork, caller: people.Caller) -> tuple[ideas.Kit, list[str]]:
+        kit = ideas.champion_kit(uow, caller, idea_id)
+        return kit, kit_partners(uow, kit)
+
+    kit, names = await turn.run(work)
     await turn.reply(kit_text(turn.lang, kit, names))
 
 
 @command
 async def help_(turn: Turn) -> None:
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        facilitator = caller.facilitator
-        if not turn.in_group and caller.person is not None:
-            facilitator = caller.superadmin or any(
-                role in ("facilitator", "buddy")
-                for _, role in await people.my_wijken(uow, caller.person)
-            )
+    in_group = turn.in_group
+
+    def work(uow: UnitOfWork, caller: people.Caller) -> bool:
+        """In private, whoever steers some wijk sees the facilitator's commands."""
+        if in_group or caller.person is None:
+            return caller.facilitator
+        return caller.superadmin or any(
+            role in ("facilitator", "buddy") for _, role in people.my_wijken(uow, caller.person)
+        )
+
+    facilitator = await turn.run(work, need_admin=True)
     lines = [turn.t("help.intro"), turn.t("help.commands")]
     lines += _help_lines(turn, facilitator)
     if facilitator:
@@ -140,14 +153,15 @@ async def help_(turn: Turn) -> None:
 
 @command
 async def who(turn: Turn) -> None:
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        wijken: list[people.AnyWijk] = []
+    def work(uow: UnitOfWork, caller: people.Caller) -> list[tuple[Wijk, people.Team]]:
+        wijken: list[Wijk] = []
         if caller.wijk is not None:
             wijken = [caller.wijk]
         elif caller.person is not None:
-            wijken = [w for w, _ in await people.my_wijken(uow, caller.person)]
-        teams = [(w, await people.team(uow, w)) for w in wijken]
+            wijken = [w for w, _ in people.my_wijken(uow, caller.person)]
+        return [(w, people.team(uow, w)) for w in wijken]
+
+    teams = await turn.run(work)
     if not teams:
         await turn.reply(turn.t("who.none"))
         return
@@ -179,15 +193,18 @@ def _language_buttons(scope: str) -> InlineKeyboardMarkup:
 @command
 async def language(turn: Turn) -> None:
     args = _args(turn)
-    async with turn.uow(need_admin=turn.in_group) as uow:
-        caller = await turn.identify(uow)
-        if turn.in_group and not caller.facilitator:
+    in_group = turn.in_group
+
+    def work(uow: UnitOfWork, caller: people.Caller) -> str | None:
+        if in_group and not caller.facilitator:
             raise Refusal("language_group")
-        lang = None
-        if args and turn.in_group:
-            lang = await people.set_wijk_language(uow, caller, args[0])
-        elif args:
-            lang = await people.set_person_language(uow, caller, args[0])
+        if not args:
+            return None
+        if in_group:
+            return people.set_wijk_language(uow, caller, args[0])
+        return people.set_person_language(uow, caller, args[0])
+
+    lang = await turn.run(work, need_admin=in_group)
     if lang is None:
         scope = "g" if turn.in_group else "p"
         current = turn.t("language.name")
@@ -206,12 +223,8 @@ async def language_button(turn: Turn) -> str | None:
     scope, code = callbacks.unpack(query.data, "taal", 2)
     if (scope == "g") != turn.in_group:
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=turn.in_group) as uow:
-        caller = await turn.identify(uow)
-        if scope == "g":
-            lang = await people.set_wijk_language(uow, caller, code)
-        else:
-            lang = await people.set_person_language(uow, caller, code)
+    change = people.set_wijk_language if scope == "g" else people.set_person_language
+    lang = await turn.run(lambda uow, caller: change(uow, caller, code), need_admin=turn.in_group)
     turn.lang = lang
     text = turn.t("language.set_g" if scope == "g" else "language.set_p")
     await safe_edit(query, text=text)

@@ -36,7 +36,7 @@ from handlers.idea_views import (
     status_markup,
 )
 from handlers.live import LiveMessages, View
-from handlers.replies import After, step
+from handlers.replies import After, ask, step
 
 log = logging.getLogger(__name__)
 MESSAGES = filters.UpdateType.MESSAGE
@@ -73,9 +73,11 @@ def refresher(turn: Turn) -> _Cards:
 
 
 async def render_card(deps: Deps, idea_id: int) -> View | None:
-    async with deps.db.unit_of_work() as uow:
-        card = await ideas.card_by_id(uow, idea_id)
-        target = await wijken.chat_of(uow, card.wijk_id) if card else None
+    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, tuple[int, str, bool] | None]:
+        card = ideas.card_by_id(uow, idea_id)
+        return card, wijken.chat_of(uow, card.wijk_id) if card else None
+
+    card, target = await deps.db.run(work)
     if card is None or target is None or card.card_message_id is None:
         return None
     chat_id, lang, _ = target
@@ -104,8 +106,8 @@ async def post_card(turn: Turn, card: ideas.Card, lang: str) -> send.Sent | None
     """Send the card to the chat and remember it as the card to keep up to date."""
     msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
     if msg is not None and turn.in_group:
-        async with turn.deps.db.unit_of_work() as uow:
-            await ideas.remember_card(uow, card.id, msg.chat_id, msg.message_id)
+        idea_id, chat_id, message_id = card.id, msg.chat_id, msg.message_id
+        await turn.deps.db.run(lambda uow: ideas.remember_card(uow, idea_id, chat_id, message_id))
     return msg
 
 
@@ -144,20 +146,9 @@ async def _present(
         ]
     )
     msg = await turn.reply(join_lines(lines), markup=markup)
-    if msg is not None and caller.person is not None:
-        async with turn.deps.db.unit_of_work() as uow:
-            await prompts.ask(
-                uow,
-                tg_chat_id=msg.chat_id,
-                message_id=msg.message_id,
-                person_id=caller.person.id,
-                wijk_id=caller.wijk.id if caller.wijk else None,
-                kind="similar",
-                payload={
-                    "text": f"{result.title}\n{result.description}".strip(),
-                    "on_behalf_of": on_behalf_of,
-                },
-            )
+    if msg is not None:
+        text = f"{result.title}\n{result.description}".strip()
+        await ask(turn, caller, msg.message_id, "similar", text=text, on_behalf_of=on_behalf_of)
 
 
 @command
@@ -167,13 +158,14 @@ async def idea(turn: Turn) -> None:
     match = BEHALF.match(text)
     if match:
         on_behalf_of, text = match.group(1).strip(), match.group(2)
-    async with turn.uow(need_admin=on_behalf_of is not None) as uow:
-        caller = await turn.identify(uow)
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[Caller, ideas.Proposed | None]:
         if not text.strip():
             ideas.check_can_propose(caller, on_behalf_of)
-            result = None
-        else:
-            result = await ideas.propose(uow, caller, text, on_behalf_of=on_behalf_of)
+            return caller, None
+        return caller, ideas.propose(uow, caller, text, on_behalf_of=on_behalf_of)
+
+    caller, result = await turn.run(work, need_admin=on_behalf_of is not None)
     if result is not None:
         await _present(turn, caller, result, on_behalf_of)
         return
@@ -183,27 +175,18 @@ async def idea(turn: Turn) -> None:
         turn.t("idea.ask"),
         markup=ForceReply(selective=True, input_field_placeholder=placeholder),
     )
-    if msg is not None and caller.person is not None:
-        async with turn.deps.db.unit_of_work() as uow:
-            await prompts.ask(
-                uow,
-                tg_chat_id=msg.chat_id,
-                message_id=msg.message_id,
-                person_id=caller.person.id,
-                wijk_id=caller.wijk.id if caller.wijk else None,
-                kind="idea",
-                payload={"on_behalf_of": on_behalf_of},
-            )
+    if msg is not None:
+        await ask(turn, caller, msg.message_id, "idea", on_behalf_of=on_behalf_of)
 
 
 @step("idea")
-async def idea_reply(
+def idea_reply(
     turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
 ) -> After | None:
     """The answer to "what is your idea?"."""
     behalf = prompt.payload.get("on_behalf_of")
     on_behalf = str(behalf) if behalf else None
-    result = await ideas.propose(uow, caller, text, on_behalf_of=on_behalf)
+    result = ideas.propose(uow, caller, text, on_behalf_of=on_behalf)
 
     async def after() -> None:
         await _present(turn, caller, result, on_behalf)
@@ -215,9 +198,7 @@ async def idea_reply(
 
 
 async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) -> None:
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        page = await ideas.open_page(uow, caller, page_number)
+    page = await turn.run(lambda uow, caller: ideas.open_page(uow, caller, page_number))
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
     if edit is not None:
         try:
@@ -252,18 +233,14 @@ async def show(turn: Turn) -> None:
         await _send_page(turn, 1)
         return
     number = number_arg(turn, "/toon 3")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        card = await ideas.show(uow, caller, number)
+    card = await turn.run(lambda uow, caller: ideas.show(uow, caller, number))
     await post_card(turn, card, turn.lang)
 
 
 @button
 async def show_button(turn: Turn) -> str | None:
     idea_id = button_id(turn, "show")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
+    card = await turn.run(lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)))
     await post_card(turn, card, turn.lang)
     return None
 
@@ -316,9 +293,7 @@ def _toggle_command(kind: ideas.Kind, example: str) -> Callback:
             await _send_page(turn, 1)
             return
         number = number_arg(turn, example)
-        async with turn.uow() as uow:
-            caller = await turn.identify(uow)
-            result = await ideas.toggle_number(uow, caller, number, kind)
+        result = await turn.run(lambda uow, caller: ideas.toggle_number(uow, caller, number, kind))
         # The card edit is asked for before the reply goes out: a view handed over later
         # could be older than an edit another press made meanwhile.
         await _after_toggle(turn, result)
@@ -331,9 +306,7 @@ def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
     @button
     async def run(turn: Turn) -> str | None:
         idea_id = button_id(turn, data_kind)
-        async with turn.uow() as uow:
-            caller = await turn.identify(uow)
-            result = await ideas.toggle_by_id(uow, caller, idea_id, kind)
+        result = await turn.run(lambda uow, caller: ideas.toggle_by_id(uow, caller, idea_id, kind))
         await _after_toggle(turn, result)
         return _toggle_text(turn, kind, result)
 
@@ -386,24 +359,26 @@ async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
 
 async def send_kit(turn: Turn, tg_user_id: int, kit: ideas.Kit) -> bool:
     """The champion kit in private; False when Telegram does not let the bot write there."""
-    async with turn.deps.db.unit_of_work() as uow:
-        lang = await ideas.person_language(uow, tg_user_id, turn.deps.policy.default_language)
-        helpers = await kit_partners(uow, kit)
+    default = turn.deps.policy.default_language
+
+    def read(uow: UnitOfWork) -> tuple[str, list[str]]:
+        return ideas.person_language(uow, tg_user_id, default), kit_partners(uow, kit)
+
+    lang, partner_names = await turn.deps.db.run(read)
     try:
-        await turn.context.bot.send_message(tg_user_id, kit_text(lang, kit, helpers))
+        await turn.context.bot.send_message(tg_user_id, kit_text(lang, kit, partner_names))
     except (Forbidden, BadRequest):
-        async with turn.deps.db.unit_of_work() as uow:
-            await ideas.private_closed(uow, tg_user_id)
+        await turn.deps.db.run(lambda uow: ideas.private_closed(uow, tg_user_id))
         return False
     return True
 
 
-async def kit_partners(uow: UnitOfWork, kit: ideas.Kit) -> list[str]:
+def kit_partners(uow: UnitOfWork, kit: ideas.Kit) -> list[str]:
     """Names of alliance partners that fit the idea (for the champion kit)."""
-    idea = await uow.session.get(Idea, kit.card.id)
+    idea = uow.session.get(Idea, kit.card.id)
     if idea is None:
         return []
-    return [s.partner.name for s in await partners.suggestions(uow, idea)]
+    return [s.partner.name for s in partners.suggestions(uow, idea)]
 
 
 def kit_text(lang: str, kit: ideas.Kit, partner_names: list[str] | None = None) -> Html:
@@ -437,19 +412,21 @@ async def champion(turn: Turn) -> None:
         await _send_page(turn, 1)
         return
     number = number_arg(turn, "/kampioen 3")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        idea = await ideas.find(uow, ideas.require_wijk(caller), number)
-        result = await ideas.volunteer(uow, caller, idea)
+
+    def work(uow: UnitOfWork, caller: Caller) -> ideas.Championed:
+        idea = ideas.find(uow, ideas.require_wijk(caller), number)
+        return ideas.volunteer(uow, caller, idea)
+
+    result = await turn.run(work)
     await _champion_news(turn, result)
 
 
 @button
 async def champion_button(turn: Turn) -> str | None:
     idea_id = button_id(turn, "champ")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        result = await ideas.volunteer(uow, caller, await ideas.by_id(uow, caller, idea_id))
+    result = await turn.run(
+        lambda uow, caller: ideas.volunteer(uow, caller, ideas.by_id(uow, caller, idea_id))
+    )
     await _champion_news(turn, result)
     return None
 
@@ -461,10 +438,13 @@ async def confirm_champion_button(turn: Turn) -> str | None:
     raw_idea, raw_user = callbacks.unpack(query.data, "cfc", 2)
     if not callbacks.is_id(raw_idea) or not callbacks.is_tg_id(raw_user):
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        idea = await ideas.by_id(uow, caller, int(raw_idea))
-        result = await ideas.confirm_champion(uow, caller, idea, int(raw_user))
+    idea_id, tg_user_id = int(raw_idea), int(raw_user)
+
+    def work(uow: UnitOfWork, caller: Caller) -> ideas.Championed:
+        idea = ideas.by_id(uow, caller, idea_id)
+        return ideas.confirm_champion(uow, caller, idea, tg_user_id)
+
+    result = await turn.run(work, need_admin=True)
     await safe_edit(query, markup=None)
     await _champion_news(turn, result)
     return None
@@ -478,10 +458,11 @@ async def progress(turn: Turn) -> None:
     body = text[1] if len(text) > 1 else ""
     if len(args) < 2 or not body.strip():
         raise Refusal("update_empty", number=number)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        card = await ideas.progress(uow, caller, number, body)
-        name = ideas.caller_name(caller)
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[ideas.Card, str]:
+        return ideas.progress(uow, caller, number, body), ideas.caller_name(caller)
+
+    card, name = await turn.run(work, need_admin=True)
     await turn.reply(
         turn.t("update.posted", number=card.number, title=card.title, name=name, text=body.strip())
     )
@@ -514,9 +495,10 @@ async def set_status(turn: Turn) -> None:
     number = number_arg(turn, "/status 3 gekozen")
     if len(args) < 2:
         raise Refusal("need_state", number=number)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        change = await ideas.set_status_number(uow, caller, number, " ".join(args[1:]))
+    word = " ".join(args[1:])
+    change = await turn.run(
+        lambda uow, caller: ideas.set_status_number(uow, caller, number, word), need_admin=True
+    )
     await _announce_status(turn, change)
 
 
@@ -525,11 +507,13 @@ async def status_menu_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     idea_id = button_id(turn, "stm")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        idea = await ideas.by_id(uow, caller, idea_id)
+
+    def work(uow: UnitOfWork, caller: Caller) -> ideas.Card:
+        idea = ideas.by_id(uow, caller, idea_id)
         ideas.require_steer(caller, idea)
-        card = await ideas.card(uow, idea)
+        return ideas.card(uow, idea)
+
+    card = await turn.run(work, need_admin=True)
     await safe_edit(query, markup=status_markup(turn.lang, card))
     return None
 
@@ -539,9 +523,7 @@ async def status_back_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     idea_id = button_id(turn, "stb")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        card = await ideas.card(uow, await ideas.by_id(uow, caller, idea_id))
+    card = await turn.run(lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)))
     await safe_edit(query, markup=card_markup(turn.lang, card))
     return None
 
@@ -553,10 +535,12 @@ async def status_set_button(turn: Turn) -> str | None:
     raw_id, raw_state = callbacks.unpack(query.data, "stv", 2)
     if not callbacks.is_id(raw_id) or raw_state not in {s.value for s in State}:
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        idea = await ideas.by_id(uow, caller, int(raw_id))
-        change = await ideas.set_status(uow, caller, idea, State(raw_state))
+    idea_id, target = int(raw_id), State(raw_state)
+
+    def work(uow: UnitOfWork, caller: Caller) -> ideas.StatusChange:
+        return ideas.set_status(uow, caller, ideas.by_id(uow, caller, idea_id), target)
+
+    change = await turn.run(work, need_admin=True)
     await _announce_status(turn, change)
     return None
 
@@ -565,9 +549,9 @@ def _hide_command(hidden: bool, example: str) -> Callback:
     @command
     async def run(turn: Turn) -> None:
         number = number_arg(turn, example)
-        async with turn.uow(need_admin=True) as uow:
-            caller = await turn.identify(uow)
-            card = await ideas.set_hidden(uow, caller, number, hidden)
+        card = await turn.run(
+            lambda uow, caller: ideas.set_hidden(uow, caller, number, hidden), need_admin=True
+        )
         await turn.reply(turn.t("hidden.on" if hidden else "hidden.off", number=card.number))
         if not hidden:
             refresher(turn).request(turn.context.bot, card.id)
@@ -578,10 +562,10 @@ def _hide_command(hidden: bool, example: str) -> Callback:
 @command
 async def set_themes(turn: Turn) -> None:
     number = number_arg(turn, "/thema 3 groen spelen")
-    args = turn.context.args or []
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        card = await ideas.set_themes(uow, caller, number, " ".join(args[1:]))
+    words = " ".join((turn.context.args or [])[1:])
+    card = await turn.run(
+        lambda uow, caller: ideas.set_themes(uow, caller, number, words), need_admin=True
+    )
     names = ", ".join(str(t(turn.lang, f"theme.{k}")) for k in card.themes)
     await turn.reply(turn.t("themes.set", number=card.number, themes=names))
     refresher(turn).request(turn.context.bot, card.id)
@@ -590,14 +574,20 @@ async def set_themes(turn: Turn) -> None:
 # -- near-duplicates ----------------------------------------------------------------------
 
 
-async def _take_similar(turn: Turn, caller: Caller, uow: UnitOfWork) -> dict[str, object]:
-    """The proposal waiting behind this question; only its author may answer it."""
+def _question(turn: Turn) -> tuple[int, int]:
+    """The chat and message id of the question under the pressed button."""
     query = turn.update.callback_query
     assert query is not None and isinstance(query.message, Message)
-    prompt = await prompts.take(
+    return query.message.chat.id, query.message.message_id
+
+
+def _take_similar(uow: UnitOfWork, caller: Caller, question: tuple[int, int]) -> dict[str, object]:
+    """The proposal waiting behind this question; only its author may answer it."""
+    chat_id, message_id = question
+    prompt = prompts.take(
         uow,
-        tg_chat_id=query.message.chat.id,
-        message_id=query.message.message_id,
+        tg_chat_id=chat_id,
+        message_id=message_id,
         person_id=caller.person.id if caller.person else None,
         kind="similar",
     )
@@ -615,11 +605,14 @@ async def _close_question(turn: Turn) -> None:
 @button
 async def similar_support_button(turn: Turn) -> str | None:
     idea_id = button_id(turn, "dup")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        await _take_similar(turn, caller, uow)
+    question = _question(turn)
+
+    def work(uow: UnitOfWork, caller: Caller) -> ideas.Toggled:
+        _take_similar(uow, caller, question)
         kind = ideas.Kind.SUPPORTER
-        result = await ideas.toggle_by_id(uow, caller, idea_id, kind, only_on=True)
+        return ideas.toggle_by_id(uow, caller, idea_id, kind, only_on=True)
+
+    result = await turn.run(work)
     await _close_question(turn)
     await _after_toggle(turn, result)
     return _toggle_text(turn, ideas.Kind.SUPPORTER, result)
@@ -630,17 +623,20 @@ async def similar_new_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     callbacks.unpack(query.data, "new", 0)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        payload = await _take_similar(turn, caller, uow)
+    question = _question(turn)
+
+    def work(uow: UnitOfWork, caller: Caller) -> ideas.Proposed:
+        payload = _take_similar(uow, caller, question)
         behalf = payload.get("on_behalf_of")
-        result = await ideas.propose(
+        return ideas.propose(
             uow,
             caller,
             str(payload.get("text", "")),
             on_behalf_of=str(behalf) if behalf else None,
             force=True,
         )
+
+    result = await turn.run(work, need_admin=True)
     await _close_question(turn)
     if result.card is not None:
         await post_card(turn, result.card, turn.lang)

@@ -101,9 +101,11 @@ def plain_text(lang: str, card: meetings.Card) -> str:
 
 
 async def render(deps: Deps, meeting_id: int) -> View | None:
-    async with deps.db.unit_of_work() as uow:
-        card = await meetings.card_by_id(uow, meeting_id)
-        wijk = await meetings_wijk(uow, card)
+    def work(uow: UnitOfWork) -> tuple[meetings.Card | None, tuple[int, str] | None]:
+        card = meetings.card_by_id(uow, meeting_id)
+        return card, meetings_wijk(uow, card)
+
+    card, wijk = await deps.db.run(work)
     if card is None or wijk is None or card.card_message_id is None:
         return None
     chat_id, lang = wijk
@@ -112,12 +114,12 @@ async def render(deps: Deps, meeting_id: int) -> View | None:
     return chat_id, card.card_message_id, card_text(lang, card), card_markup(lang, card)
 
 
-async def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[int, str] | None:
+def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[int, str] | None:
     from buddybot.services import wijken
 
     if card is None:
         return None
-    found = await wijken.chat_of(uow, card.wijk_id)
+    found = wijken.chat_of(uow, card.wijk_id)
     return (found[0], found[1]) if found else None
 
 
@@ -174,17 +176,18 @@ async def _show_draft(turn: Turn, card: meetings.Card) -> None:
 @command
 async def announce_meeting(turn: Turn) -> None:
     text = _command_text(turn)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card | None, Caller]:
         if not text.strip():
             meetings.require_facilitator(caller)
-            card = None
-        else:
-            parts = [p.strip() for p in text.split("|")]
-            if len(parts) < 3:
-                raise Refusal("meeting_usage")
-            details = " | ".join(parts[3:])
-            card = await meetings.draft(uow, caller, parts[0], parts[1], parts[2], details)
+            return None, caller
+        parts = [p.strip() for p in text.split("|")]
+        if len(parts) < 3:
+            raise Refusal("meeting_usage")
+        details = " | ".join(parts[3:])
+        return meetings.draft(uow, caller, parts[0], parts[1], parts[2], details), caller
+
+    card, caller = await turn.run(work, need_admin=True)
     if card is not None:
         await _show_draft(turn, card)
         return
@@ -192,14 +195,14 @@ async def announce_meeting(turn: Turn) -> None:
     await FORM.start(turn, caller)
 
 
-async def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
+def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
     wijk = meetings.require_facilitator(caller)
     if field == "when":
         meetings.read_when(uow, wijk, value)  # a bad date is refused now, not at the end
 
 
-async def _finish(turn: Turn, uow: UnitOfWork, caller: Caller, answers: dict[str, str]) -> After:
-    card = await meetings.draft(
+def _finish(turn: Turn, uow: UnitOfWork, caller: Caller, answers: dict[str, str]) -> After:
+    card = meetings.draft(
         uow, caller, answers["when"], answers["place"], answers["title"], answers["details"]
     )
 
@@ -222,10 +225,11 @@ async def draft_ok(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.chat is not None
     meeting_id = button_id(turn, "mok")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        card = await meetings.confirm(uow, caller, meeting_id)
-        pin = meetings.pin_wanted(caller.wijk)
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card, bool]:
+        return meetings.confirm(uow, caller, meeting_id), meetings.pin_wanted(caller.wijk)
+
+    card, pin = await turn.run(work, need_admin=True)
     await safe_edit(
         query,
         text=turn.t("draft.posted", number=card.number),
@@ -240,8 +244,8 @@ async def draft_ok(turn: Turn) -> str | None:
     )
     if msg is None:
         return None
-    async with turn.deps.db.unit_of_work() as uow:
-        await meetings.remember_card(uow, card.id, msg.chat.id, msg.message_id)
+    card_id, chat_id, message_id = card.id, msg.chat.id, msg.message_id
+    await turn.deps.db.run(lambda uow: meetings.remember_card(uow, card_id, chat_id, message_id))
     if pin:
         await _pin(turn, msg, card.wijk_id)
     return None
@@ -252,8 +256,7 @@ async def _pin(turn: Turn, msg: Message, wijk_id: int) -> None:
         await msg.pin(disable_notification=True)
     except (BadRequest, Forbidden) as exc:
         log.info("could not pin in %s: %s", msg.chat.id, exc.message)
-        async with turn.deps.db.unit_of_work() as uow:
-            first_time = await meetings.pin_warning_needed(uow, wijk_id)
+        first_time = await turn.deps.db.run(lambda uow: meetings.pin_warning_needed(uow, wijk_id))
         if first_time:
             await turn.reply(turn.t("meeting.pin_failed"))
 
@@ -263,9 +266,7 @@ async def draft_change(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     meeting_id = button_id(turn, "mno")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        await meetings.discard(uow, caller, meeting_id)
+    await turn.run(lambda uow, caller: meetings.discard(uow, caller, meeting_id), need_admin=True)
     await safe_edit(query, text=turn.t("draft.discarded"))
     return None
 
@@ -274,13 +275,16 @@ async def draft_change(turn: Turn) -> str | None:
 async def other_channels(turn: Turn) -> str | None:
     """The announcement as plain text, in private, for the wijkkrant or a Facebook page."""
     meeting_id = button_id(turn, "mtx")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card, Caller]:
         meetings.require_facilitator(caller)
-        card = await meetings.card_by_id(uow, meeting_id)
+        card = meetings.card_by_id(uow, meeting_id)
         if card is None or caller.wijk is None or card.wijk_id != caller.wijk.id:
             raise Refusal("stale_button")
-        lang = _person_lang(caller, turn)
+        return card, caller
+
+    card, caller = await turn.run(work, need_admin=True)
+    lang = _person_lang(caller, turn)
     assert turn.actor is not None
     try:
         await turn.context.bot.send_message(
@@ -312,9 +316,8 @@ async def rsvp_button(turn: Turn) -> str | None:
     if not callbacks.is_id(raw_id) or raw_answer not in ANSWERS:
         raise Refusal("stale_button")
     answer = ANSWERS[raw_answer]
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        card = await meetings.rsvp(uow, caller, int(raw_id), answer)
+    meeting_id = int(raw_id)
+    card = await turn.run(lambda uow, caller: meetings.rsvp(uow, caller, meeting_id, answer))
     refresh(turn, card.id, card)
     return turn.t(f"rsvp.{answer.value}", title=card.title)
 
@@ -323,12 +326,16 @@ async def rsvp_button(turn: Turn) -> str | None:
 async def calendar_button(turn: Turn) -> str | None:
     """The .ics file in private; in the group when the bot cannot write privately."""
     meeting_id = button_id(turn, "ics")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        event = await meetings.calendar_event(uow, caller, meeting_id)
-        card = await meetings.card_by_id(uow, meeting_id)
-        private_ok = bool(caller.person and caller.person.private_ok)
-        lang = _person_lang(caller, turn)
+
+    def work(
+        uow: UnitOfWork, caller: Caller
+    ) -> tuple[ics.MeetingEvent, meetings.Card | None, Caller]:
+        event = meetings.calendar_event(uow, caller, meeting_id)
+        return event, meetings.card_by_id(uow, meeting_id), caller
+
+    event, card, caller = await turn.run(work)
+    private_ok = bool(caller.person and caller.person.private_ok)
+    lang = _person_lang(caller, turn)
     assert card is not None and turn.actor is not None and turn.chat is not None
     data = ics.meeting_ics(
         event, stamp=turn.deps.clock.now(), organiser_label=str(t(lang, "ics.organiser"))
@@ -352,9 +359,7 @@ async def calendar_button(turn: Turn) -> str | None:
 
 @command
 async def list_meetings(turn: Turn) -> None:
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        cards = await meetings.upcoming(uow, caller)
+    cards = await turn.run(meetings.upcoming)
     if not cards:
         await turn.reply(turn.t("meetings.none"))
         return
@@ -414,9 +419,10 @@ async def reschedule(turn: Turn) -> None:
     args = turn.context.args or []
     if len(args) < 2:
         raise Refusal("need_when", number=number)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        change = await meetings.reschedule(uow, caller, number, " ".join(args[1:]))
+    when_text = " ".join(args[1:])
+    change = await turn.run(
+        lambda uow, caller: meetings.reschedule(uow, caller, number, when_text), need_admin=True
+    )
     card = change.card
     refresh(turn, card.id)
     await turn.reply(
@@ -429,9 +435,10 @@ async def reschedule(turn: Turn) -> None:
 async def cancel(turn: Turn) -> None:
     number = _number(turn, "/afzeggen 2 De zaal is niet vrij")
     args = turn.context.args or []
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        change = await meetings.cancel(uow, caller, number, " ".join(args[1:]))
+    reason = " ".join(args[1:])
+    change = await turn.run(
+        lambda uow, caller: meetings.cancel(uow, caller, number, reason), need_admin=True
+    )
     card = change.card
     refresh(turn, card.id)
     key = "meeting.cancelled_reason" if card.reason else "meeting.cancelled"
@@ -447,8 +454,8 @@ def _hours(seconds: int) -> int:
 
 
 async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
-    async with deps.db.unit_of_work() as uow:
-        work = await meetings.reminder_due(uow, item.payload)
+    payload = item.payload
+    work = await deps.db.run(lambda uow: meetings.reminder_due(uow, payload))
     if work is None:
         return DueStatus.SKIPPED
     card, lang = work.card, work.language
@@ -487,8 +494,8 @@ async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
 
 
 async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
-    async with deps.db.unit_of_work() as uow:
-        work = await meetings.followup_due(uow, item.payload)
+    payload = item.payload
+    work = await deps.db.run(lambda uow: meetings.followup_due(uow, payload))
     if work is None:
         return DueStatus.SKIPPED
     lang = work.language
@@ -502,8 +509,7 @@ async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
     )
     if sent is None:
         return DueStatus.SKIPPED
-    async with deps.db.unit_of_work() as uow:
-        await meetings.held(uow, item.payload)
+    await deps.db.run(lambda uow: meetings.held(uow, payload))
     return DueStatus.DONE
 
 
@@ -513,10 +519,13 @@ async def add_idea_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     callbacks.unpack(query.data, "ask", 0)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
+
+    def work(uow: UnitOfWork, caller: Caller) -> Caller:
         if caller.wijk is None or caller.person is None:
             raise Refusal("group_only")
+        return caller
+
+    caller = await turn.run(work)
     assert turn.chat is not None
     name = turn.actor.first_name if turn.actor else ""
     msg = await turn.context.bot.send_message(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
@@ -12,9 +14,11 @@ from buddybot.bot.runtime import deps_of
 from buddybot.domain.roles import Role
 from buddybot.i18n import join_lines, t
 from buddybot.services import people, wijken
+from buddybot.storage.db import UnitOfWork
 from handlers.common import Context, Turn, actor_ref, chat_ref, command
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PRESENT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
@@ -27,6 +31,12 @@ def _present(member: ChatMember) -> bool:
 
 def _change(cmu: ChatMemberUpdated) -> tuple[bool, bool]:
     return _present(cmu.old_chat_member), _present(cmu.new_chat_member)
+
+
+async def _record(turn: Turn, work: Callable[[UnitOfWork], T]) -> T:
+    """The update's unit of work for a change of membership: it records the update but
+    identifies no caller (whoever changed the membership did not speak in the group)."""
+    return await turn.deps.db.run(work, update_id=turn.update.update_id)
 
 
 @command
@@ -42,8 +52,8 @@ async def bot_membership(turn: Turn) -> None:
             await turn.deps.admins.changed(chat.tg_chat_id)
         return
     if now:
-        async with turn.uow() as uow:
-            joined = await wijken.bot_added(uow, turn.deps.policy, chat, actor_ref(cmu.from_user))
+        policy, by = turn.deps.policy, actor_ref(cmu.from_user)
+        joined = await _record(turn, lambda uow: wijken.bot_added(uow, policy, chat, by))
         lang = joined.language
         if joined.rejoined:
             lines = [t(lang, "greet.back", title=joined.title)]
@@ -58,8 +68,8 @@ async def bot_membership(turn: Turn) -> None:
         text = join_lines(lines)
         await turn.context.bot.send_message(chat.tg_chat_id, text)
     else:
-        async with turn.uow() as uow:
-            await wijken.bot_removed(uow, chat.tg_chat_id)
+        tg_chat_id = chat.tg_chat_id
+        await _record(turn, lambda uow: wijken.bot_removed(uow, tg_chat_id))
         await turn.deps.admins.changed(chat.tg_chat_id)
 
 
@@ -75,18 +85,14 @@ async def member_change(turn: Turn) -> None:
     actor = actor_ref(cmu.new_chat_member.user)
     if chat is None or actor is None or was == now:
         return
-    async with turn.uow() as uow:
-        if now:
-            await people.member_joined(uow, chat, actor)
-        else:
-            await people.member_left(uow, chat, actor)
+    change = people.member_joined if now else people.member_left
+    await _record(turn, lambda uow: change(uow, chat, actor))
 
 
 @command
 async def seen(turn: Turn) -> None:
     """Any message in a wijk's group: the bot now knows this person lives there."""
-    async with turn.uow() as uow:
-        await turn.identify(uow)
+    await turn.run(lambda uow, caller: None)
 
 
 async def migrated(update: Update, context: Context) -> None:
@@ -100,8 +106,7 @@ async def migrated(update: Update, context: Context) -> None:
     else:
         return
     deps = deps_of(context)
-    async with deps.db.unit_of_work() as uow:
-        wijk_id = await wijken.migrated(uow, old, new)
+    wijk_id = await deps.db.run(lambda uow: wijken.migrated(uow, old, new))
     await deps.admins.changed(old, new)
     if wijk_id is not None:
         context.application.migrate_chat_data(old_chat_id=old, new_chat_id=new)
@@ -111,11 +116,11 @@ async def migrated(update: Update, context: Context) -> None:
 async def _appoint(turn: Turn, role: Role) -> None:
     msg = turn.update.effective_message
     user = msg.reply_to_message.from_user if msg and msg.reply_to_message else None
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        done = await people.appoint(
-            uow, caller, actor_ref(user), role, is_bot=bool(user and user.is_bot)
-        )
+    target, is_bot = actor_ref(user), bool(user and user.is_bot)
+    done = await turn.run(
+        lambda uow, caller: people.appoint(uow, caller, target, role, is_bot=is_bot),
+        need_admin=True,
+    )
     key = f"role.{role.value}.granted" if done.granted else f"role.{role.value}.revoked"
     await turn.reply(turn.t(key, name=done.name))
 

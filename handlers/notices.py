@@ -21,8 +21,8 @@ KIND = "notice"
 async def deliver(bot: Bot, deps: Deps, item: Claimed) -> Status:
     if item.wijk_id is None:
         return Status.SKIPPED
-    async with deps.db.unit_of_work() as uow:
-        target = await wijken.chat_of(uow, item.wijk_id)
+    wijk_id = item.wijk_id
+    target = await deps.db.run(lambda uow: wijken.chat_of(uow, wijk_id))
     if target is None or not target[2]:
         return Status.SKIPPED
     chat_id, lang, _ = target

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -11,20 +10,20 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
 from buddybot.bot import send
-from buddybot.bot.lanes import Lanes
 from buddybot.bot.runtime import Deps
 from buddybot.domain import language
 from buddybot.domain.nudges import Step
 from buddybot.i18n import Html, join_lines, t
+from buddybot.scheduling import nudges as nudging
 from buddybot.services import configuration, ideas, nudges
 from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller
 from buddybot.services.wijken import chat_of
+from buddybot.storage.db import UnitOfWork
 from handlers import callbacks
 from handlers.common import Turn, button, command, live, safe_edit
 from handlers.idea_views import state_name
 from handlers.meetings import FORM as MEETING_FORM
-
-log = logging.getLogger(__name__)
 
 
 def _line(lang: str, item: nudges.Item) -> Html:
@@ -61,125 +60,71 @@ def _step_button(lang: str, item: nudges.Item) -> InlineKeyboardButton | None:
     return InlineKeyboardButton(label, callback_data=data)
 
 
-async def run_nudges(bot: Bot, deps: Deps) -> int:
-    """The tick's nudge work, batch after batch until nothing is due (catch-up)."""
-    total = 0
-    while True:
-        claimed = await _nudge_batch(bot, deps)
-        total += claimed
-        if claimed < deps.settings.tick_batch:
-            return total
+class TelegramNudges:
+    """The nudge job's way to Telegram (``scheduling.nudges.Sender``)."""
 
+    def __init__(self, bot: Bot, deps: Deps) -> None:
+        self._bot = bot
+        self._deps = deps
 
-async def _nudge_batch(bot: Bot, deps: Deps) -> int:
-    """Claim due ideas, decide per wijk, send (wijken at the same time), record."""
-    async with deps.db.unit_of_work() as uow:
-        claimed = await nudges.claim(
-            uow, limit=deps.settings.tick_batch, lease=deps.settings.claim_lease
-        )
-        # Only the last rung needs the group's admins; asking Telegram for every wijk
-        # would spend the flood budget on calls that change nothing.
-        chats = {
-            w: await chat_of(uow, w) for w in {c.wijk_id for c in claimed if c.for_facilitators}
-        }
-    if not claimed:
-        return 0
-    admins = {}
-    for found in chats.values():
-        if found is not None:
-            admins[found[0]] = list((await deps.admins.admins(bot, found[0])).keys())
-    async with deps.db.unit_of_work() as uow:
-        work = await nudges.prepare(uow, claimed, admins)
-    lanes = Lanes(deps.settings.tick_concurrency)
-    for w in work:
-        await lanes.submit(w.wijk_id, _send_wijk(bot, deps, w))
-    await lanes.wait()
-    if lanes.error is not None:
-        raise lanes.error
-    return len(claimed)
+    async def admins(self, tg_chat_id: int) -> list[int]:
+        return list((await self._deps.admins.admins(self._bot, tg_chat_id)).keys())
 
-
-async def _send_wijk(bot: Bot, deps: Deps, w: nudges.WijkNudges) -> None:
-    done: list[nudges.Item] = []
-    held_until = w.held_until
-    held = {i.idea_id for i in (*w.group, *w.private)}  # what this claim still holds
-    lease = deps.settings.claim_lease
-
-    async def still_held(items: list[nudges.Item]) -> list[nudges.Item]:
-        # Just before sending: a claim that ran out (this replica stalled) belongs to
-        # whoever took it since, and an idea someone acted on needs no nudge. The whole
-        # claim is renewed each time, so all its ideas keep sharing one ``held_until``.
-        nonlocal held_until, held
-        if not items:
-            return []
-        async with deps.db.unit_of_work() as uow:
-            held, held_until = await nudges.hold(uow, sorted(held), held_until, lease)
-        return [i for i in items if i.idea_id in held]
-
-    try:
-        group = await still_held(w.group)
-        if group:
-            lines = [t(w.language, "nudge.group_head")]
-            lines += [_line(w.language, i) for i in group]
-            buttons = [b for i in group if (b := _step_button(w.language, i)) is not None]
-            markup = InlineKeyboardMarkup([[b] for b in buttons]) if buttons else None
-            sent = await send.to_group(
-                bot, deps, w.tg_chat_id, join_lines(lines), reply_markup=markup
-            )
-            if sent is not None:
-                await _record(deps, group, w.wijk_id)
-                done += group
-        for item in w.private:
-            if await still_held([item]):
-                await _private(bot, deps, w.language, item)
-                await _record(deps, [item], w.wijk_id)
-                done.append(item)
-    except TelegramError as exc:
-        log.warning("nudges for wijk %s not sent: %s", w.wijk_id, exc)
-        sent_ids = {i.idea_id for i in done}
-        async with deps.db.unit_of_work() as uow:
-            retry_at = uow.now + deps.settings.retry_base
-            pending = sorted(held - sent_ids)
-            await nudges.release(uow, pending, retry_at, held_until)
-
-
-async def _record(deps: Deps, items: list[nudges.Item], wijk_id: int) -> None:
-    """Right after each message, not once for the wijk: a bot stopped between its sends
-    would otherwise send them all again after the restart (seen in the restart chaos
-    test); now at most the one message it was sending."""
-    async with deps.db.unit_of_work() as uow:
-        await nudges.sent(uow, items, wijk_id)
-
-
-async def _private(bot: Bot, deps: Deps, wijk_lang: str, item: nudges.Item) -> None:
-    for person in item.recipients:
-        lang = language.for_person(
-            person.language, person.tg_language_code, wijk_lang, deps.policy.default_language
-        )
-        key = "nudge.private_champion" if item.level == 2 else "nudge.private_facilitator"
-        lines = [t(lang, key, number=item.number, title=item.title), _line(lang, item)]
-        if item.neighbours:
-            lines.append(t(lang, "nudge.neighbours", names=", ".join(item.neighbours)))
-        text = join_lines(lines)
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t(lang, "nudge.button.park"),
-                        callback_data=callbacks.pack("park", item.idea_id),
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        t(lang, "nudge.button.stop"), callback_data=callbacks.pack("nonudge")
-                    )
-                ],
-            ]
-        )
+    async def group(self, wijk: nudges.WijkNudges, items: list[nudges.Item]) -> bool:
+        lang = wijk.language
+        lines = [t(lang, "nudge.group_head"), *(_line(lang, i) for i in items)]
+        buttons = [b for i in items if (b := _step_button(lang, i)) is not None]
+        markup = InlineKeyboardMarkup([[b] for b in buttons]) if buttons else None
         try:
-            await bot.send_message(person.tg_user_id, text, reply_markup=markup)
-        except Forbidden:
-            continue
+            sent = await send.to_group(
+                self._bot, self._deps, wijk.tg_chat_id, join_lines(lines), reply_markup=markup
+            )
+        except TelegramError as exc:
+            raise nudging.SendFailed(str(exc)) from exc
+        return sent is not None
+
+    async def private(self, wijk: nudges.WijkNudges, item: nudges.Item) -> None:
+        for person in item.recipients:
+            lang = language.for_person(
+                person.language,
+                person.tg_language_code,
+                wijk.language,
+                self._deps.policy.default_language,
+            )
+            try:
+                await self._bot.send_message(
+                    person.tg_user_id,
+                    _private_text(lang, item),
+                    reply_markup=_private_keys(lang, item),
+                )
+            except Forbidden:
+                continue
+            except TelegramError as exc:
+                raise nudging.SendFailed(str(exc)) from exc
+
+
+def _private_text(lang: str, item: nudges.Item) -> Html:
+    key = "nudge.private_champion" if item.level == 2 else "nudge.private_facilitator"
+    lines = [t(lang, key, number=item.number, title=item.title), _line(lang, item)]
+    if item.neighbours:
+        lines.append(t(lang, "nudge.neighbours", names=", ".join(item.neighbours)))
+    return join_lines(lines)
+
+
+def _private_keys(lang: str, item: nudges.Item) -> InlineKeyboardMarkup:
+    park = t(lang, "nudge.button.park")
+    stop = t(lang, "nudge.button.stop")
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(park, callback_data=callbacks.pack("park", item.idea_id))],
+            [InlineKeyboardButton(stop, callback_data=callbacks.pack("nonudge"))],
+        ]
+    )
+
+
+async def run_nudges(bot: Bot, deps: Deps) -> int:
+    """The tick's nudge work (see ``scheduling.nudges``)."""
+    return await nudging.run(deps.db, deps.settings, TelegramNudges(bot, deps))
 
 
 @button
@@ -189,15 +134,19 @@ async def park_button(turn: Turn) -> str | None:
     (raw,) = callbacks.unpack(query.data, "park", 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
-    async with turn.deps.db.unit_of_work() as uow:
-        chat_id = await nudges.wijk_chat_of_idea(uow, int(raw))
+    idea_id, tg_user_id = int(raw), turn.actor.tg_user_id
+    chat_id = await turn.deps.db.run(lambda uow: nudges.wijk_chat_of_idea(uow, idea_id))
     if chat_id is None:
         raise Refusal("stale_button")
-    admin = await turn.deps.admins.is_admin(turn.context.bot, chat_id, turn.actor.tg_user_id)
-    async with turn.uow() as uow:
-        await turn.identify(uow)
-        change = await nudges.park_from_nudge(uow, turn.actor.tg_user_id, int(raw), admin)
-        target = await chat_of(uow, change.card.wijk_id)
+    admin = await turn.deps.admins.is_admin(turn.context.bot, chat_id, tg_user_id)
+
+    def park(
+        uow: UnitOfWork, _caller: Caller
+    ) -> tuple[ideas.StatusChange, tuple[int, str, bool] | None]:
+        change = nudges.park_from_nudge(uow, tg_user_id, idea_id, admin)
+        return change, chat_of(uow, change.card.wijk_id)
+
+    change, target = await turn.run(park)
     await safe_edit(query, markup=None)
     live(turn.context).request(turn.context.bot, "idea", change.card.id)
     if target is not None:
@@ -222,9 +171,8 @@ async def stop_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.actor is not None
     callbacks.unpack(query.data, "nonudge", 0)
-    async with turn.uow() as uow:
-        await turn.identify(uow)
-        await nudges.opt_out(uow, turn.actor.tg_user_id)
+    tg_user_id = turn.actor.tg_user_id
+    await turn.run(lambda uow, _caller: nudges.opt_out(uow, tg_user_id))
     await safe_edit(query, markup=None)
     return turn.t("nudge.stopped")
 
@@ -237,11 +185,15 @@ async def meeting_button(turn: Turn) -> str | None:
     (raw,) = callbacks.unpack(query.data, "mtg", 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        idea = await ideas.by_id(uow, caller, int(raw))
+    idea_id = int(raw)
+
+    def ask(uow: UnitOfWork, caller: Caller) -> Caller:
+        idea = ideas.by_id(uow, caller, idea_id)
         if not caller.facilitator:
-            await ideas.record(uow, idea, caller.person, "meeting_request")
+            ideas.record(uow, idea, caller.person, "meeting_request")
+        return caller
+
+    caller = await turn.run(ask, need_admin=True)
     if not caller.facilitator:
         return turn.t("nudge.meeting_asked")
     await MEETING_FORM.start(turn, caller)
@@ -256,14 +208,14 @@ SETTING = re.compile(r"^\s*(\w+)\s*(.*)$")
 @command
 async def settings_command(turn: Turn) -> None:
     args = " ".join(turn.context.args or [])
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        if args.strip():
-            match = SETTING.match(args)
-            key, value = (match.group(1), match.group(2)) if match else (args.strip(), "")
-            current = await configuration.change(uow, caller, key, value)
-        else:
-            current = configuration.show(caller)
+    if args.strip():
+        match = SETTING.match(args)
+        key, value = (match.group(1), match.group(2)) if match else (args.strip(), "")
+        current = await turn.run(
+            lambda uow, caller: configuration.change(uow, caller, key, value), need_admin=True
+        )
+    else:
+        current = await turn.run(lambda _uow, caller: configuration.show(caller), need_admin=True)
     lines = [turn.t("settings.title")]
     lines.append(
         turn.t("settings.nudges", state=turn.t("settings.on" if current.nudges else "settings.off"))

@@ -80,20 +80,23 @@ async def partner(turn: Turn) -> None:
     text = parts[1] if len(parts) > 1 else ""
     words = text.split(maxsplit=1)
     linking = bool(words) and words[0].lower() in LINK_WORDS
-    account_of: partners.View | None = None
-    saved: tuple[partners.View, bool] | None = None
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
+    replied = msg.reply_to_message.from_user if msg and msg.reply_to_message else None
+    account = actor_ref(replied) if replied and not replied.is_bot else None
+    name = words[1] if len(words) > 1 else ""
+    fields = [f.strip() for f in text.split("|")] + ["", "", ""]
+
+    def work(
+        uow: UnitOfWork, caller: Caller
+    ) -> tuple[Caller, partners.View | None, tuple[partners.View, bool] | None]:
         if linking:
-            replied = msg.reply_to_message.from_user if msg and msg.reply_to_message else None
-            account = actor_ref(replied) if replied and not replied.is_bot else None
-            name = words[1] if len(words) > 1 else ""
-            account_of = await partners.link_account(uow, caller, name, account)
-        elif text.strip():
-            fields = [f.strip() for f in text.split("|")] + ["", "", ""]
-            saved = await partners.save(uow, caller, fields[0], fields[1], fields[2], fields[3])
-        else:
-            require_facilitator(caller)
+            return caller, partners.link_account(uow, caller, name, account), None
+        if text.strip():
+            saved = partners.save(uow, caller, fields[0], fields[1], fields[2], fields[3])
+            return caller, None, saved
+        require_facilitator(caller)
+        return caller, None, None
+
+    caller, account_of, saved = await turn.run(work, need_admin=True)
     if account_of is not None:
         await turn.reply(turn.t("partner.account_linked", name=account_of.name))
     elif saved is not None:
@@ -102,12 +105,12 @@ async def partner(turn: Turn) -> None:
         await FORM.start(turn, caller)
 
 
-async def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
+def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
     require_facilitator(caller)
 
 
-async def _finish(turn: Turn, uow: UnitOfWork, caller: Caller, answers: dict[str, str]) -> After:
-    saved = await partners.save(
+def _finish(turn: Turn, uow: UnitOfWork, caller: Caller, answers: dict[str, str]) -> After:
+    saved = partners.save(
         uow, caller, answers["name"], answers["themes"], answers["offer"], answers["contact"]
     )
 
@@ -137,18 +140,17 @@ async def remove_button(turn: Turn) -> str | None:
     (raw,) = callbacks.unpack(query.data, "prm", 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        view = await partners.remove(uow, caller, int(raw))
+    partner_id = int(raw)
+    view = await turn.run(
+        lambda uow, caller: partners.remove(uow, caller, partner_id), need_admin=True
+    )
     await safe_edit(query, text=turn.t("partner.removed", name=view.name))
     return None
 
 
 @command
 async def alliance(turn: Turn) -> None:
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        found = await partners.alliance(uow, caller)
+    found = await turn.run(partners.alliance)
     if not found:
         await turn.reply(turn.t("alliance.none"))
         return
@@ -185,9 +187,10 @@ async def link(turn: Turn) -> None:
     raw = args[0].lstrip("#") if args else ""
     if not callbacks.is_id(raw) or len(args) < 2:
         raise Refusal("link_usage")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        linked = await partners.link_command(uow, caller, int(raw), " ".join(args[1:]))
+    number, name = int(raw), " ".join(args[1:])
+    linked = await turn.run(
+        lambda uow, caller: partners.link_command(uow, caller, number, name), need_admin=True
+    )
     await _after_link(turn, linked)
 
 
@@ -198,9 +201,10 @@ async def matches_button(turn: Turn) -> str | None:
     (raw,) = callbacks.unpack(query.data, "ptn", 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        card, found = await partners.matches_for(uow, caller, int(raw))
+    idea_id = int(raw)
+    card, found = await turn.run(
+        lambda uow, caller: partners.matches_for(uow, caller, idea_id), need_admin=True
+    )
     if not found:
         return turn.t("match.none", number=card.number)
     lines = [turn.t("match.title", number=card.number, title=card.title)]
@@ -225,9 +229,11 @@ async def link_button(turn: Turn) -> str | None:
     raw_idea, raw_partner = callbacks.unpack(query.data, "plk", 2)
     if not callbacks.is_id(raw_idea) or not callbacks.is_id(raw_partner):
         raise Refusal("stale_button")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        linked = await partners.link_button(uow, caller, int(raw_idea), int(raw_partner))
+    idea_id, partner_id = int(raw_idea), int(raw_partner)
+    linked = await turn.run(
+        lambda uow, caller: partners.link_button(uow, caller, idea_id, partner_id),
+        need_admin=True,
+    )
     await safe_edit(query, markup=None)
     await _after_link(turn, linked)
     return None
@@ -244,9 +250,8 @@ async def accept_invite(turn: Turn, payload: str) -> bool:
     token = turn.deps.settings.token.get_secret_value() if turn.deps.settings.token else ""
     if not hmac.compare_digest(invite_signature(token, int(match[1])), match[2]):
         raise Refusal("stale_button")
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        view = await partners.accept_invite(uow, caller, int(match[1]))
+    partner_id = int(match[1])
+    view = await turn.run(lambda uow, caller: partners.accept_invite(uow, caller, partner_id))
     await turn.reply(turn.t("partner.invite_accepted", name=view.name))
     return True
 

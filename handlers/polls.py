@@ -23,7 +23,8 @@ from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
 from buddybot.services.errors import Refusal
-from buddybot.storage.db import AlreadyHandled
+from buddybot.services.people import Caller
+from buddybot.storage.db import AlreadyHandled, UnitOfWork
 from handlers import callbacks
 from handlers.common import Context, Turn, actor_ref, button, button_id, command, safe_edit
 
@@ -40,8 +41,7 @@ def _draft_text(turn: Turn, draft: polls.Draft) -> Html:
 async def _send_poll(turn: Turn, poll_id: int) -> None:
     """Send the Telegram poll for a draft and open it."""
     assert turn.chat is not None
-    async with turn.deps.db.unit_of_work() as uow:
-        spec = await polls.to_send(uow, poll_id)
+    spec = await turn.deps.db.run(lambda uow: polls.to_send(uow, poll_id))
     msg = await turn.context.bot.send_poll(
         turn.chat.tg_chat_id,
         spec.question,
@@ -51,8 +51,8 @@ async def _send_poll(turn: Turn, poll_id: int) -> None:
         question_parse_mode=None,
     )
     assert msg.poll is not None
-    async with turn.deps.db.unit_of_work() as uow:
-        await polls.sent(uow, poll_id, msg.poll.id, msg.chat.id, msg.message_id)
+    tg_poll_id, tg_chat_id, message_id = msg.poll.id, msg.chat.id, msg.message_id
+    await turn.deps.db.run(lambda uow: polls.sent(uow, poll_id, tg_poll_id, tg_chat_id, message_id))
     key = "poll.started_anonymous" if spec.anonymous else "poll.started_open"
     await turn.reply(turn.t(key, when=when(turn.lang, spec.deadline, spec.zone)))
 
@@ -62,14 +62,13 @@ async def start_poll(turn: Turn) -> None:
     msg = turn.update.effective_message
     parts = ((msg.text or "") if msg else "").split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
-    async with turn.uow(need_admin=bool(text.strip())) as uow:
-        caller = await turn.identify(uow)
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[list[polls.Line], polls.Draft | None]:
         if not text.strip():
-            listing = await polls.open_polls(uow, caller)
-            draft = None
-        else:
-            listing = []
-            draft = await polls.draft(uow, caller, text, question=str(turn.t("poll.question")))
+            return polls.open_polls(uow, caller), None
+        return [], polls.draft(uow, caller, text, question=str(t(caller.language, "poll.question")))
+
+    listing, draft = await turn.run(work, need_admin=bool(text.strip()))
     if draft is None:
         if not listing:
             await turn.reply(turn.t("poll.none"))
@@ -109,9 +108,7 @@ async def confirm_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     poll_id = button_id(turn, "pok")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        await polls.draft_of(uow, caller, poll_id)
+    await turn.run(lambda uow, caller: polls.draft_of(uow, caller, poll_id), need_admin=True)
     await safe_edit(query, markup=None)
     await _send_poll(turn, poll_id)
     return None
@@ -122,9 +119,7 @@ async def discard_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     poll_id = button_id(turn, "pno")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        await polls.discard(uow, caller, poll_id)
+    await turn.run(lambda uow, caller: polls.discard(uow, caller, poll_id), need_admin=True)
     await safe_edit(query, text=turn.t("poll.discarded"))
     return None
 
@@ -136,9 +131,12 @@ async def poll_answer(update: Update, context: Context) -> None:
     if answer is None or voter is None:
         return  # a vote "as a channel" (voter_chat) is not a resident's vote
     deps = deps_of(context)
+    tg_poll_id, option_ids = answer.poll_id, list(answer.option_ids)
     try:
-        async with deps.db.unit_of_work(update.update_id) as uow:
-            await polls.answer(uow, answer.poll_id, voter, list(answer.option_ids))
+        await deps.db.run(
+            lambda uow: polls.answer(uow, tg_poll_id, voter, option_ids),
+            update_id=update.update_id,
+        )
     except AlreadyHandled:
         return
 
@@ -149,11 +147,13 @@ async def poll_update(update: Update, context: Context) -> None:
     if poll is None:
         return
     deps = deps_of(context)
+    tg_poll_id, option_counts = poll.id, [o.voter_count for o in poll.options]
+    voters = poll.total_voter_count
     try:
-        async with deps.db.unit_of_work(update.update_id) as uow:
-            await polls.counts(
-                uow, poll.id, [o.voter_count for o in poll.options], poll.total_voter_count
-            )
+        await deps.db.run(
+            lambda uow: polls.counts(uow, tg_poll_id, option_counts, voters),
+            update_id=update.update_id,
+        )
     except AlreadyHandled:
         return
 
@@ -164,19 +164,24 @@ async def close_poll(turn: Turn) -> None:
     raw = args[0].lstrip("#") if args else ""
     if not callbacks.is_id(raw):
         raise Refusal("need_poll_number")
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        poll = await polls.find_open(uow, caller, int(raw))
-        result = await polls.close(uow, poll)
+    number = int(raw)
+    result = await turn.run(
+        lambda uow, caller: polls.close(uow, polls.find_open(uow, caller, number)),
+        need_admin=True,
+    )
     await _publish_or_later(turn.context.bot, turn.deps, result)
 
 
 async def deliver_close(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
-    async with deps.db.unit_of_work() as uow:
-        poll = await polls.due_poll(uow, item.payload)
-        if poll is None:
-            return DueStatus.SKIPPED
-        result = await polls.close(uow, poll)
+    payload = item.payload
+
+    def work(uow: UnitOfWork) -> polls.Result | None:
+        poll = polls.due_poll(uow, payload)
+        return None if poll is None else polls.close(uow, poll)
+
+    result = await deps.db.run(work)
+    if result is None:
+        return DueStatus.SKIPPED
     await _publish_or_later(bot, deps, result)
     return DueStatus.DONE
 
@@ -187,13 +192,13 @@ async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:
         await publish(bot, deps, result)
     except TelegramError as exc:
         log.warning("result of poll %s not posted yet: %s", result.poll_id, exc)
-        async with deps.db.unit_of_work() as uow:
-            await polls.post_result_later(uow, result.poll_id, deps.settings.retry_base)
+        poll_id, after = result.poll_id, deps.settings.retry_base
+        await deps.db.run(lambda uow: polls.post_result_later(uow, poll_id, after))
 
 
 async def deliver_result(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
-    async with deps.db.unit_of_work() as uow:
-        result = await polls.result_due(uow, item.payload)
+    payload = item.payload
+    result = await deps.db.run(lambda uow: polls.result_due(uow, payload))
     if result is None:
         return DueStatus.SKIPPED
     await publish(bot, deps, result)

@@ -12,6 +12,8 @@ from buddybot.bot import send
 from buddybot.i18n import join_lines, t
 from buddybot.services import privacy, wijken
 from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
 from handlers import callbacks
 from handlers.common import Turn, button, command, live, safe_edit
 
@@ -24,9 +26,7 @@ def _private_only(turn: Turn) -> None:
 @command
 async def my_data(turn: Turn) -> None:
     _private_only(turn)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        data = await privacy.my_data(uow, caller)
+    data = await turn.run(privacy.my_data)
     summary = join_lines(
         [
             turn.t("mydata.title"),
@@ -49,8 +49,7 @@ async def my_data(turn: Turn) -> None:
 @command
 async def forget_me(turn: Turn) -> None:
     _private_only(turn)
-    async with turn.uow() as uow:
-        await turn.identify(uow)
+    await turn.run(lambda uow, caller: None)
     markup = InlineKeyboardMarkup(
         [
             [
@@ -72,10 +71,14 @@ async def forget_yes(turn: Turn) -> str | None:
     assert query is not None
     callbacks.unpack(query.data, "fgy", 0)
     _private_only(turn)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        done = await privacy.forget(uow, caller)
-        groups = {c.id: await wijken.chat_of(uow, c.wijk_id) for c in done.released}
+
+    def work(
+        uow: UnitOfWork, caller: Caller
+    ) -> tuple[privacy.Forgotten, dict[int, tuple[int, str, bool] | None]]:
+        done = privacy.forget(uow, caller)
+        return done, {c.id: wijken.chat_of(uow, c.wijk_id) for c in done.released}
+
+    done, groups = await turn.run(work)
     await safe_edit(query, text=turn.t("forget.done"))
     for idea_id in done.ideas_touched:
         live(turn.context).request(turn.context.bot, "idea", idea_id)
@@ -114,20 +117,25 @@ async def forget_no(turn: Turn) -> str | None:
 
 @command
 async def privacy_info(turn: Turn) -> None:
-    async with turn.uow() as uow:
-        await turn.identify(uow)
+    await turn.run(lambda uow, caller: None)
     await turn.reply(turn.t("privacy.text"))
+
+
+def _require_purger(caller: Caller) -> None:
+    if not caller.authority.telegram_admin and not caller.superadmin:
+        raise Refusal("admins_only_purge")
 
 
 @command
 async def purge(turn: Turn) -> None:
     """Erase a finished wijk: only a group admin, with two confirmations."""
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
+
+    def work(uow: UnitOfWork, caller: Caller) -> None:
         if caller.wijk is None:
             raise Refusal("group_only")
-        if not caller.authority.telegram_admin and not caller.superadmin:
-            raise Refusal("admins_only_purge")
+        _require_purger(caller)
+
+    await turn.run(work, need_admin=True)
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(turn.t("button.purge_1"), callback_data=callbacks.pack("pg1"))]]
     )
@@ -139,10 +147,7 @@ async def purge_first(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     callbacks.unpack(query.data, "pg1", 0)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        if not caller.authority.telegram_admin and not caller.superadmin:
-            raise Refusal("admins_only_purge")
+    await turn.run(lambda uow, caller: _require_purger(caller), need_admin=True)
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(turn.t("button.purge_2"), callback_data=callbacks.pack("pg2"))]]
     )
@@ -155,11 +160,8 @@ async def purge_second(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     callbacks.unpack(query.data, "pg2", 0)
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        lang = turn.lang
-        await privacy.purge_own_wijk(uow, caller)
-    await safe_edit(query, text=t(lang, "purge.done"))
+    await turn.run(privacy.purge_own_wijk, need_admin=True)
+    await safe_edit(query, text=turn.t("purge.done"))
     return None
 
 

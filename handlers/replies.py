@@ -1,7 +1,8 @@
 """Replies to the bot's own questions (a ForceReply prompt), dispatched by kind.
 
-A step runs inside the update's one unit of work and returns what to send after the
-commit (or None). A reply to no question of this person is talk about an idea card.
+A step runs inside the update's one unit of work, on the database's worker thread: it is
+synchronous, awaits nothing and does not touch the update. It returns what to send after
+the commit (or None). A reply to no question of this person is talk about an idea card.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from buddybot.storage.models import Prompt
 from handlers.common import Turn, command
 
 After = Callable[[], Awaitable[None]]
-Step = Callable[[Turn, UnitOfWork, Caller, Prompt, str], Awaitable[After | None]]
+Step = Callable[[Turn, UnitOfWork, Caller, Prompt, str], After | None]
 STEPS: dict[str, Step] = {}
 
 
@@ -35,16 +36,19 @@ async def ask(turn: Turn, caller: Caller, message_id: int, kind: str, **payload:
     """Remember that the bot's message ``message_id`` asks ``caller`` a ``kind`` question."""
     if caller.person is None or turn.chat is None:
         return
-    async with turn.deps.db.unit_of_work() as uow:
-        await prompts.ask(
+    chat_id, person_id = turn.chat.tg_chat_id, caller.person.id
+    wijk_id = caller.wijk.id if caller.wijk else None
+    await turn.deps.db.run(
+        lambda uow: prompts.ask(
             uow,
-            tg_chat_id=turn.chat.tg_chat_id,
+            tg_chat_id=chat_id,
             message_id=message_id,
-            person_id=caller.person.id,
-            wijk_id=caller.wijk.id if caller.wijk else None,
+            person_id=person_id,
+            wijk_id=wijk_id,
             kind=kind,
             payload=dict(payload),
         )
+    )
 
 
 @command
@@ -53,27 +57,27 @@ async def reply(turn: Turn) -> None:
     assert msg is not None and msg.reply_to_message is not None
     if turn.actor is None or turn.chat is None:
         return
-    after: After | None = None
     # Only an answer to the bot's own question may need facilitator rights (on-behalf ideas,
     # the meeting dialogue); other replies are just talk and cost no admin lookup.
     replied = msg.reply_to_message.from_user
     to_bot = replied is not None and replied.id == turn.context.bot.id
-    async with turn.uow(need_admin=to_bot) as uow:
-        caller = await turn.identify(uow)
-        prompt = await prompts.take(
+    chat_id, question = turn.chat.tg_chat_id, msg.reply_to_message.message_id
+    text = (msg.text or msg.caption or "").strip()
+
+    def work(uow: UnitOfWork, caller: Caller) -> After | None:
+        prompt = prompts.take(
             uow,
-            tg_chat_id=turn.chat.tg_chat_id,
-            message_id=msg.reply_to_message.message_id,
+            tg_chat_id=chat_id,
+            message_id=question,
             person_id=caller.person.id if caller.person else None,
             kind=list(STEPS),
         )
         if prompt is None:
-            await ideas.replied_to_card(
-                uow, caller, turn.chat.tg_chat_id, msg.reply_to_message.message_id
-            )
-        else:
-            text = (msg.text or msg.caption or "").strip()
-            after = await STEPS[prompt.kind](turn, uow, caller, prompt, text)
+            ideas.replied_to_card(uow, caller, chat_id, question)
+            return None
+        return STEPS[prompt.kind](turn, uow, caller, prompt, text)
+
+    after = await turn.run(work, need_admin=to_bot)
     if after is not None:
         await after()
 
@@ -88,14 +92,15 @@ def register(app: BotApp) -> None:
 
 
 SKIP = {"-", "—"}
-Check = Callable[[UnitOfWork, Caller, str, str], Awaitable[None]]
-Finish = Callable[[Turn, UnitOfWork, Caller, dict[str, str]], Awaitable[After]]
+Check = Callable[[UnitOfWork, Caller, str, str], None]
+Finish = Callable[[Turn, UnitOfWork, Caller, dict[str, str]], After]
 
 
 class Form:
     """A guided dialogue: one question per field, each a reply prompt; the answers collect
     in the prompt's payload. ``check`` refuses a bad answer (the same question stays open);
-    ``finish`` runs in the last answer's unit of work and returns what to send after it."""
+    ``finish`` runs in the last answer's unit of work and returns what to send after it.
+    Both are synchronous steps (see ``Step``)."""
 
     def __init__(self, name: str, questions: dict[str, str], check: Check, finish: Finish) -> None:
         self.name = name
@@ -118,14 +123,14 @@ class Form:
         position = self.fields.index(field)
         following = self.fields[position + 1] if position + 1 < len(self.fields) else None
 
-        async def answer(
+        def answer(
             turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
         ) -> After | None:
             payload = {k: str(v) for k, v in prompt.payload.items()}
             payload[field] = "" if text.strip() in SKIP else text
-            await self.check(uow, caller, field, payload[field])
+            self.check(uow, caller, field, payload[field])
             if following is None:
-                return await self.finish(turn, uow, caller, payload)
+                return self.finish(turn, uow, caller, payload)
 
             async def next_question() -> None:
                 await self._ask(turn, caller, following, payload)

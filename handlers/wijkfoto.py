@@ -16,6 +16,7 @@ from buddybot.domain.lifecycle import State
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import export, people, wijkfoto
 from buddybot.services.errors import Refusal
+from buddybot.storage.db import UnitOfWork
 from handlers import callbacks
 from handlers.common import Turn, button, command
 from handlers.idea_views import state_name
@@ -28,14 +29,15 @@ async def profile(turn: Turn) -> None:
     args = turn.context.args or []
     msg = turn.update.effective_message
     parts = ((msg.text or "") if msg else "").split(maxsplit=2)
-    async with turn.uow(need_admin=bool(args)) as uow:
-        caller = await turn.identify(uow)
-        if args:
-            result = await wijkfoto.set_profile(
-                uow, caller, args[0], parts[2] if len(parts) > 2 else ""
-            )
-        else:
-            result = wijkfoto.profile_of(caller)
+    field = args[0] if args else None
+    value = parts[2] if len(parts) > 2 else ""
+
+    def work(uow: UnitOfWork, caller: people.Caller) -> wijkfoto.Profile:
+        if field is None:
+            return wijkfoto.profile_of(caller)
+        return wijkfoto.set_profile(uow, caller, field, value)
+
+    result = await turn.run(work, need_admin=field is not None)
     lines = [turn.t("profile.title", title=result.title)]
     for key in wijkfoto.ORDER:
         text = result.fields.get(key)
@@ -117,8 +119,8 @@ async def _admin_of(turn: Turn) -> set[int]:
     """Groups (chat ids) where Telegram says this person is an admin, among their wijken."""
     if turn.actor is None:
         return set()
-    async with turn.deps.db.unit_of_work() as uow:
-        chats = await people.wijk_chats_of(uow, turn.actor.tg_user_id)
+    tg_user_id = turn.actor.tg_user_id
+    chats = await turn.deps.db.run(lambda uow: people.wijk_chats_of(uow, tg_user_id))
     found = set()
     for chat_id in chats:
         if await turn.deps.admins.is_admin(turn.context.bot, chat_id, turn.actor.tg_user_id):
@@ -129,24 +131,21 @@ async def _admin_of(turn: Turn) -> set[int]:
 @command
 async def report(turn: Turn) -> None:
     if turn.in_group:
-        async with turn.uow(need_admin=True) as uow:
-            caller = await turn.identify(uow)
-            figures = await wijkfoto.figures_for(uow, caller)
+        figures = await turn.run(wijkfoto.figures_for, need_admin=True)
         assert turn.chat is not None
         await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
         return
     admin_of = await _admin_of(turn)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        wijken = await wijkfoto.steered(uow, caller, admin_of)
-        several = [await wijkfoto.figures(uow, w) for w in wijken] if len(wijken) > 1 else []
-    if not wijken:
+    several = await turn.run(
+        lambda uow, caller: [
+            wijkfoto.figures(uow, w) for w in wijkfoto.steered(uow, caller, admin_of)
+        ]
+    )
+    if not several:
         raise Refusal("report_none")
-    if len(wijken) == 1:
-        async with turn.deps.db.unit_of_work() as uow:
-            figures = await wijkfoto.figures(uow, wijken[0])
+    if len(several) == 1:
         assert turn.chat is not None
-        await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
+        await _send_report(turn, turn.chat.tg_chat_id, several[0], turn.lang)
         return
     # Several wijken: an overview that compares them, and a picker for the full picture.
     lines = [turn.t("overview.title")]
@@ -163,8 +162,8 @@ async def report(turn: Turn) -> None:
             )
         )
     rows = [
-        [InlineKeyboardButton(w.title[:40], callback_data=callbacks.pack("wf", w.id))]
-        for w in wijken
+        [InlineKeyboardButton(f.title[:40], callback_data=callbacks.pack("wf", f.wijk_id))]
+        for f in several
     ]
     await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
 
@@ -176,11 +175,13 @@ async def pick(turn: Turn) -> str | None:
     (raw,) = callbacks.unpack(query.data, "wf", 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
+    wijk_id = int(raw)
     admin_of = await _admin_of(turn)
-    async with turn.uow() as uow:
-        caller = await turn.identify(uow)
-        wijken = await wijkfoto.steered(uow, caller, admin_of)
-        figures = await wijkfoto.figures_of(uow, int(raw), wijken)
+    figures = await turn.run(
+        lambda uow, caller: wijkfoto.figures_of(
+            uow, wijk_id, wijkfoto.steered(uow, caller, admin_of)
+        )
+    )
     await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
     return None
 
@@ -188,9 +189,7 @@ async def pick(turn: Turn) -> str | None:
 @command
 async def export_zip(turn: Turn) -> None:
     """The wijk's CSV files, always in private."""
-    async with turn.uow(need_admin=True) as uow:
-        caller = await turn.identify(uow)
-        title, data = await export.for_caller(uow, caller)
+    title, data = await turn.run(export.for_caller, need_admin=True)
     assert turn.actor is not None
     name = f"{''.join(c if c.isalnum() else '-' for c in title.lower())[:40]}-export.zip"
     try:

@@ -1,9 +1,7 @@
-"""Alembic environment (async). Reads the database URL from buddybot's settings unless the
+"""Alembic environment. Reads the database URL from buddybot's settings unless the
 caller hands over a connection (``config.attributes["connection"]``), as buddybot does."""
 
 from __future__ import annotations
-
-import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -48,12 +46,13 @@ def _run_with(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async() -> None:
+def _run_own() -> None:
     engine = make_engine(_url())
-    async with engine.connect() as connection:
-        await connection.run_sync(_run_with)
-        await connection.commit()
-    await engine.dispose()
+    try:
+        with engine.begin() as connection:
+            _run_with(connection)
+    finally:
+        engine.dispose()
 
 
 def run_offline() -> None:
@@ -69,4 +68,4 @@ else:
     if shared is not None:
         _run_with(shared)
     else:
-        asyncio.run(_run_async())
+        _run_own()

@@ -41,14 +41,12 @@ async def to_group(bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: Any)
         return await bot.send_message(chat_id, text, **kwargs)
     except ChatMigrated as exc:
         new_id = exc.new_chat_id
-        async with deps.db.unit_of_work() as uow:
-            await wijken.migrated(uow, chat_id, new_id)
+        await deps.db.run(lambda uow: wijken.migrated(uow, chat_id, new_id))
         await deps.admins.changed(chat_id, new_id)
         return await bot.send_message(new_id, text, **kwargs)
     except Forbidden as exc:
         log.info("bot can no longer write to %s (%s); wijk deactivated", chat_id, exc.message)
-        async with deps.db.unit_of_work() as uow:
-            await wijken.bot_removed(uow, chat_id)
+        await deps.db.run(lambda uow: wijken.bot_removed(uow, chat_id))
         return None
 
 
@@ -59,9 +57,9 @@ _RARE_FIELDS = tuple(
 
 
 def markup_json(markup: InlineKeyboardMarkup | ForceReply | Keyboard) -> dict[str, Any]:
-    """The keyboard as the Bot API's JSON, as ``markup.to_dict()`` gives it. PTB's generic
-    ``to_dict`` cost 70 µs for a card's three buttons, this 9 µs (measured in issue 10); a
-    keyboard with anything else than text, links and string callback data goes to PTB."""
+    """The keyboard as the Bot API's JSON, as ``markup.to_dict()`` gives it, written without
+    PTB's generic ``to_dict`` for the common case; a keyboard with anything else than text,
+    links and string callback data goes to PTB."""
     if isinstance(markup, Keyboard):
         return markup.json()
     if not isinstance(markup, InlineKeyboardMarkup) or markup.api_kwargs:
@@ -95,8 +93,7 @@ async def edit_text(
     markup: InlineKeyboardMarkup | Keyboard | None,
 ) -> None:
     """Edit a message's text (and keyboard) without reading back the message Telegram
-    returns: nothing uses it, and parsing it, keyboard and all, cost more than the rest of
-    the call (measured in issue 10). Errors are raised as with ``bot.edit_message_text``."""
+    returns: nothing uses it. Errors are raised as with ``bot.edit_message_text``."""
     params: dict[str, Any] = {
         "chat_id": chat_id,
         "message_id": message_id,
@@ -116,8 +113,7 @@ async def reply(
 ) -> Sent:
     """Reply to ``to`` as ``Message.reply_text`` would (HTML; quoting the message outside
     private chats, still sent if it is gone; in its forum topic), without reading back the
-    whole message Telegram returns: parsing it cost as much as the rest of the reply
-    (measured in issue 10), and handlers need only its chat and id."""
+    whole message Telegram returns: handlers need only its chat and id."""
     params: dict[str, Any] = {"chat_id": to.chat_id, "text": text, "parse_mode": ParseMode.HTML}
     if to.chat.type != Chat.PRIVATE:
         params["reply_parameters"] = {

@@ -29,23 +29,20 @@ async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 async def run_tick(bot: Bot, deps: Deps) -> int:
     """Deliver everything due now, batch after batch; returns how many items were claimed."""
-    async with deps.db.unit_of_work() as uow:
-        await due.prune_handled_updates(uow, deps.settings.processed_retention)
+    retention = deps.settings.processed_retention
+    await deps.db.run(lambda uow: due.prune_handled_updates(uow, retention))
+    worker, batch, lease = deps.worker, deps.settings.tick_batch, deps.settings.claim_lease
     total = 0
     lanes = Lanes(deps.settings.tick_concurrency)
     try:
         while lanes.error is None:
-            async with deps.db.unit_of_work() as uow:
-                items = await due.claim(
-                    uow,
-                    worker=deps.worker,
-                    limit=deps.settings.tick_batch,
-                    lease=deps.settings.claim_lease,
-                )
+            items = await deps.db.run(
+                lambda uow: due.claim(uow, worker=worker, limit=batch, lease=lease)
+            )
             total += len(items)
             for lane, own in _by_wijk(items):
                 await lanes.submit(lane, _deliver_all(bot, deps, own))
-            if len(items) < deps.settings.tick_batch:
+            if len(items) < batch:
                 break
     except BaseException as exc:
         if isinstance(exc, asyncio.CancelledError):
@@ -79,8 +76,8 @@ async def _deliver_all(bot: Bot, deps: Deps, items: list[due.Claimed]) -> None:
 
 
 async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:
-    async with deps.db.unit_of_work() as uow:
-        still_mine = await due.renew(uow, item, deps.worker, deps.settings.claim_lease)
+    worker, lease = deps.worker, deps.settings.claim_lease
+    still_mine = await deps.db.run(lambda uow: due.renew(uow, item, worker, lease))
     if not still_mine:
         log.warning("claim on %s ran out before delivery; left to its new owner", item.key)
         return
@@ -91,15 +88,17 @@ async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:
         outcome = await deliver(bot, deps, item)
     except TelegramError as exc:
         log.warning("delivery of %s failed: %r", item.key, exc)
-        async with deps.db.unit_of_work() as uow:
-            await due.retry(uow, item, deps.worker, deps.retry, repr(exc))
+        await _retry(deps, item, repr(exc))
         return
     except Exception as exc:
         # A bug in one deliverer must not stop the others; the item is retried with backoff
         # and ends as "failed" after max attempts, with the error kept on the row.
         log.exception("delivery of %s crashed", item.key)
-        async with deps.db.unit_of_work() as uow:
-            await due.retry(uow, item, deps.worker, deps.retry, repr(exc))
+        await _retry(deps, item, repr(exc))
         return
-    async with deps.db.unit_of_work() as uow:
-        await due.finish(uow, item, deps.worker, outcome)
+    await deps.db.run(lambda uow: due.finish(uow, item, worker, outcome))
+
+
+async def _retry(deps: Deps, item: due.Claimed, error: str) -> None:
+    worker, policy = deps.worker, deps.retry
+    await deps.db.run(lambda uow: due.retry(uow, item, worker, policy, error))

@@ -103,9 +103,13 @@ def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list
         and_(DueItem.status == Status.PENDING, DueItem.due_at <= now),
         and_(DueItem.status == Status.CLAIMED, DueItem.lease_until < now),
     )
-    pick = select(DueItem.id).where(ready).order_by(DueItem.due_at).limit(limit)
-    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+    pick = (
+        select(DueItem.id)
+        .where(ready)
+        .order_by(DueItem.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     result = uow.session.execute(
         update(DueItem)
         .where(DueItem.id.in_(pick.scalar_subquery()))
@@ -160,9 +164,7 @@ def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
     )
 
 
-def retry(
-    uow: UnitOfWork, item: Claimed, worker: str, policy: RetryPolicy, error: str
-) -> Status:
+def retry(uow: UnitOfWork, item: Claimed, worker: str, policy: RetryPolicy, error: str) -> Status:
     """A delivery failed: try again later with backoff, or give up after max attempts."""
     if item.attempts >= policy.max_attempts:
         status, values = Status.FAILED, {"done_at": uow.now}

@@ -50,9 +50,7 @@ def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
     s = uow.session
     ids: set[int] = set()
     ids |= {
-        i
-        for i in s.scalars(select(Idea.author_id).where(Idea.wijk_id == wijk.id))
-        if i is not None
+        i for i in s.scalars(select(Idea.author_id).where(Idea.wijk_id == wijk.id)) if i is not None
     }
     ids |= set(
         s.scalars(
@@ -251,9 +249,7 @@ def for_caller(uow: UnitOfWork, caller: Caller) -> tuple[str, bytes]:
     return caller.wijk.title, wijk_zip(uow, caller.wijk)
 
 
-def by_id(
-    uow: UnitOfWork, wijk_id: int, progress: Progress | None = None
-) -> tuple[str, bytes]:
+def by_id(uow: UnitOfWork, wijk_id: int, progress: Progress | None = None) -> tuple[str, bytes]:
     wijk = uow.session.get(Wijk, wijk_id)
     if wijk is None:
         raise LookupError(f"no wijk with id {wijk_id}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import func, select
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
@@ -20,7 +20,7 @@ from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import AnyWijk, Caller, WijkView, display_name, name_of
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
-from buddybot.storage.queries import upserting
+from buddybot.storage.queries import upsert
 
 TITLE_MIN, TITLE_MAX = 3, 100
 PLACE_MAX = 100
@@ -45,8 +45,8 @@ class Answer(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MeetingView:
-    """A meeting as read for a press (an RSVP, the calendar file), with Core: the ORM load
-    cost a third of an RSVP (issue 10). Services that change a meeting load it."""
+    """A meeting as read for a press (an RSVP, the calendar file), with its organiser's
+    name. Services that change a meeting load it."""
 
     id: int
     wijk_id: int
@@ -156,52 +156,18 @@ def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
     return title, place, details
 
 
-# Built once (an RSVP press runs both): building costs more than running them.
-_RSVP_COUNTS = (
-    select(Rsvp.answer, func.count())
-    .where(Rsvp.meeting_id == bindparam("meeting"))
-    .group_by(Rsvp.answer)
-)
-# A new answer or a changed one: one statement, no ORM flush (measured in issue 10).
-_RSVP_SET = {
-    d: upserting(d, Rsvp, ("meeting_id", "person_id"), ("answer", "at"))
-    for d in ("sqlite", "postgresql")
-}
-# PostgreSQL: the answer and the counts after it in one round trip (a data-modifying WITH).
-# The counts' SELECT does not see the new answer, so it counts the others and adds this one.
-_ANSWERED = (
-    _RSVP_SET["postgresql"]
-    .values({c: bindparam(c) for c in ("meeting_id", "person_id", "answer", "at")})
-    .returning(Rsvp.answer)
-    .cte("answered")
-)
-_RSVP_SET_AND_COUNT = union_all(
-    select(Rsvp.answer, func.count())
-    .where(Rsvp.meeting_id == bindparam("meeting_id"), Rsvp.person_id != bindparam("person_id"))
-    .group_by(Rsvp.answer),
-    select(_ANSWERED.c.answer, literal(1)),
-)
-
-
-_ZONE = select(Wijk.timezone).where(Wijk.id == bindparam("wijk"))
-
-
-def card(
-    uow: UnitOfWork,
-    meeting: AnyMeeting,
-    wijk: AnyWijk | None = None,
-    *,
-    counts: dict[str, int] | None = None,
-) -> Card:
-    """``wijk``: the meeting's wijk, when the caller has it (one query less); ``counts``:
-    the answers, when the caller has just counted them."""
-    if counts is None:
-        rows = (uow.session.execute(_RSVP_COUNTS, {"meeting": meeting.id})).all()
-        counts = {row[0]: row[1] for row in rows}
+def card(uow: UnitOfWork, meeting: AnyMeeting, wijk: AnyWijk | None = None) -> Card:
+    """``wijk``: the meeting's wijk, when the caller has it (one query less)."""
+    rows = uow.session.execute(
+        select(Rsvp.answer, func.count()).where(Rsvp.meeting_id == meeting.id).group_by(Rsvp.answer)
+    )
+    counts: dict[str, int] = {answer: count for answer, count in rows}
     if wijk is not None and wijk.id == meeting.wijk_id:
         zone = wijk.timezone
     else:
-        zone = (uow.session.execute(_ZONE, {"wijk": meeting.wijk_id})).scalar_one()
+        zone = uow.session.execute(
+            select(Wijk.timezone).where(Wijk.id == meeting.wijk_id)
+        ).scalar_one()
     if isinstance(meeting, MeetingView):
         organiser = meeting.organiser
     elif meeting.organiser_id:
@@ -242,8 +208,7 @@ def draft(
     starts = read_when(uow, wijk, when_text)
     title, place, details = _fields(title, place, details)
     number = 1 + int(
-        uow.session.scalar(select(func.max(Meeting.number)).where(Meeting.wijk_id == wijk.id))
-        or 0
+        uow.session.scalar(select(func.max(Meeting.number)).where(Meeting.wijk_id == wijk.id)) or 0
     )
     meeting = Meeting(
         wijk_id=wijk.id,
@@ -323,30 +288,51 @@ def remember_card(uow: UnitOfWork, meeting_id: int, tg_chat_id: int, message_id:
         meeting.card_message_id = message_id
 
 
-# Built once: an RSVP press runs it.
-_VIEW_COLUMNS = (
-    Meeting.id, Meeting.wijk_id, Meeting.number, Meeting.title, Meeting.place,
-    Meeting.details, Meeting.starts_at, Meeting.status, Meeting.sequence, Meeting.reason,
-    Meeting.organiser_id, Meeting.card_chat_id, Meeting.card_message_id,
-)  # fmt: skip
-_VIEW_NAMES = tuple(c.key for c in _VIEW_COLUMNS)
-_MEETING_VIEW = (
-    select(*_VIEW_COLUMNS, Person.erased, Person.first_name, Person.last_name, Person.username)
-    .outerjoin(Person, Person.id == Meeting.organiser_id)
-    .where(Meeting.id == bindparam("id"))
-)
-
-
 def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingView:
     """A meeting behind a button, only from its own wijk's chat."""
     if caller.wijk is None:
         raise Refusal("stale_button")
-    row = (uow.session.execute(_MEETING_VIEW, {"id": meeting_id})).one_or_none()
+    row = uow.session.execute(
+        select(
+            Meeting.id,
+            Meeting.wijk_id,
+            Meeting.number,
+            Meeting.title,
+            Meeting.place,
+            Meeting.details,
+            Meeting.starts_at,
+            Meeting.status,
+            Meeting.sequence,
+            Meeting.reason,
+            Meeting.organiser_id,
+            Meeting.card_chat_id,
+            Meeting.card_message_id,
+            Person.erased,
+            Person.first_name,
+            Person.last_name,
+            Person.username,
+        )
+        .outerjoin(Person, Person.id == Meeting.organiser_id)
+        .where(Meeting.id == meeting_id)
+    ).one_or_none()
     if row is None:
         raise Refusal("stale_button")
-    erased, first, last, username = row[len(_VIEW_COLUMNS) :]
-    organiser = name_of(erased, first, last, username)
-    meeting = MeetingView(**dict(zip(_VIEW_NAMES, row, strict=False)), organiser=organiser)
+    meeting = MeetingView(
+        id=row.id,
+        wijk_id=row.wijk_id,
+        number=row.number,
+        title=row.title,
+        place=row.place,
+        details=row.details,
+        starts_at=row.starts_at,
+        status=row.status,
+        sequence=row.sequence,
+        reason=row.reason,
+        organiser_id=row.organiser_id,
+        card_chat_id=row.card_chat_id,
+        card_message_id=row.card_message_id,
+        organiser=name_of(row.erased, row.first_name, row.last_name, row.username),
+    )
     if meeting.wijk_id != caller.wijk.id or meeting.status == Status.DRAFT:
         raise Refusal("stale_button")
     return meeting
@@ -365,12 +351,7 @@ def rsvp(uow: UnitOfWork, caller: Caller, meeting_id: int, answer: Answer) -> Ca
         "answer": answer.value,
         "at": uow.now,
     }
-    if uow.dialect == "postgresql":
-        counts: dict[str, int] = {}
-        for answered, count in uow.session.execute(_RSVP_SET_AND_COUNT, values):
-            counts[answered] = counts.get(answered, 0) + count
-        return card(uow, meeting, caller.wijk, counts=counts)
-    uow.session.execute(_RSVP_SET[uow.dialect], values)
+    upsert(uow.session, Rsvp, values, ["meeting_id", "person_id"], ["answer", "at"])
     return card(uow, meeting, caller.wijk)
 
 

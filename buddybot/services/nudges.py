@@ -96,9 +96,8 @@ def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
         )
         .order_by(Idea.nudge_due_at)
         .limit(limit)
+        .with_for_update(skip_locked=True, of=Idea)
     )
-    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=Idea)
     until = uow.now + lease
     result = uow.session.execute(
         update(Idea)
@@ -242,9 +241,7 @@ def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
     return _people(uow, ids)
 
 
-def facilitators(
-    uow: UnitOfWork, wijk: AnyWijk, telegram_admins: list[int]
-) -> list[Recipient]:
+def facilitators(uow: UnitOfWork, wijk: AnyWijk, telegram_admins: list[int]) -> list[Recipient]:
     """The wijk's facilitators who may get a private nudge (appointed ones and admins)."""
     appointed = list(
         uow.session.scalars(
@@ -276,9 +273,7 @@ def prepare(
     order = list(dict.fromkeys(c.wijk_id for c in claimed))
     wijken = {w.id: w for w in uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
     by_wijk: dict[int, list[Idea]] = defaultdict(list)
-    for idea in uow.session.scalars(
-        select(Idea).where(Idea.id.in_([c.idea_id for c in claimed]))
-    ):
+    for idea in uow.session.scalars(select(Idea).where(Idea.id.in_([c.idea_id for c in claimed]))):
         by_wijk[idea.wijk_id].append(idea)
     now_open: list[tuple[Wijk, WijkSettings, list[Idea]]] = []
     for wijk_id in order:

@@ -10,7 +10,7 @@ from buddybot.domain import matching, themes
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.meetings import require_facilitator
-from buddybot.services.people import AnyWijk, Caller, ensure_membership, ensure_person
+from buddybot.services.people import Caller, ensure_membership, ensure_person
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, IdeaPartner, Involvement, Partner, Person, Wijk
@@ -81,14 +81,14 @@ def save(
     return _view(partner), created
 
 
-def _partner(uow: UnitOfWork, wijk: AnyWijk, partner_id: int) -> Partner:
+def _partner(uow: UnitOfWork, wijk: Wijk, partner_id: int) -> Partner:
     partner = uow.session.get(Partner, partner_id)
     if partner is None or partner.wijk_id != wijk.id:
         raise Refusal("stale_button")
     return partner
 
 
-def by_name(uow: UnitOfWork, wijk: AnyWijk, name: str) -> Partner:
+def by_name(uow: UnitOfWork, wijk: Wijk, name: str) -> Partner:
     wanted = themes.fold(" ".join(name.split()))
     rows = list(uow.session.scalars(select(Partner).where(Partner.wijk_id == wijk.id)))
     exact = [p for p in rows if themes.fold(p.name) == wanted]
@@ -116,9 +116,7 @@ def alliance(uow: UnitOfWork, caller: Caller) -> list[View]:
     return [_view(p) for p in rows]
 
 
-def link_account(
-    uow: UnitOfWork, caller: Caller, name: str, account: ActorRef | None
-) -> View:
+def link_account(uow: UnitOfWork, caller: Caller, name: str, account: ActorRef | None) -> View:
     """A facilitator replies ``/partner koppel <name>`` to a message of the partner."""
     wijk = require_facilitator(caller)
     if account is None:
@@ -148,9 +146,7 @@ def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]
     """Partners ranked for an idea, with the reasons, leaving out those already linked."""
     rows = list(uow.session.scalars(select(Partner).where(Partner.wijk_id == idea.wijk_id)))
     linked = set(
-        uow.session.scalars(
-            select(IdeaPartner.partner_id).where(IdeaPartner.idea_id == idea.id)
-        )
+        uow.session.scalars(select(IdeaPartner.partner_id).where(IdeaPartner.idea_id == idea.id))
     )
     return rank(idea, rows, linked, limit)
 

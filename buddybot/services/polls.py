@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
@@ -20,21 +20,11 @@ from buddybot.scheduling import due
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import read_when, require_facilitator
-from buddybot.services.people import (
-    MEMBER_COLUMNS,
-    PERSON_COLUMNS,
-    WIJK_COLUMNS,
-    AnyPerson,
-    AnyWijk,
-    Caller,
-    ensure_person,
-    member_seen,
-    views,
-)
+from buddybot.services.people import Caller, ensure_person, member_seen
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, Membership, Person, Poll, PollVote, Wijk
-from buddybot.storage.queries import lock_wijk, upserting
+from buddybot.storage.queries import lock_wijk, upsert
 
 # Telegram's limits for polls (Bot API sendPoll).
 MAX_OPTIONS = 12
@@ -176,7 +166,7 @@ def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft
     return _draft_view(poll, wijk, proposed)
 
 
-def _draft_view(poll: Poll, wijk: AnyWijk, proposed: bool) -> Draft:
+def _draft_view(poll: Poll, wijk: Wijk, proposed: bool) -> Draft:
     return Draft(
         id=poll.id,
         number=poll.number,
@@ -190,14 +180,14 @@ def _draft_view(poll: Poll, wijk: AnyWijk, proposed: bool) -> Draft:
     )
 
 
-def _idea_option(uow: UnitOfWork, wijk: AnyWijk, number: int) -> Option:
+def _idea_option(uow: UnitOfWork, wijk: Wijk, number: int) -> Option:
     idea = ideas_.find(uow, wijk, number)
     if lifecycle.State(idea.status) not in lifecycle.OPEN:
         raise Refusal("idea_closed", number=number)
     return Option(f"#{idea.number} {idea.title}"[:OPTION_MAX], idea.id)
 
 
-def _top_ideas(uow: UnitOfWork, wijk: AnyWijk) -> list[Option]:
+def _top_ideas(uow: UnitOfWork, wijk: Wijk) -> list[Option]:
     lines = ideas_.open_lines(uow, wijk, limit=500)
     ranked = sorted(lines, key=lambda line: (-line.supporters, line.number))[:MAX_OPTIONS]
     return [Option(f"#{line.number} {line.title}"[:OPTION_MAX], line.id) for line in ranked]
@@ -225,9 +215,7 @@ def discard(uow: UnitOfWork, caller: Caller, poll_id: int) -> None:
     uow.session.delete(draft_of(uow, caller, poll_id))
 
 
-def sent(
-    uow: UnitOfWork, poll_id: int, tg_poll_id: str, tg_chat_id: int, message_id: int
-) -> None:
+def sent(uow: UnitOfWork, poll_id: int, tg_poll_id: str, tg_chat_id: int, message_id: int) -> None:
     """Telegram accepted the poll: it is open, and its deadline is planned."""
     poll = uow.session.get(Poll, poll_id)
     assert poll is not None
@@ -261,69 +249,40 @@ def _activity(
     poll_id: int,
     options: list[dict[str, Any]],
     option_ids: list[int],
-    actor: AnyPerson | None,
-    wijk: AnyWijk | None = None,
+    actor: Person | None,
+    wijk: Wijk | None = None,
 ) -> None:
     """A vote counts as activity on the ideas voted for."""
     for i in option_ids:
         if 0 <= i < len(options):
             idea_id = options[i].get("idea_id")
             if idea_id:
-                ideas_.record_by_id(
-                    uow, int(idea_id), actor, "vote", in_wijk=wijk, poll=poll_id
-                )
-
-
-# Built once: votes come in bursts, and building the statement costs more than running it.
-# Core columns, not ORM objects: the ORM's execution path cost more than the vote.
-_VOTE_CONTEXT = (
-    select(
-        Poll.id,
-        Poll.status,
-        Poll.options,
-        *WIJK_COLUMNS,
-        *PERSON_COLUMNS,
-        *MEMBER_COLUMNS,
-        PollVote.id,
-    )
-    .join(Wijk, Wijk.id == Poll.wijk_id)
-    .outerjoin(Person, Person.tg_user_id == bindparam("user"))
-    .outerjoin(Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id))
-    .outerjoin(PollVote, and_(PollVote.poll_id == Poll.id, PollVote.person_id == Person.id))
-    .where(Poll.tg_poll_id == bindparam("poll"))
-)
-
-
-_VOTE_SET = {
-    d: upserting(d, PollVote, ("poll_id", "person_id"), ("option_ids", "at"))
-    for d in ("sqlite", "postgresql")
-}
-_VOTE_WITHDRAWN = delete(PollVote).where(PollVote.id == bindparam("id"))
+                ideas_.record_by_id(uow, int(idea_id), actor, "vote", in_wijk=wijk, poll=poll_id)
 
 
 def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
     """An open vote (or its withdrawal, with no options). False: not one of ours."""
-    # The poll, its wijk, the voter, their membership and earlier vote: one query.
-    params = {"poll": tg_poll_id, "user": voter.tg_user_id}
-    row = (uow.session.execute(_VOTE_CONTEXT, params)).one_or_none()
-    if row is None:
+    poll = uow.session.scalars(select(Poll).where(Poll.tg_poll_id == tg_poll_id)).one_or_none()
+    if poll is None or poll.status != "open":
         return False
-    poll_id, status, options = row[:3]
-    wijk, known_person, known_member = views(row[3:-1])
-    vote = row[-1]
-    if status != "open":
-        return False
-    person = ensure_person(uow, voter, known_person)
-    member_seen(uow, wijk.id, person.id, known_member)
-    valid = [i for i in option_ids if 0 <= i < len(options)]
-    # Core statements built once: an ORM flush of the vote cost more than the vote itself.
+    wijk = uow.session.get(Wijk, poll.wijk_id)
+    assert wijk is not None
+    person = ensure_person(uow, voter)
+    member_seen(uow, wijk.id, person.id, None)
+    valid = [i for i in option_ids if 0 <= i < len(poll.options)]
     if not valid:
-        if vote is not None:
-            uow.session.execute(_VOTE_WITHDRAWN, {"id": vote})
+        uow.session.execute(
+            delete(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
+        )
     else:
-        values = {"poll_id": poll_id, "person_id": person.id, "option_ids": valid, "at": uow.now}
-        uow.session.execute(_VOTE_SET[uow.dialect], values)
-    _activity(uow, poll_id, options, valid, person, wijk)
+        upsert(
+            uow.session,
+            PollVote,
+            {"poll_id": poll.id, "person_id": person.id, "option_ids": valid, "at": uow.now},
+            keys=["poll_id", "person_id"],
+            columns=["option_ids", "at"],
+        )
+    _activity(uow, poll.id, poll.options, valid, person, wijk)
     return True
 
 
@@ -344,9 +303,7 @@ def counts(uow: UnitOfWork, tg_poll_id: str, option_counts: list[int], voters: i
 
 def find_open(uow: UnitOfWork, caller: Caller, number: int) -> Poll:
     wijk = require_facilitator(caller)
-    poll = uow.session.scalar(
-        select(Poll).where(Poll.wijk_id == wijk.id, Poll.number == number)
-    )
+    poll = uow.session.scalar(select(Poll).where(Poll.wijk_id == wijk.id, Poll.number == number))
     if poll is None or poll.status == "draft":
         raise Refusal("unknown_poll", number=number)
     if poll.status != "open":

@@ -35,7 +35,7 @@ def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
     """Everything stored about this person, across all wijken."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    person = person_to_change(uow, caller.person)  # the whole row, created_at too
+    person = person_to_change(uow, caller.person)
     s = uow.session
     wijk_titles = {w.id: w.title for w in s.scalars(select(Wijk))}
     memberships = [
@@ -142,7 +142,7 @@ def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     a champion role is released."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    person = person_to_change(uow, caller.person)  # the whole row, created_at too
+    person = person_to_change(uow, caller.person)
     s = uow.session
     name = display_name(person)
     involved = list(

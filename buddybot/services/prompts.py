@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import delete, select
 
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Prompt
@@ -21,22 +21,17 @@ def ask(
     kind: str,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    values = {
-        "tg_chat_id": tg_chat_id,
-        "message_id": message_id,
-        "person_id": person_id,
-        "wijk_id": wijk_id,
-        "kind": kind,
-        "payload": payload or {},
-        "created_at": uow.now,
-    }
-    uow.session.execute(_ASK, values)
-
-
-# Built once, run past the ORM: a proposal that looks like an existing idea asks a question,
-# and an ORM add and flush cost a third of that update (issue 10).
-_COLUMNS = ("tg_chat_id", "message_id", "person_id", "wijk_id", "kind", "payload", "created_at")
-_ASK = insert(Prompt).values({k: bindparam(k) for k in _COLUMNS})
+    uow.session.add(
+        Prompt(
+            tg_chat_id=tg_chat_id,
+            message_id=message_id,
+            person_id=person_id,
+            wijk_id=wijk_id,
+            kind=kind,
+            payload=payload or {},
+            created_at=uow.now,
+        )
+    )
 
 
 def take(
@@ -60,7 +55,5 @@ def take(
     if prompt is None or (person_id is not None and prompt.person_id != person_id):
         return None
     # DELETE … RETURNING: of two answers at once (two replicas) only one gets the prompt.
-    taken = uow.session.execute(
-        delete(Prompt).where(Prompt.id == prompt.id).returning(Prompt.id)
-    )
-    return prompt if taken.scalar_one_or_none() is not None else None
+    taken = uow.session.scalar(delete(Prompt).where(Prompt.id == prompt.id).returning(Prompt.id))
+    return prompt if taken is not None else None

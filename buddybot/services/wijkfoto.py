@@ -17,7 +17,7 @@ from buddybot.domain.lifecycle import State
 from buddybot.domain.roles import Role
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import AnyWijk, Caller, WijkView, wijk_to_change
+from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -79,7 +79,7 @@ class Figures:
     heatmap: list[list[int]]  # [weekday][hour]
 
 
-def _require_steer(caller: Caller) -> WijkView:
+def _require_steer(caller: Caller) -> Wijk:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.facilitator:
@@ -93,13 +93,13 @@ def profile_of(caller: Caller) -> Profile:
     return _profile(caller.wijk)
 
 
-def _profile(wijk: AnyWijk) -> Profile:
+def _profile(wijk: Wijk) -> Profile:
     stored = dict(wijk.profile or {})
     return Profile(wijk.title, {k: str(stored[k]) for k in ORDER if stored.get(k)})
 
 
 def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profile:
-    wijk = wijk_to_change(uow, _require_steer(caller))
+    wijk = _require_steer(caller)
     key = FIELDS.get(field.lower())
     if key is None:
         raise Refusal("profile_field", field=field[:20])
@@ -141,7 +141,7 @@ def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) -> lis
     return out
 
 
-def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
+def figures(uow: UnitOfWork, wijk: Wijk) -> Figures:
     now = uow.now
     month = now - timedelta(days=30)
     s = uow.session
@@ -183,9 +183,7 @@ def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
         .join(Meeting, Meeting.id == Rsvp.meeting_id)
         .where(Meeting.wijk_id == wijk.id, Rsvp.answer == "yes")
     )
-    closed = list(
-        s.scalars(select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "closed"))
-    )
+    closed = list(s.scalars(select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "closed")))
     turnout = (
         sum(min(p.voters, members or 0) / members for p in closed) / len(closed)
         if closed and members
@@ -222,7 +220,7 @@ def figures(uow: UnitOfWork, wijk: AnyWijk) -> Figures:
     )
 
 
-def _moments(uow: UnitOfWork, wijk: AnyWijk, since: datetime) -> list[datetime]:
+def _moments(uow: UnitOfWork, wijk: Wijk, since: datetime) -> list[datetime]:
     """When people acted with the bot in this wijk (timestamps only)."""
     s = uow.session
     events = s.scalars(

@@ -1,4 +1,4 @@
-"""Run Alembic from inside buddybot, on its own (async) engine."""
+"""Run Alembic from inside buddybot, on its own engine."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
 
@@ -27,24 +26,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
 ADVISORY_LOCK = 4242_0001
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as conn:
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
-        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        command.upgrade(alembic_config(conn), revision)
 
 
-async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), revision)
 
 
-def _current(conn: Connection) -> set[str]:
-    return set(MigrationContext.configure(conn).get_current_heads())
-
-
-async def is_current(engine: AsyncEngine) -> bool:
+def is_current(engine: Engine) -> bool:
     """True when the database is at the newest migration."""
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    async with engine.connect() as conn:
-        return await conn.run_sync(_current) == heads
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,8 +24,9 @@ def insert_ignore(
 ) -> bool:
     """INSERT … ON CONFLICT (keys) DO NOTHING, so two replicas creating one row never
     collide. True when this call inserted the row."""
-    stmt = _insert(session, model).on_conflict_do_nothing(index_elements=keys)
-    return bool(session.execute(stmt, values).rowcount)
+    stmt = _insert(session, model).values(values).on_conflict_do_nothing(index_elements=keys)
+    inserted = session.execute(stmt.returning(*inspect(model).primary_key)).first()
+    return inserted is not None
 
 
 def upsert(

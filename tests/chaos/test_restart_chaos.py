@@ -135,22 +135,20 @@ class Day:
 
     async def stored(self) -> tuple[Any, ...]:
         """RSVPs by (meeting index, user), open votes by user, anonymous counts."""
-        async with self.db.unit_of_work() as uow:
+        with self.db.transaction() as uow:
             s = uow.session
-            people = {p.id: p.tg_user_id for p in await s.scalars(select(Person))}
-            order = [m.id for m in await s.scalars(select(Meeting).order_by(Meeting.id))]
+            people = {p.id: p.tg_user_id for p in s.scalars(select(Person))}
+            order = [m.id for m in s.scalars(select(Meeting).order_by(Meeting.id))]
             rsvps: dict[tuple[int, int], str] = {}
-            rows = list(await s.scalars(select(Rsvp)))
+            rows = list(s.scalars(select(Rsvp)))
             for r in rows:
                 rsvps[(order.index(r.meeting_id), people[r.person_id])] = r.answer
             if len(rows) != len(rsvps):
                 rsvps[(-1, -1)] = f"{len(rows)} rows"  # a duplicate row never matches
-            polls = {p.number: p for p in await s.scalars(select(Poll))}
+            polls = {p.number: p for p in s.scalars(select(Poll))}
             votes: dict[int, list[int]] = {}
             if 2 in polls:
-                vote_rows = list(
-                    await s.scalars(select(PollVote).where(PollVote.poll_id == polls[2].id))
-                )
+                vote_rows = list(s.scalars(select(PollVote).where(PollVote.poll_id == polls[2].id)))
                 votes = {people[v.person_id]: list(v.option_ids) for v in vote_rows}
                 if len(vote_rows) != len(votes):
                     votes[-1] = [len(vote_rows)]
@@ -202,8 +200,8 @@ async def script_the_day(day: Day) -> list[tuple[datetime, Callable[[], Awaitabl
         await tg.send_message(day.group, user, "hoi")  # the bot knows them
 
     async def known() -> bool:
-        async with day.db.unit_of_work() as uow:
-            ids = set(await uow.session.scalars(select(Person.tg_user_id)))
+        with day.db.transaction() as uow:
+            ids = set(uow.session.scalars(select(Person.tg_user_id)))
         return ids >= {day.admin, *day.residents}
 
     await wait_until("the bot to know everyone", known)
@@ -282,16 +280,14 @@ async def script_the_day(day: Day) -> list[tuple[datetime, Callable[[], Awaitabl
 
 async def caught_up(day: Day, now: datetime) -> bool:
     """Nothing due is left undelivered, no update waits, every answer is stored."""
-    async with day.db.unit_of_work() as uow:
+    with day.db.transaction() as uow:
         due = list(
-            await uow.session.scalars(
+            uow.session.scalars(
                 select(DueItem.due_at).where(DueItem.status.in_(["pending", "claimed"]))
             )
         )
         quiet = list(
-            await uow.session.scalars(
-                select(Idea.nudge_due_at).where(Idea.nudge_due_at.is_not(None))
-            )
+            uow.session.scalars(select(Idea.nudge_due_at).where(Idea.nudge_due_at.is_not(None)))
         )
     if any(_aware(d) <= now for d in [*due, *quiet]):
         return False
@@ -316,7 +312,7 @@ async def run_chaos_day(tmp_path: Path, database_url: str, *, kills: int, seed: 
     clock_file = tmp_path / "clock"
     write_clock(clock_file, T0)
     log_path = tmp_path / "bot.log"
-    db = Database(database_url, FakeClock(T0))
+    db = Database(database_url, FakeClock(T0), read_only=True)  # it only looks
     async with (
         FakegramServer(token=TOKEN, bot_username=BOT_USERNAME) as server,
         FakegramClient(server.url) as tg,
@@ -421,19 +417,19 @@ async def _check(day: Day) -> list[str]:
             found = sum(t.startswith("💤") and tag in t for t in texts)
             _exactly_once(problems, f"nudge rung {rung} of {tag}", found)
 
-    async with day.db.unit_of_work() as uow:
+    with day.db.transaction() as uow:
         s = uow.session
-        people = {p.id: p.tg_user_id for p in await s.scalars(select(Person))}
-        meetings = {m.id: m.title for m in await s.scalars(select(Meeting))}
+        people = {p.id: p.tg_user_id for p in s.scalars(select(Person))}
+        meetings = {m.id: m.title for m in s.scalars(select(Meeting))}
         stored = {
             (list(meetings.values()).index(meetings[r.meeting_id]), people[r.person_id]): r.answer
-            for r in await s.scalars(select(Rsvp))
+            for r in s.scalars(select(Rsvp))
         }
-        rsvp_rows = len(list(await s.scalars(select(Rsvp))))
-        polls = {p.number: p for p in await s.scalars(select(Poll))}
-        votes = list(await s.scalars(select(PollVote)))
-        nudges = Counter((n.idea_id, n.level) for n in await s.scalars(select(Nudge)))
-        ideas = list(await s.scalars(select(Idea)))
+        rsvp_rows = len(list(s.scalars(select(Rsvp))))
+        polls = {p.number: p for p in s.scalars(select(Poll))}
+        votes = list(s.scalars(select(PollVote)))
+        nudges = Counter((n.idea_id, n.level) for n in s.scalars(select(Nudge)))
+        ideas = list(s.scalars(select(Idea)))
 
     words = {"y": "yes", "m": "maybe", "n": "no"}
     expected_rsvps = {key: words[a] for key, a in day.rsvps.items()}

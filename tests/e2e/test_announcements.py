@@ -49,10 +49,8 @@ async def test_weekly_announcement_keeps_its_local_time_across_dst(
     bot.clock.set(datetime(2026, 10, 23, 17, 0, tzinfo=UTC))  # 19:00 summer time
     await bot.tick()
     assert await _posts(bot, world.group) == ["📣 Borrel"]
-    async with bot.db.unit_of_work() as uow:
-        nxt = await uow.session.scalar(
-            select(DueItem.due_at).where(DueItem.key.like("announcement:%:1"))
-        )
+    with bot.db.transaction() as uow:
+        nxt = uow.session.scalar(select(DueItem.due_at).where(DueItem.key.like("announcement:%:1")))
     assert nxt == datetime(2026, 10, 30, 18, 0, tzinfo=UTC)  # 19:00 winter time
     bot.clock.set(datetime(2026, 10, 30, 17, 30, tzinfo=UTC))
     await bot.tick()

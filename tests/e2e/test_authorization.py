@@ -155,13 +155,9 @@ async def _build(w: Town) -> Town:
     await bot.settle()
     for uid in ids.values():
         await bot.handled(await tg.start_private(uid))
-    async with bot.db.unit_of_work() as uow:
-        w.oost_wijk = int(
-            await uow.session.scalar(select(Wijk.id).where(Wijk.tg_chat_id == w.oost))
-        )
-        w.west_wijk = int(
-            await uow.session.scalar(select(Wijk.id).where(Wijk.tg_chat_id == w.west))
-        )
+    with bot.db.transaction() as uow:
+        w.oost_wijk = int(uow.session.scalar(select(Wijk.id).where(Wijk.tg_chat_id == w.oost)))
+        w.west_wijk = int(uow.session.scalar(select(Wijk.id).where(Wijk.tg_chat_id == w.west)))
     return w
 
 
@@ -172,14 +168,14 @@ def _mid(update: dict[str, Any]) -> int:
 # -- what the database says ---------------------------------------------------------------
 
 
-async def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
+def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
     """Everything a command or button of this file could change in one wijk (read in the
     caller's transaction, so that both wijken are one consistent picture)."""
     s = uow.session
-    wijk = await s.get(Wijk, wijk_id)
+    wijk = s.get(Wijk, wijk_id)
     assert wijk is not None
     ideas = (
-        await s.execute(
+        s.execute(
             select(Idea.number, Idea.status, Idea.hidden, Idea.themes)
             .where(Idea.wijk_id == wijk_id)
             .order_by(Idea.number)
@@ -187,7 +183,7 @@ async def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
     ).all()
     idea_ids = select(Idea.id).where(Idea.wijk_id == wijk_id)
     involvement = (
-        await s.execute(
+        s.execute(
             select(
                 Involvement.idea_id,
                 Involvement.person_id,
@@ -199,33 +195,31 @@ async def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
         )
     ).all()
     meetings = (
-        await s.execute(
+        s.execute(
             select(Meeting.number, Meeting.status, Meeting.starts_at)
             .where(Meeting.wijk_id == wijk_id)
             .order_by(Meeting.number)
         )
     ).all()
     announcements = (
-        await s.execute(
+        s.execute(
             select(Announcement.id, Announcement.status)
             .where(Announcement.wijk_id == wijk_id)
             .order_by(Announcement.id)
         )
     ).all()
     polls = (
-        await s.execute(
-            select(Poll.id, Poll.status).where(Poll.wijk_id == wijk_id).order_by(Poll.id)
-        )
+        s.execute(select(Poll.id, Poll.status).where(Poll.wijk_id == wijk_id).order_by(Poll.id))
     ).all()
     partners = list(
-        await s.scalars(select(Partner.name).where(Partner.wijk_id == wijk_id).order_by(Partner.id))
+        s.scalars(select(Partner.name).where(Partner.wijk_id == wijk_id).order_by(Partner.id))
     )
-    links = await s.scalar(
+    links = s.scalar(
         select(func.count()).select_from(IdeaPartner).where(IdeaPartner.idea_id.in_(idea_ids))
     )
     # Steering roles only: a first press or message makes a resident membership.
     roles = (
-        await s.execute(
+        s.execute(
             select(Membership.person_id, Membership.role)
             .where(Membership.wijk_id == wijk_id, Membership.role != "resident")
             .order_by(Membership.person_id)
@@ -247,9 +241,9 @@ async def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
     }
 
 
-async def both(w: Town) -> tuple[Snap, Snap]:
-    async with w.bot.db.unit_of_work() as uow:
-        return await snapshot(uow, w.oost_wijk), await snapshot(uow, w.west_wijk)
+def both(w: Town) -> tuple[Snap, Snap]:
+    with w.bot.db.transaction() as uow:
+        return snapshot(uow, w.oost_wijk), snapshot(uow, w.west_wijk)
 
 
 def _idea(s: Snap, n: int) -> tuple[Any, ...]:
@@ -337,7 +331,7 @@ async def test_facilitator_commands_in_the_group(town: Town, role: str) -> None:
     """Every facilitator command by one kind of person in Oost: done, or refused and
     nothing changed in either wijk."""
     w, bot = town, town.bot
-    before, west_before = await both(w)
+    before, west_before = both(w)
     for cmd in COMMANDS:
         sent_before = await _bot_messages(bot, w.oost)
         reply_to = w.zoe_msg if cmd.reply_to_zoe else None
@@ -347,7 +341,7 @@ async def test_facilitator_commands_in_the_group(town: Town, role: str) -> None:
                 await bot.tg.send_message(w.oost, w.uid(role), cmd.text, reply_to=reply_to)
             continue
         await w.say(w.oost, role, cmd.text, reply_to=reply_to)
-        after, west_after = await both(w)
+        after, west_after = both(w)
         assert west_after == west_before, f"{cmd.text} by {role} touched West"
         assert await _bot_messages(bot, w.oost) > sent_before, f"no answer to {cmd.text}"
         assert "er ging iets mis" not in await bot.last_text(w.oost), (cmd.text, role)
@@ -356,7 +350,7 @@ async def test_facilitator_commands_in_the_group(town: Town, role: str) -> None:
         else:
             assert after == before, f"{cmd.text} by {role} changed something"
         before, west_before = after, west_after
-    assert await both(w) == (before, west_before)
+    assert both(w) == (before, west_before)
     # /wijkwissen: only the first step; the confirm button is offered to admins only.
     await _purge_first_step(w, role)
 
@@ -365,26 +359,26 @@ async def _purge_first_step(w: Town, role: str) -> None:
     bot = w.bot
     if role in ("outsider", "left"):
         return
-    before = await both(w)
+    before = both(w)
     await w.say(w.oost, role, "/wijkwissen")
     last = (await bot.tg.messages(w.oost))[-1]
     rows = (last.get("reply_markup") or {}).get("inline_keyboard", [])
     datas = [b.get("callback_data") for row in rows for b in row]
     purge_roles = {"admin", "anonymous", "superadmin"}
     assert ("1:pg1" in datas) == (role in purge_roles), (role, last.get("text"))
-    assert await both(w) == before
+    assert both(w) == before
 
 
 async def test_authors_may_withdraw_only_their_own_idea(town: Town) -> None:
     w = town
     for role in ("helper", "champion", "resident"):
-        before = await both(w)
+        before = both(w)
         await w.say(w.oost, role, "/status 2 ingetrokken")
-        assert await both(w) == before, role
+        assert both(w) == before, role
     await w.say(w.oost, "author", "/status 2 gekozen")
-    assert _idea((await both(w))[0], 2)[1] == "proposed"
+    assert _idea((both(w))[0], 2)[1] == "proposed"
     await w.say(w.oost, "author", "/status 2 ingetrokken")
-    assert _idea((await both(w))[0], 2)[1] == "withdrawn"
+    assert _idea((both(w))[0], 2)[1] == "withdrawn"
 
 
 PRIVATE_ROLES = [r for r in ROLES if r != "anonymous"]  # an anonymous admin has no private chat
@@ -394,7 +388,7 @@ async def test_facilitator_commands_in_private_change_nothing(town: Town) -> Non
     """In a private chat no command knows which wijk it would steer: refused, unchanged.
     /wijkfoto in private is the overview of the wijken you steer, and only those."""
     w, bot = town, town.bot
-    before = await both(w)
+    before = both(w)
     for role in PRIVATE_ROLES:
         uid = w.uid(role)
         for cmd in [*COMMANDS, Cmd("/wijkwissen", frozenset(), _roles_changed)]:
@@ -403,7 +397,7 @@ async def test_facilitator_commands_in_private_change_nothing(town: Town) -> Non
             sent_before = await _bot_messages(bot, uid)
             await bot.say(uid, uid, cmd.text)
             assert await _bot_messages(bot, uid) > sent_before, (role, cmd.text)
-            assert await both(w) == before, f"{cmd.text} by {role} in private changed a wijk"
+            assert both(w) == before, f"{cmd.text} by {role} in private changed a wijk"
         seen = await _bot_messages(bot, uid)
         await bot.say(uid, uid, "/wijkfoto")
         texts = (await bot.texts(uid))[seen:]
@@ -418,20 +412,20 @@ async def test_facilitator_commands_in_another_wijk_never_touch_oost(town: Town)
     """Everyone of Oost is a plain member of West. Their Oost rights do not carry over, the
     numbers are West's own, and nothing of Oost changes, whoever sends it."""
     w, bot = town, town.bot
-    oost_before, west_before = await both(w)
+    oost_before, west_before = both(w)
     for role in ANOTHER_GROUP_ROLES:
         for cmd in COMMANDS:
             if cmd.text == "/taal en":
                 continue
             reply_to = w.zoe_west_msg if cmd.reply_to_zoe else None
             await bot.say(w.west, w.uid(role), cmd.text, reply_to=reply_to)
-            oost_after, west_after = await both(w)
+            oost_after, west_after = both(w)
             assert oost_after == oost_before, f"{cmd.text} by {role} in West changed Oost"
             if role != "superadmin":
                 assert west_after == west_before, f"{cmd.text} by {role} changed West"
             west_before = west_after
     # The super-admin steers West with West's own numbers: West's #1 moved, Oost's did not.
-    oost, west = await both(w)
+    oost, west = both(w)
     assert _idea(west, 1)[1] == "selected"
     assert _idea(oost, 1)[1] == "proposed"
 
@@ -439,29 +433,29 @@ async def test_facilitator_commands_in_another_wijk_never_touch_oost(town: Town)
 # -- buttons ------------------------------------------------------------------------------
 
 
-async def _ids(w: Town) -> dict[str, int]:
+def _ids(w: Town) -> dict[str, int]:
     """Surrogate ids behind the buttons, of both wijken."""
-    async with w.bot.db.unit_of_work() as uow:
+    with w.bot.db.transaction() as uow:
         s = uow.session
 
-        async def one(model: Any, wijk: int, **where: Any) -> int:
+        def one(model: Any, wijk: int, **where: Any) -> int:
             q = select(model.id).where(model.wijk_id == wijk)
             for k, v in where.items():
                 q = q.where(getattr(model, k) == v)
-            return int(await s.scalar(q.order_by(model.id).limit(1)))
+            return int(s.scalar(q.order_by(model.id).limit(1)))
 
         return {
-            "oost_idea": await one(Idea, w.oost_wijk, number=1),
-            "west_idea": await one(Idea, w.west_wijk, number=1),
-            "oost_meeting": await one(Meeting, w.oost_wijk, number=1),
-            "west_meeting": await one(Meeting, w.west_wijk, number=1),
-            "oost_partner": await one(Partner, w.oost_wijk),
-            "west_partner": await one(Partner, w.west_wijk),
-            "oost_poll": await one(Poll, w.oost_wijk),
-            "west_poll": await one(Poll, w.west_wijk),
-            "west_announcement": await one(Announcement, w.west_wijk),
+            "oost_idea": one(Idea, w.oost_wijk, number=1),
+            "west_idea": one(Idea, w.west_wijk, number=1),
+            "oost_meeting": one(Meeting, w.oost_wijk, number=1),
+            "west_meeting": one(Meeting, w.west_wijk, number=1),
+            "oost_partner": one(Partner, w.oost_wijk),
+            "west_partner": one(Partner, w.west_wijk),
+            "oost_poll": one(Poll, w.oost_wijk),
+            "west_poll": one(Poll, w.west_wijk),
+            "west_announcement": one(Announcement, w.west_wijk),
             "olga_person": int(
-                await s.scalar(select(Person.id).where(Person.tg_user_id == w.ids["outsider"]))
+                s.scalar(select(Person.id).where(Person.tg_user_id == w.ids["outsider"]))
             ),
         }
 
@@ -537,7 +531,7 @@ async def _press(
     msg = w.card_msg if chat == w.oost else int((await w.bot.tg.messages(chat))[-1]["message_id"])
     answer = await w.bot.press(chat, msg, user, data=data)
     assert answer is not None, f"{data!r} was not answered"
-    return answer, await both(w)
+    return answer, both(w)
 
 
 # Kinds whose forged page number is simply "the last page": answered, no alert needed.
@@ -547,9 +541,9 @@ QUIET_KINDS = {"pg"}
 async def test_forged_callback_data_is_answered_and_changes_nothing(town: Town) -> None:
     """Every button kind with unknown, malformed, oversized and other-wijk data."""
     w = town
-    ids = await _ids(w)
+    ids = _ids(w)
     resident, admin = w.ids["resident"], w.ids["admin"]
-    before = await both(w)
+    before = both(w)
     for kind, count in KINDS.items():
         for data in _forged(kind, count):
             answer, after = await _press(w, resident, data, before)
@@ -582,8 +576,8 @@ FACILITATOR_BUTTONS: dict[str, Callable[[dict[str, int], Town], str]] = {
 async def test_facilitator_buttons_refuse_everyone_else(town: Town) -> None:
     """Steering buttons with this wijk's real ids, pressed by people who may not steer."""
     w = town
-    ids = await _ids(w)
-    before = await both(w)
+    ids = _ids(w)
+    before = both(w)
     for kind, make in FACILITATOR_BUTTONS.items():
         for role in ("resident", "helper", "champion", "author", "outsider"):
             answer, after = await _press(w, w.uid(role), make(ids, w), before)
@@ -599,8 +593,8 @@ async def test_a_facilitator_who_left_cannot_park_an_idea_from_private(town: Tow
     """Lars was appointed facilitator, then left the group. The 'park' button of a nudge
     lives in private chat, so he can still press (or forge) it there."""
     w = town
-    ids = await _ids(w)
-    before = await both(w)
+    ids = _ids(w)
+    before = both(w)
     answer, after = await _press(
         w, w.ids["left"], f"1:park:{ids['oost_idea']}", before, chat=w.ids["left"]
     )
@@ -611,8 +605,8 @@ async def test_a_facilitator_who_left_cannot_park_an_idea_from_private(town: Tow
 async def test_park_button_in_private_for_those_who_may(town: Town) -> None:
     """The same private button works for the author and is refused to a mere helper."""
     w = town
-    ids = await _ids(w)
-    before = await both(w)
+    ids = _ids(w)
+    before = both(w)
     for role in ("helper", "resident", "outsider"):
         answer, after = await _press(
             w, w.uid(role), f"1:park:{ids['oost_idea']}", before, chat=w.uid(role)
@@ -629,7 +623,7 @@ GENERIC_ERROR = "er ging iets mis"
 
 async def test_odd_digits_in_callback_data_are_a_stale_button(town: Town) -> None:
     w = town
-    before = await both(w)
+    before = both(w)
     generic = []
     for kind, count in KINDS.items():
         if not count:

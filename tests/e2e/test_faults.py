@@ -4,11 +4,12 @@ itself; nothing scheduled is lost or sent twice."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from buddybot.storage.db import make_engine
 from tests.e2e.harness import Harness, World
 
 
@@ -16,15 +17,17 @@ async def _notices(bot: Harness, chat: int) -> list[str]:
     return [t for t in await bot.texts(chat) if t.startswith("📣") and "Ik plaats" not in t]
 
 
-async def test_a_database_that_is_briefly_away(
-    world: World, bot: Harness, tmp_path: object
-) -> None:
+async def test_a_database_that_is_briefly_away(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
-    # The test swaps the engine (and its held connection) to simulate an outage.
-    db = bot.db
-    real = db.engine, db._held
-    broken = make_engine("sqlite+aiosqlite:////nonexistent/dir/buddybot.db")
-    db.engine, db._held = broken, None
+    # The outage: the pool's connections are gone and no new one can be made.
+    engine = bot.db.engine
+    dbapi = engine.dialect.loaded_dbapi
+
+    def refuse(*_: Any) -> None:
+        raise dbapi.OperationalError("the database is away")
+
+    event.listen(engine, "do_connect", refuse)
+    engine.dispose()
     try:
         bot.clock.advance(timedelta(days=1))
         with pytest.raises(OperationalError):
@@ -32,8 +35,7 @@ async def test_a_database_that_is_briefly_away(
         await bot.say(world.group, world.anna, "/wie")  # a person gets an apology, no traceback
         assert "Sorry, er ging iets mis" in await bot.last_text(world.group)
     finally:
-        db.engine, db._held = real
-        await broken.dispose()
+        event.remove(engine, "do_connect", refuse)
     await bot.tick()
     await bot.tick()
     assert await _notices(bot, world.group) == ["📣 Koffie"]

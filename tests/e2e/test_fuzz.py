@@ -597,27 +597,27 @@ def test_random_callback_data_is_always_answered(
     run(_sqlite_template, body, batch)
 
 
-async def _owned(s: Scene) -> JSON:
+def _owned(s: Scene) -> JSON:
     """What facilitators own in the wijk: rows and the fields a refused command could touch."""
-    async with s.bot.db.unit_of_work() as uow:
+    with s.bot.db.transaction() as uow:
         q = uow.session
-        wijk = await q.scalar(select(Wijk).where(Wijk.tg_chat_id == s.world.group))
+        wijk = q.scalar(select(Wijk).where(Wijk.tg_chat_id == s.world.group))
         assert wijk is not None
         counts = {
-            model.__tablename__: await q.scalar(select(func.count()).select_from(model))
+            model.__tablename__: q.scalar(select(func.count()).select_from(model))
             for model in (Idea, Meeting, Poll, Partner, Announcement, IdeaPartner, Involvement)
         }
         return {
             "counts": counts,
-            "ideas": (await q.execute(select(Idea.number, Idea.status, Idea.hidden))).all(),
+            "ideas": (q.execute(select(Idea.number, Idea.status, Idea.hidden))).all(),
             "meetings": (
-                await q.execute(select(Meeting.number, Meeting.status, Meeting.starts_at))
+                q.execute(select(Meeting.number, Meeting.status, Meeting.starts_at))
             ).all(),
-            "polls": (await q.execute(select(Poll.number, Poll.status, Poll.deadline))).all(),
+            "polls": (q.execute(select(Poll.number, Poll.status, Poll.deadline))).all(),
             # Who holds a role above resident. A resident's own first press (the status
             # menu's "back" is open to everyone) records them as a resident: not a change.
             "roles": (
-                await q.execute(
+                q.execute(
                     select(Membership.person_id, Membership.role).where(
                         Membership.role != "resident"
                     )
@@ -645,7 +645,7 @@ def test_a_resident_cannot_change_what_facilitators_own(
         await s.bot.say(group, admin, "/partner Buurthuis | groen | ruimte | info@buurthuis.nl")
         await s.bot.say(group, admin, "/koppel 1 Buurthuis")
         await s.bot.settle()
-        before = await _owned(s)
+        before = _owned(s)
         assert before["counts"]["idea"] == 2 and before["counts"]["partner"] == 1, before
         assert before["counts"]["idea_partner"] == 1, before
         card = await s.bot_message(group)
@@ -656,7 +656,7 @@ def test_a_resident_cannot_change_what_facilitators_own(
             else:
                 await s.post(group, s.world.bert, text, reply_to=card if i % 3 == 2 else None)
         await s.bot.settle()
-        assert await _owned(s) == before
+        assert _owned(s) == before
 
     run(_sqlite_template, body, batch)
 

@@ -40,10 +40,10 @@ def _labels(msg: JSON) -> list[str]:
 
 
 async def _stored(bot: Harness, chat: int) -> list[Idea]:
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == chat))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == chat))
         assert wijk is not None
-        rows = await uow.session.scalars(
+        rows = uow.session.scalars(
             select(Idea).where(Idea.wijk_id == wijk.id).order_by(Idea.number)
         )
         return list(rows)
@@ -242,8 +242,8 @@ async def test_champion_without_private_chat_gets_a_link(world: World, bot: Harn
 
 
 async def test_champion_confirmation_when_the_wijk_asks_for_it(world: World, bot: Harness) -> None:
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
         assert wijk is not None
         wijk.settings = {"champion_confirmation": True}
     await _idea(bot, world.group, "Bloembakken", world.anna)
@@ -306,8 +306,8 @@ async def test_progress_update_is_shown_and_posted(world: World, bot: Harness) -
 async def test_a_reply_to_a_card_counts_as_activity(world: World, bot: Harness) -> None:
     card = await _idea(bot, world.group, "Fietsenstalling", world.anna)
     await bot.say(world.group, world.bert, "Goed plan!", reply_to=card["message_id"])
-    async with bot.db.unit_of_work() as uow:
-        kinds = list(await uow.session.scalars(select(IdeaEvent.kind).order_by(IdeaEvent.id)))
+    with bot.db.transaction() as uow:
+        kinds = list(uow.session.scalars(select(IdeaEvent.kind).order_by(IdeaEvent.id)))
     assert kinds == ["proposed", "reply"]
 
 
@@ -407,8 +407,8 @@ async def test_forged_and_foreign_buttons_are_refused(bot: Harness) -> None:
         answer = await bot.press(west.group, west_card["message_id"], west.bert, data=data)
         assert answer is not None and answer.get("show_alert"), data
     assert _labels(await _card(bot, east.group, card["message_id"]))[0] == "👍 Steun (0)"
-    async with bot.db.unit_of_work() as uow:
-        supports = await uow.session.scalar(select(IdeaEvent).where(IdeaEvent.kind == "supporter"))
+    with bot.db.transaction() as uow:
+        supports = uow.session.scalar(select(IdeaEvent).where(IdeaEvent.kind == "supporter"))
     assert supports is None
 
 

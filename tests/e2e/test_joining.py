@@ -9,8 +9,8 @@ from tests.e2e.harness import Harness, World
 
 
 async def _wijk(bot: Harness, chat_id: int) -> Wijk | None:
-    async with bot.db.unit_of_work() as uow:
-        return await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == chat_id))
+    with bot.db.transaction() as uow:
+        return uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == chat_id))
 
 
 async def test_added_to_a_group_it_registers_the_wijk_and_greets(
@@ -43,10 +43,10 @@ async def test_removed_it_goes_quiet_and_keeps_everything_then_comes_back(
     await bot.tg.remove_bot(world.group, by=world.admin)
     await bot.tg.add_member(world.group, world.bert)  # an update the bot can no longer see
     await bot.settle()
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
         assert wijk is not None and not wijk.active
-        members = await uow.session.scalar(
+        members = uow.session.scalar(
             select(func.count()).select_from(Membership).where(Membership.wijk_id == wijk.id)
         )
     assert members == 2  # Fatima (added the bot) and Anna (spoke)

@@ -49,8 +49,8 @@ async def _announce(bot: Harness, w: World, text: str, who: int | None = None) -
 
 
 async def _count(bot: Harness) -> int:
-    async with bot.db.unit_of_work() as uow:
-        return int(await uow.session.scalar(select(func.count()).select_from(Meeting)) or 0)
+    with bot.db.transaction() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(Meeting)) or 0)
 
 
 def _labels(msg: JSON) -> list[str]:
@@ -292,13 +292,11 @@ async def test_daylight_saving_keeps_the_local_time(world: World, bot: Harness) 
     bot.clock.set(datetime(2027, 3, 20, 12, 0, tzinfo=UTC))
     card = await _announce(bot, world, "2027-03-29 19:30 | Buurthuis | Voorjaarsavond")
     assert "maandag 29 maart 2027 om 19:30" in card["text"]
-    async with bot.db.unit_of_work() as uow:
-        meeting = await uow.session.scalar(select(Meeting))
+    with bot.db.transaction() as uow:
+        meeting = uow.session.scalar(select(Meeting))
         assert meeting is not None
         assert meeting.starts_at == datetime(2027, 3, 29, 17, 30, tzinfo=UTC)  # summer time
-        reminder = await uow.session.scalar(
-            select(DueItem).where(DueItem.key.like("%remind:86400"))
-        )
+        reminder = uow.session.scalar(select(DueItem).where(DueItem.key.like("%remind:86400")))
     assert reminder is not None
     # 24 hours before, across the switch on 28 March: 17:30 UTC = 19:30 summer time.
     assert reminder.due_at == datetime(2027, 3, 28, 17, 30, tzinfo=UTC)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from buddybot.scheduling import nudges as nudging
 from buddybot.services import nudges as nudge_service
 from buddybot.storage.models import Idea, Nudge, Wijk
-from handlers import nudges as nudge_handlers
 from tests.e2e.harness import Harness, World
 
 JSON = dict[str, Any]
@@ -28,9 +28,9 @@ async def _at(bot: Harness, when: datetime) -> None:
     await bot.tick()
 
 
-async def _count(bot: Harness) -> int:
-    async with bot.db.unit_of_work() as uow:
-        return int(await uow.session.scalar(select(func.count()).select_from(Nudge)) or 0)
+def _count(bot: Harness) -> int:
+    with bot.db.transaction() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(Nudge)) or 0)
 
 
 async def test_the_ladder_rung_by_rung_then_left_alone(world: World, bot: Harness) -> None:
@@ -51,9 +51,9 @@ async def test_the_ladder_rung_by_rung_then_left_alone(world: World, bot: Harnes
     assert "ligt al een tijdje stil" in await bot.last_text(world.anna)  # the author
     await _at(bot, start + 3 * WEEK)
     assert "ligt al lang stil" in await bot.last_text(world.admin)  # the facilitators
-    count = await _count(bot)
+    count = _count(bot)
     await _at(bot, start + 10 * WEEK)
-    assert await _count(bot) == count == 3
+    assert _count(bot) == count == 3
 
 
 async def test_any_activity_resets_the_ladder(world: World, bot: Harness) -> None:
@@ -84,8 +84,8 @@ async def test_the_step_fits_the_situation(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.admin, "/status 3 gekozen")
     await bot.say(world.group, world.bert, "/kampioen 4")
     await bot.say(world.group, world.anna, "/meedoen 4")
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
         assert wijk is not None
         wijk.settings = {"nudge_cap": 5}
     await _at(bot, bot.clock.now() + WEEK)
@@ -142,8 +142,8 @@ async def test_daily_cap_combines_and_postpones(world: World, bot: Harness) -> N
     for i, title in enumerate(titles):
         bot.clock.set(start + timedelta(hours=i))
         await bot.say(world.group, world.anna, f"/idee {title}")
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
         assert wijk is not None
         wijk.settings = {"nudge_cap": 2}
     for i in range(5):  # each idea becomes due an hour after the other
@@ -182,10 +182,10 @@ async def test_opt_out_and_settings(world: World, bot: Harness) -> None:
     assert "past niet bij stilte" in await bot.last_text(world.group)
     await bot.say(world.group, world.admin, "/instellingen herinneringen uit")
     assert "Herinneringen: uit" in await bot.last_text(world.group)
-    before = await _count(bot)
+    before = _count(bot)
     await bot.say(world.group, world.anna, "/idee Derde plan")
     await _at(bot, bot.clock.now() + 4 * WEEK)
-    assert await _count(bot) == before
+    assert _count(bot) == before
 
 
 async def test_park_from_a_private_nudge(world: World, bot: Harness) -> None:
@@ -223,11 +223,11 @@ async def test_two_instances_on_one_database_nudge_each_idea_once(
     titles = ["Moestuin", "Jeu de boules", "Bankjes", "Kerstmarkt", "Zebrapad", "Repaircafe"]
     for i, title in enumerate(titles):  # two authors: at most five ideas an hour each
         await bot.say(world.group, world.anna if i % 2 else world.bert, f"/idee {title}")
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
         assert wijk is not None
         wijk.settings = {"nudge_cap": 10, "digest": False}
-        assert len(list(await uow.session.scalars(select(Idea.id)))) == 6
+        assert len(uow.session.scalars(select(Idea.id)).all()) == 6
     other = Harness(bot.server, bot.tg, bot.settings, bot.clock, register)
     await other.start(polling=False)  # a second replica: same database, same Telegram
     try:
@@ -235,7 +235,7 @@ async def test_two_instances_on_one_database_nudge_each_idea_once(
         await asyncio.gather(bot.tick(), other.tick(), bot.tick(), other.tick())
     finally:
         await other.close()
-    assert await _count(bot) == 6
+    assert _count(bot) == 6
     lines = sum(t.count("\n•") for t in await _nudges(bot, world.group))
     assert lines == 6
 
@@ -245,7 +245,7 @@ def _before_sending(
 ) -> None:
     """Run ``meanwhile`` once, after a tick has claimed and prepared its nudges and before
     it sends them: the moment a stalled replica or a quick resident would hit."""
-    send_wijk = nudge_handlers._send_wijk
+    send_wijk = nudging.send_wijk
     calls = 0
 
     async def sending(*args: Any) -> None:
@@ -255,7 +255,7 @@ def _before_sending(
             await meanwhile()
         await send_wijk(*args)
 
-    monkeypatch.setattr(nudge_handlers, "_send_wijk", sending)
+    monkeypatch.setattr(nudging, "send_wijk", sending)
 
 
 async def test_a_replica_that_stalled_past_its_claim_does_not_nudge_again(
@@ -278,7 +278,7 @@ async def test_a_replica_that_stalled_past_its_claim_does_not_nudge_again(
     finally:
         await other.close()
     assert len(await _nudges(bot, world.group)) == 1
-    assert await _count(bot) == 1
+    assert _count(bot) == 1
 
 
 async def test_an_idea_someone_acted_on_after_the_claim_is_not_nudged(
@@ -292,7 +292,7 @@ async def test_an_idea_someone_acted_on_after_the_claim_is_not_nudged(
     _before_sending(monkeypatch, act)
     await _at(bot, bot.clock.now() + WEEK)
     assert await _nudges(bot, world.group) == []
-    assert await _count(bot) == 0
+    assert _count(bot) == 0
 
 
 async def test_nudges_only_on_chosen_days(world: World, bot: Harness) -> None:
@@ -336,8 +336,8 @@ async def test_private_nudges_go_out_when_time_passes_between_claim_and_send(
     every idea of the wijk held, the private rungs too."""
     prepare = nudge_service.prepare
 
-    async def slow_prepare(*args: Any, **kwargs: Any) -> list[nudge_service.WijkNudges]:
-        found = await prepare(*args, **kwargs)
+    def slow_prepare(*args: Any, **kwargs: Any) -> list[nudge_service.WijkNudges]:
+        found = prepare(*args, **kwargs)
         bot.clock.advance(timedelta(milliseconds=5))  # deciding took 5 ms
         return found
 

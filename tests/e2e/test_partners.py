@@ -48,8 +48,8 @@ async def test_facilitator_builds_the_alliance_and_residents_read_it(
     updated = await _last(bot, world.group)
     assert "Partner bijgewerkt" in updated["text"] and "Alleen nog koffie" in updated["text"]
     await bot.press(world.group, updated["message_id"], world.admin, text="🗑 Verwijderen")
-    async with bot.db.unit_of_work() as uow:
-        names = list(await uow.session.scalars(select(Partner.name).order_by(Partner.name)))
+    with bot.db.transaction() as uow:
+        names = list(uow.session.scalars(select(Partner.name).order_by(Partner.name)))
     assert names == ["Bibliotheek Centrum", "Tuincentrum Groenrijk"]
 
 
@@ -103,8 +103,8 @@ async def test_link_command_tells_the_partner_account(world: World, bot: Harness
     assert "is al gekoppeld" in await bot.last_text(world.group)
     await bot.say(world.group, world.admin, "/koppel 1 Onbekend")
     assert "Ik ken geen (één) partner" in await bot.last_text(world.group)
-    async with bot.db.unit_of_work() as uow:
-        kinds = list(await uow.session.scalars(select(IdeaEvent.kind).order_by(IdeaEvent.id)))
+    with bot.db.transaction() as uow:
+        kinds = list(uow.session.scalars(select(IdeaEvent.kind).order_by(IdeaEvent.id)))
     assert kinds == ["proposed", "partner"]
 
 
@@ -131,8 +131,8 @@ async def test_a_partner_links_their_own_account_with_the_invitation(
     eve = await bot.tg.create_user("Eve")
     await bot.handled(await bot.tg.start_private(eve, payload=forged))
     assert "gekoppeld" not in await bot.last_text(eve)
-    async with bot.db.unit_of_work() as uow:
-        partner = await uow.session.scalar(select(Partner).where(Partner.name == "Welzijn Oost"))
+    with bot.db.transaction() as uow:
+        partner = uow.session.scalar(select(Partner).where(Partner.name == "Welzijn Oost"))
     assert partner is not None and partner.person_id is not None
 
 
@@ -167,7 +167,7 @@ async def test_a_very_long_unknown_theme_gets_a_short_refusal(world: World, bot:
     await bot.say(world.group, world.admin, "/idee Moestuin op het plein")
     await bot.say(world.group, world.admin, f"/thema 1 groen {junk}")
     assert (await bot.last_text(world.group)).startswith("Dit thema ken ik niet: xxx")
-    async with bot.db.unit_of_work() as uow:
-        assert list(await uow.session.scalars(select(Partner.name))) == []
-        themed = await uow.session.scalar(select(IdeaEvent.id).where(IdeaEvent.kind == "themes"))
+    with bot.db.transaction() as uow:
+        assert list(uow.session.scalars(select(Partner.name))) == []
+        themed = uow.session.scalar(select(IdeaEvent.id).where(IdeaEvent.kind == "themes"))
     assert themed is None

@@ -42,9 +42,9 @@ async def _poll_message(bot: Harness, chat: int) -> JSON:
     return polls[-1]
 
 
-async def _stored(bot: Harness) -> Poll:
-    async with bot.db.unit_of_work() as uow:
-        poll = await uow.session.scalar(select(Poll).order_by(Poll.id.desc()))
+def _stored(bot: Harness) -> Poll:
+    with bot.db.transaction() as uow:
+        poll = uow.session.scalar(select(Poll).order_by(Poll.id.desc()))
     assert poll is not None
     return poll
 
@@ -71,7 +71,7 @@ async def test_vote_over_ideas_closes_at_the_deadline_with_result_and_chart(
     for voter, choice in zip(voters, [0, 0, 0, 1], strict=True):
         await bot.tg.vote(poll["id"], voter, [choice])
     await bot.settle()
-    assert (await _stored(bot)).counts == [3, 1, 0]
+    assert _stored(bot).counts == [3, 1, 0]
 
     await bot.restart()  # votes are kept in the database
     bot.clock.set(DEADLINE)
@@ -87,8 +87,8 @@ async def test_vote_over_ideas_closes_at_the_deadline_with_result_and_chart(
     width, height = _png_size(await bot.tg.document(wijk.group, photo["message_id"]))
     assert width >= 800 and 500 <= height <= 3000
     assert any("heeft gewonnen! Wie wil dit idee trekken" in t for t in texts)
-    async with bot.db.unit_of_work() as uow:
-        idea = await uow.session.scalar(select(Idea).where(Idea.number == 1))
+    with bot.db.transaction() as uow:
+        idea = uow.session.scalar(select(Idea).where(Idea.number == 1))
     assert idea is not None and idea.status == "selected"
     await bot.tick()
     assert sum(t.startswith("🗳 Uitslag") for t in await bot.texts(wijk.group)) == 1
@@ -112,8 +112,8 @@ async def test_open_free_question_with_changed_and_withdrawn_votes(
     await bot.tg.vote(poll["id"], wijk.admin, [0])
     await bot.tg.vote(poll["id"], wijk.admin, [])  # withdrawn
     await bot.settle()
-    async with bot.db.unit_of_work() as uow:
-        votes = list(await uow.session.scalars(select(PollVote).order_by(PollVote.id)))
+    with bot.db.transaction() as uow:
+        votes = list(uow.session.scalars(select(PollVote).order_by(PollVote.id)))
     assert [v.option_ids for v in votes] == [[0, 1], [1]]
     await bot.say(wijk.group, wijk.admin, "/sluitstemming 1")
     result = next(t for t in await bot.texts(wijk.group) if t.startswith("🗳 Uitslag"))
@@ -205,7 +205,7 @@ async def test_a_deleted_poll_message_or_a_migration_still_gives_a_result(
     await bot.tick()
     result = next(t for t in await bot.texts(new_id) if t.startswith("🗳 Uitslag"))
     assert "1. salade: 1 (100%) 🏆" in result
-    assert (await _stored(bot)).status == "closed"
+    assert _stored(bot).status == "closed"
 
 
 async def test_a_poll_message_deleted_by_an_admin_still_gives_a_result(
@@ -229,4 +229,4 @@ async def test_bot_removed_before_the_deadline(wijk: World, bot: Harness) -> Non
     await bot.settle()
     bot.clock.set(datetime(2026, 12, 9, 10, 0, tzinfo=UTC))
     assert await bot.tick() == 0  # paused with the wijk, nothing crashes
-    assert (await _stored(bot)).status == "open"
+    assert _stored(bot).status == "open"

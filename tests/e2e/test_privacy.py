@@ -47,14 +47,13 @@ async def test_my_data_lists_everything_in_a_file(world: World, bot: Harness) ->
     assert any(u["detail"].get("text") == "Ik bel de gemeente" for u in data["actions_on_ideas"])
 
 
-async def _everything(bot: Harness) -> str:
+def _everything(bot: Harness) -> str:
     """Every row of every table as text."""
-    async with bot.db.unit_of_work() as uow:
-        conn = await uow.session.connection()
-        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    with bot.db.transaction() as uow:
+        conn = uow.session.connection()
         dump = []
-        for name in names:
-            rows = (await conn.execute(text(f'SELECT * FROM "{name}"'))).all()
+        for name in inspect(conn).get_table_names():
+            rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
             dump += [repr(tuple(r)) for r in rows]
     return "\n".join(dump)
 
@@ -72,12 +71,12 @@ async def test_forget_me_leaves_nothing_personal(world: World, bot: Harness) -> 
     assert "Je bent vergeten" in await bot.last_text(world.anna)
     await bot.settle()
 
-    everything = await _everything(bot)
+    everything = _everything(bot)
     assert str(world.anna) not in everything
     assert "'Anna'" not in everything and "'anna'" not in everything
     # Her idea stays, by "a neighbour"; her support is gone; #2 needs a new champion.
-    async with bot.db.unit_of_work() as uow:
-        idea = await uow.session.scalar(select(Idea).where(Idea.number == 1))
+    with bot.db.transaction() as uow:
+        idea = uow.session.scalar(select(Idea).where(Idea.number == 1))
     assert idea is not None and idea.author_id is None
     await bot.say(world.group, world.bert, "/toon 1")
     assert "Van een buurtbewoner" in await bot.last_text(world.group)
@@ -109,7 +108,7 @@ async def test_a_finished_wijk_is_purged_after_two_confirmations(
     await bot.press(world.group, ask["message_id"], world.admin, text="⚠️ Ja, wis alles")
     await bot.press(world.group, ask["message_id"], world.admin, text="🗑 Definitief wissen")
     assert "zijn gewist" in await bot.last_text(world.group)
-    everything = await _everything(bot)
+    everything = _everything(bot)
     assert "Moestuin" not in everything and "Startavond" not in everything
     assert str(world.anna) not in everything
 
@@ -123,4 +122,4 @@ async def test_cli_purge(world: World, bot: Harness, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("BUDDYBOT_DATABASE_URL", bot.settings.database_url)
     assert await asyncio.to_thread(main, ["purge", "--wijk", "99", "--yes"]) == 1
     assert await asyncio.to_thread(main, ["purge", "--wijk", "1", "--yes"]) == 0
-    assert "Moestuin" not in await _everything(bot)
+    assert "Moestuin" not in _everything(bot)

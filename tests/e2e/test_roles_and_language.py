@@ -19,8 +19,8 @@ async def _reply_to(bot: Harness, chat: int, user: int, text: str) -> int:
 async def test_a_resident_cannot_change_the_group_language(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.anna, "/taal en")
     assert "alleen een facilitator" in await bot.last_text(world.group)
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
     assert wijk is not None and wijk.language == "nl"
 
 
@@ -96,8 +96,8 @@ async def test_private_language_is_personal(world: World, bot: Harness) -> None:
     assert "This is what you can do" in await bot.last_text(world.anna)
     await bot.say(world.group, world.anna, "/hulp")
     assert "Dit kun je doen" in await bot.last_text(world.group)  # the group stays Dutch
-    async with bot.db.unit_of_work() as uow:
-        anna = await uow.session.scalar(select(Person).where(Person.tg_user_id == world.anna))
+    with bot.db.transaction() as uow:
+        anna = uow.session.scalar(select(Person).where(Person.tg_user_id == world.anna))
     assert anna is not None and anna.language == "en" and anna.private_ok
 
 
@@ -124,8 +124,8 @@ async def test_forged_language_button_is_refused(world: World, bot: Harness) -> 
     assert answer is not None and answer.get("show_alert")
     answer = await bot.press(world.group, int(ask["message_id"]), world.anna, data="1:taal:g:en")
     assert answer is not None and "facilitator" in str(answer.get("text"))
-    async with bot.db.unit_of_work() as uow:
-        wijk = await uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == world.group))
     assert wijk is not None and wijk.language == "nl"
 
 

@@ -20,27 +20,27 @@ ADMIN = ActorRef(1, "Fatima")
 @pytest.mark.parametrize("target", list(State))
 async def test_every_transition(db: Database, current: State, target: State) -> None:
     policy = people.Policy()
-    async with db.unit_of_work() as uow:
-        await wijken.bot_added(uow, policy, CHAT, ADMIN)
-        caller = await people.identify(uow, policy, CHAT, ADMIN, Authority(telegram_admin=True))
-        proposed = await ideas.propose(uow, caller, "Moestuin op het plein")
+    with db.transaction() as uow:
+        wijken.bot_added(uow, policy, CHAT, ADMIN)
+        caller = people.identify(uow, policy, CHAT, ADMIN, Authority(telegram_admin=True))
+        proposed = ideas.propose(uow, caller, "Moestuin op het plein")
         assert proposed.card is not None
-        idea = await ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
+        idea = ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
         idea.status = current.value
-    async with db.unit_of_work() as uow:
-        caller = await people.identify(uow, policy, CHAT, ADMIN, Authority(telegram_admin=True))
-        idea = await ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
+    with db.transaction() as uow:
+        caller = people.identify(uow, policy, CHAT, ADMIN, Authority(telegram_admin=True))
+        idea = ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
         if allowed(current, target):
-            change = await ideas.set_status(uow, caller, idea, target)
+            change = ideas.set_status(uow, caller, idea, target)
             assert (change.old, change.new, change.card.status) == (current, target, target)
         else:
             with pytest.raises(Refusal) as refusal:
-                await ideas.set_status(uow, caller, idea, target)
+                ideas.set_status(uow, caller, idea, target)
             assert refusal.value.key.startswith("transition_")
-    async with db.unit_of_work() as uow:
-        caller = await people.identify(uow, policy, CHAT, ADMIN, Authority(telegram_admin=True))
-        idea = await ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
-        events = list(await uow.session.scalars(select(IdeaEvent.kind).order_by(IdeaEvent.id)))
+    with db.transaction() as uow:
+        caller = people.identify(uow, policy, CHAT, ADMIN, Authority(telegram_admin=True))
+        idea = ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
+        events = list(uow.session.scalars(select(IdeaEvent.kind).order_by(IdeaEvent.id)))
     expected = target if allowed(current, target) else current
     assert idea.status == expected.value
     assert events == (["proposed", "status"] if allowed(current, target) else ["proposed"])
@@ -50,17 +50,17 @@ async def test_a_resident_may_only_withdraw_their_own(db: Database) -> None:
     policy = people.Policy()
     anna = ActorRef(2, "Anna")
     bert = ActorRef(3, "Bert")
-    async with db.unit_of_work() as uow:
-        await wijken.bot_added(uow, policy, CHAT, ADMIN)
-        caller = await people.identify(uow, policy, CHAT, anna)
-        await ideas.propose(uow, caller, "Bankje bij de bushalte")
-    async with db.unit_of_work() as uow:
-        caller = await people.identify(uow, policy, CHAT, bert)
-        idea = await ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
+    with db.transaction() as uow:
+        wijken.bot_added(uow, policy, CHAT, ADMIN)
+        caller = people.identify(uow, policy, CHAT, anna)
+        ideas.propose(uow, caller, "Bankje bij de bushalte")
+    with db.transaction() as uow:
+        caller = people.identify(uow, policy, CHAT, bert)
+        idea = ideas.find(uow, caller.wijk, 1)  # type: ignore[arg-type]
         with pytest.raises(Refusal):
-            await ideas.set_status(uow, caller, idea, State.WITHDRAWN)
-        caller = await people.identify(uow, policy, CHAT, anna)
+            ideas.set_status(uow, caller, idea, State.WITHDRAWN)
+        caller = people.identify(uow, policy, CHAT, anna)
         with pytest.raises(Refusal):
-            await ideas.set_status(uow, caller, idea, State.SELECTED)
-        change = await ideas.set_status(uow, caller, idea, State.WITHDRAWN)
+            ideas.set_status(uow, caller, idea, State.SELECTED)
+        change = ideas.set_status(uow, caller, idea, State.WITHDRAWN)
         assert change.new is State.WITHDRAWN

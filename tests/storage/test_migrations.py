@@ -38,23 +38,23 @@ def _diff(conn: object) -> list[object]:
     return list(compare_metadata(ctx, Base.metadata))
 
 
-async def test_upgrade_down_up_and_models_agree(empty_url: str) -> None:
+def test_upgrade_down_up_and_models_agree(empty_url: str) -> None:
     engine = make_engine(empty_url)
     try:
-        assert not await is_current(engine)
-        await upgrade(engine)
-        assert await is_current(engine)
-        async with engine.connect() as conn:
-            tables = await conn.run_sync(_tables)
+        assert not is_current(engine)
+        upgrade(engine)
+        assert is_current(engine)
+        with engine.connect() as conn:
+            tables = _tables(conn)
             assert {"wijk", "person", "membership", "processed_update", "due_item"} <= tables
-            assert await conn.run_sync(_diff) == []
+            assert _diff(conn) == []
 
-        await downgrade(engine, "base")
-        async with engine.connect() as conn:
-            assert await conn.run_sync(_tables) <= {"alembic_version"}
+        downgrade(engine, "base")
+        with engine.connect() as conn:
+            assert _tables(conn) <= {"alembic_version"}
 
-        await upgrade(engine)
-        async with engine.connect() as conn:
-            assert await conn.run_sync(_diff) == []
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert _diff(conn) == []
     finally:
-        await engine.dispose()
+        engine.dispose()

@@ -75,12 +75,34 @@ async def test_a_channel_the_server_ends_is_lost(pg: str, clock: FakeClock) -> N
     db = Database(pg, clock)
     subscription = await Notices(db).listen("buddybot_test", lambda _: None)
     try:
-        pid = subscription._conn.get_server_pid()
-        async with db.unit_of_work() as uow:
-            await uow.core(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with db.transaction() as uow:
+            uow.session.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": subscription.server_pid}
+            )
         async with asyncio.timeout(5):
             await subscription.lost.wait()
         assert not await subscription.answers(5)
+    finally:
+        await subscription.close()
+        await db.dispose()
+
+
+async def test_a_notice_reaches_every_listener_also_after_a_check(
+    pg: str, clock: FakeClock
+) -> None:
+    db = Database(pg, clock)
+    notices = Notices(db)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    subscription = await notices.listen("buddybot_test", heard.put_nowait)
+    try:
+        await notices.send("buddybot_test", "one")
+        async with asyncio.timeout(5):
+            assert await heard.get() == "one"
+        assert await subscription.answers(5)
+        await notices.send("buddybot_test", "two")
+        async with asyncio.timeout(5):
+            assert await heard.get() == "two"
+        assert not subscription.lost.is_set()
     finally:
         await subscription.close()
         await db.dispose()
