@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db",
     )
     database_concurrency: int = Field(
-        default=8,
+        default=4,
         ge=1,
         le=500,
         description="Units of work run at once per process on PostgreSQL (worker threads and "

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
@@ -210,8 +210,36 @@ def private_closed(uow: UnitOfWork, tg_user_id: int) -> None:
         person.private_ok = False
 
 
+# Statements that run on nearly every press or command are built once, with bind
+# parameters: on SQLite, building a statement cost about as much as running it.
+_BY_NUMBER = select(Idea).where(Idea.wijk_id == bindparam("wijk"), Idea.number == bindparam("n"))
+_WITH_AUTHOR = (
+    select(Idea, Person)
+    .outerjoin(Person, Person.id == Idea.author_id)
+    .where(Idea.id == bindparam("idea"))
+)
+_INVOLVED = (
+    select(Involvement, Person)
+    .join(Person, Person.id == Involvement.person_id)
+    .where(Involvement.idea_id == bindparam("idea"))
+    .order_by(Involvement.created_at, Involvement.id)
+)
+_PARTNER_NAMES = (
+    select(Partner.name)
+    .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
+    .where(IdeaPartner.idea_id == bindparam("idea"))
+    .order_by(IdeaPartner.at, IdeaPartner.id)
+)
+_LATEST_NEWS = (
+    select(IdeaEvent.detail)
+    .where(IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "update")
+    .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
+    .limit(1)
+)
+
+
 def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool = False) -> Idea:
-    idea = uow.session.scalar(select(Idea).where(Idea.wijk_id == wijk.id, Idea.number == number))
+    idea = uow.session.scalar(_BY_NUMBER, {"wijk": wijk.id, "n": number})
     if idea is None or (idea.hidden and not hidden_ok):
         raise Refusal("unknown_idea", number=number)
     return idea
@@ -219,11 +247,7 @@ def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool = False
 
 def _with_author(uow: UnitOfWork, idea_id: int) -> Idea | None:
     """The idea, and its author along with it: the card shown next names them."""
-    row = uow.session.execute(
-        select(Idea, Person)
-        .outerjoin(Person, Person.id == Idea.author_id)
-        .where(Idea.id == idea_id)
-    ).first()
+    row = uow.session.execute(_WITH_AUTHOR, {"idea": idea_id}).first()
     return None if row is None else row.Idea
 
 
@@ -261,12 +285,7 @@ def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
     partner_names: list[str] = []
     news: dict[str, Any] | None = None
     if not new:
-        involved = uow.session.execute(
-            select(Involvement, Person)
-            .join(Person, Person.id == Involvement.person_id)
-            .where(Involvement.idea_id == idea.id)
-            .order_by(Involvement.created_at, Involvement.id)
-        )
+        involved = uow.session.execute(_INVOLVED, {"idea": idea.id})
         for involvement, person in involved:
             if involvement.kind == Kind.CHAMPION and not involvement.confirmed:
                 pending += 1
@@ -274,20 +293,8 @@ def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
             counts[involvement.kind] += 1
             if name := _name(person):
                 names[involvement.kind].append(name)
-        partner_names = list(
-            uow.session.scalars(
-                select(Partner.name)
-                .join(IdeaPartner, IdeaPartner.partner_id == Partner.id)
-                .where(IdeaPartner.idea_id == idea.id)
-                .order_by(IdeaPartner.at, IdeaPartner.id)
-            )
-        )
-        news = uow.session.scalar(
-            select(IdeaEvent.detail)
-            .where(IdeaEvent.idea_id == idea.id, IdeaEvent.kind == "update")
-            .order_by(IdeaEvent.at.desc(), IdeaEvent.id.desc())
-            .limit(1)
-        )
+        partner_names = list(uow.session.scalars(_PARTNER_NAMES, {"idea": idea.id}))
+        news = uow.session.scalar(_LATEST_NEWS, {"idea": idea.id})
     return Card(
         id=idea.id,
         wijk_id=idea.wijk_id,
@@ -318,9 +325,9 @@ def card_by_id(uow: UnitOfWork, idea_id: int) -> Card | None:
     return None if idea is None else card(uow, idea)
 
 
-def _open(wijk_id: int) -> tuple[ColumnElement[bool], ...]:
-    """The wijk's ideas the list shows: open, not hidden."""
-    return (Idea.wijk_id == wijk_id, Idea.hidden.is_(False), Idea.status.in_(OPEN_STATES))
+# The wijk's ideas the list shows: open, not hidden (the wijk's id as parameter "wijk").
+_OPEN = (Idea.wijk_id == bindparam("wijk"), Idea.hidden.is_(False), Idea.status.in_(OPEN_STATES))
+_OPEN_COUNT = select(func.count()).where(*_OPEN)
 
 
 def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
@@ -329,7 +336,7 @@ def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
     page = max(page, 1)
     lines, total = _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     if not lines:  # past the last page, or nothing open: count, then the last page
-        total = uow.session.scalar(select(func.count()).where(*_open(wijk.id))) or 0
+        total = uow.session.scalar(_OPEN_COUNT, {"wijk": wijk.id}) or 0
         if total:
             page = -(-total // PAGE_SIZE)
             lines, total = _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -342,40 +349,45 @@ def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -
     return _open_lines(uow, wijk, offset, limit)[0]
 
 
+def _involved(kind: Kind, *also: ColumnElement[bool]) -> Any:
+    return func.count(Involvement.id).filter(Involvement.kind == kind, *also).label(kind)
+
+
+# The page first, then the counts of just those ideas: counting every involvement of the
+# wijk would grow with its past. The window counts all open ideas, not only the page's (it
+# is counted before the LIMIT).
+_PAGE = (
+    select(
+        Idea.id,
+        Idea.number,
+        Idea.title,
+        Idea.status,
+        Idea.last_activity_at,
+        func.count().over().label("total"),
+    )
+    .where(*_OPEN)
+    .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+    .subquery()
+)
+_PAGE_LINES = (
+    select(
+        _PAGE,
+        _involved(Kind.SUPPORTER),
+        _involved(Kind.HELPER),
+        _involved(Kind.CHAMPION, Involvement.confirmed.is_(True)),
+    )
+    .select_from(_PAGE.outerjoin(Involvement, Involvement.idea_id == _PAGE.c.id))
+    .group_by(*_PAGE.c)
+    .order_by(_PAGE.c.last_activity_at.desc(), _PAGE.c.number.desc())
+)
+
+
 def _open_lines(uow: UnitOfWork, wijk: AnyWijk, offset: int, limit: int) -> tuple[list[Line], int]:
     """The lines and how many ideas are open in all (0 when there are no lines)."""
-    # The page first, then the counts of just those ideas: counting every involvement of
-    # the wijk would grow with its past. The window counts all open ideas, not only the
-    # page's (it is counted before the LIMIT).
-    page = (
-        select(
-            Idea.id,
-            Idea.number,
-            Idea.title,
-            Idea.status,
-            Idea.last_activity_at,
-            func.count().over().label("total"),
-        )
-        .where(*_open(wijk.id))
-        .order_by(Idea.last_activity_at.desc(), Idea.number.desc())
-        .offset(offset)
-        .limit(limit)
-        .subquery()
-    )
-
-    def involved(kind: Kind, *also: ColumnElement[bool]) -> Any:
-        return func.count(Involvement.id).filter(Involvement.kind == kind, *also).label(kind)
-
     rows = uow.session.execute(
-        select(
-            page,
-            involved(Kind.SUPPORTER),
-            involved(Kind.HELPER),
-            involved(Kind.CHAMPION, Involvement.confirmed.is_(True)),
-        )
-        .select_from(page.outerjoin(Involvement, Involvement.idea_id == page.c.id))
-        .group_by(*page.c)
-        .order_by(page.c.last_activity_at.desc(), page.c.number.desc())
+        _PAGE_LINES, {"wijk": wijk.id, "offset": offset, "limit": limit}
     ).all()
     lines = [
         Line(
@@ -461,6 +473,15 @@ def _first_nudge(uow: UnitOfWork, wijk_id: int, wijk: AnyWijk | None = None) -> 
     return uow.now + timedelta(seconds=settings.nudge_after)
 
 
+_RECENT_BY = select(func.count()).where(
+    Idea.wijk_id == bindparam("wijk"),
+    func.coalesce(Idea.entered_by_id, Idea.author_id) == bindparam("person"),
+    Idea.created_at > bindparam("since"),
+)
+_CANDIDATES = select(Idea.id, Idea.number, Idea.title).where(*_OPEN)
+_LAST_NUMBER = select(func.max(Idea.number)).where(Idea.wijk_id == bindparam("wijk"))
+
+
 def propose(
     uow: UnitOfWork,
     caller: Caller,
@@ -483,24 +504,19 @@ def propose(
     settings = _settings(wijk)
     if on_behalf_of is None:
         recent = uow.session.scalar(
-            select(func.count()).where(
-                Idea.wijk_id == wijk.id,
-                func.coalesce(Idea.entered_by_id, Idea.author_id) == person.id,
-                Idea.created_at > uow.now - timedelta(hours=1),
-            )
+            _RECENT_BY,
+            {"wijk": wijk.id, "person": person.id, "since": uow.now - timedelta(hours=1)},
         )
         if (recent or 0) >= settings.ideas_per_hour:
             raise Refusal("too_many_ideas", limit=settings.ideas_per_hour)
     if not force:
-        candidates = uow.session.execute(
-            select(Idea.id, Idea.number, Idea.title).where(*_open(wijk.id))
-        ).all()
+        candidates = uow.session.execute(_CANDIDATES, {"wijk": wijk.id}).all()
         close = similar.closest(title, [(c.id, c.title) for c in candidates])
         if close:
             by_id = {c.id: c for c in candidates}
             found = [Similar(i, by_id[i].number, by_id[i].title) for i, _ in close]
             return Proposed(None, found, title, description)
-    last = uow.session.scalar(select(func.max(Idea.number)).where(Idea.wijk_id == wijk.id))
+    last = uow.session.scalar(_LAST_NUMBER, {"wijk": wijk.id})
     idea = Idea(
         wijk_id=wijk.id,
         number=(last or 0) + 1,
@@ -523,11 +539,16 @@ def propose(
     return Proposed(card(uow, idea, new=True))
 
 
+_REMEMBER_CARD = (
+    update(Idea)
+    .where(Idea.id == bindparam("idea"))
+    .values(card_chat_id=bindparam("chat"), card_message_id=bindparam("message"))
+)
+
+
 def remember_card(uow: UnitOfWork, idea_id: int, tg_chat_id: int, message_id: int) -> None:
     uow.session.execute(
-        update(Idea)
-        .where(Idea.id == idea_id)
-        .values(card_chat_id=tg_chat_id, card_message_id=message_id)
+        _REMEMBER_CARD, {"idea": idea_id, "chat": tg_chat_id, "message": message_id}
     )
 
 
@@ -547,6 +568,16 @@ def _involvement(uow: UnitOfWork, idea: Idea, person: AnyPerson, kind: Kind) -> 
             Involvement.kind == kind,
         )
     )
+
+
+_UNINVOLVE = delete(Involvement).where(
+    Involvement.idea_id == bindparam("idea"),
+    Involvement.person_id == bindparam("person"),
+    Involvement.kind == bindparam("kind"),
+)
+_RECRUITED = select(func.count()).where(
+    IdeaEvent.idea_id == bindparam("idea"), IdeaEvent.kind == "recruit"
+)
 
 
 def toggle(
@@ -571,13 +602,7 @@ def toggle(
     if not added and only_on:
         return Toggled(card(uow, idea), on=True)
     if not added:  # involved already: a second press takes it back
-        uow.session.execute(
-            delete(Involvement).where(
-                Involvement.idea_id == idea.id,
-                Involvement.person_id == person.id,
-                Involvement.kind == kind,
-            )
-        )
+        uow.session.execute(_UNINVOLVE, {"idea": idea.id, "person": person.id, "kind": kind.value})
         record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
         return Toggled(card(uow, idea), on=False)
     record(uow, idea, person, kind.value, in_wijk=caller.wijk)
@@ -586,11 +611,7 @@ def toggle(
     if kind is Kind.SUPPORTER and caller.wijk is not None:
         threshold = _settings(caller.wijk).recruit_threshold
         if result.supporters.count >= threshold and result.champions.count == 0:
-            asked = uow.session.scalar(
-                select(func.count()).where(
-                    IdeaEvent.idea_id == idea.id, IdeaEvent.kind == "recruit"
-                )
-            )
+            asked = uow.session.scalar(_RECRUITED, {"idea": idea.id})
             if not asked:
                 record(
                     uow,

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import AnyWijk, Caller, WijkView, display_name, name_of
+from buddybot.services.people import AnyWijk, Caller, WijkView, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
 from buddybot.storage.queries import upsert
@@ -41,30 +41,6 @@ class Answer(StrEnum):
     YES = "yes"
     MAYBE = "maybe"
     NO = "no"
-
-
-@dataclass(frozen=True, slots=True)
-class MeetingView:
-    """A meeting as read for a press (an RSVP, the calendar file), with its organiser's
-    name. Services that change a meeting load it."""
-
-    id: int
-    wijk_id: int
-    number: int
-    title: str
-    place: str
-    details: str
-    starts_at: datetime
-    status: str
-    sequence: int
-    reason: str | None
-    organiser_id: int | None
-    card_chat_id: int | None
-    card_message_id: int | None
-    organiser: str  # the organiser's name as the card shows it
-
-
-AnyMeeting = Meeting | MeetingView
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,24 +132,30 @@ def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
     return title, place, details
 
 
-def card(uow: UnitOfWork, meeting: AnyMeeting, wijk: AnyWijk | None = None) -> Card:
+# An RSVP press runs these: built once (see services/ideas.py on building statements).
+_RSVP_COUNTS = (
+    select(Rsvp.answer, func.count())
+    .where(Rsvp.meeting_id == bindparam("meeting"))
+    .group_by(Rsvp.answer)
+)
+_WITH_ORGANISER = (
+    select(Meeting, Person)
+    .outerjoin(Person, Person.id == Meeting.organiser_id)
+    .where(Meeting.id == bindparam("meeting"))
+)
+
+
+def card(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk | None = None) -> Card:
     """``wijk``: the meeting's wijk, when the caller has it (one query less)."""
-    rows = uow.session.execute(
-        select(Rsvp.answer, func.count()).where(Rsvp.meeting_id == meeting.id).group_by(Rsvp.answer)
-    )
+    rows = uow.session.execute(_RSVP_COUNTS, {"meeting": meeting.id})
     counts: dict[str, int] = {answer: count for answer, count in rows}
-    if wijk is not None and wijk.id == meeting.wijk_id:
-        zone = wijk.timezone
-    else:
-        zone = uow.session.execute(
-            select(Wijk.timezone).where(Wijk.id == meeting.wijk_id)
-        ).scalar_one()
-    if isinstance(meeting, MeetingView):
-        organiser = meeting.organiser
-    elif meeting.organiser_id:
+    if wijk is None or wijk.id != meeting.wijk_id:
+        wijk = uow.session.get(Wijk, meeting.wijk_id)
+    assert wijk is not None
+    zone = wijk.timezone
+    organiser = ""
+    if meeting.organiser_id:  # (loaded along with the meeting where it is shown)
         organiser = display_name(uow.session.get(Person, meeting.organiser_id))
-    else:
-        organiser = ""
     return Card(
         id=meeting.id,
         wijk_id=meeting.wijk_id,
@@ -288,51 +270,14 @@ def remember_card(uow: UnitOfWork, meeting_id: int, tg_chat_id: int, message_id:
         meeting.card_message_id = message_id
 
 
-def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingView:
-    """A meeting behind a button, only from its own wijk's chat."""
+def _visible(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
+    """A meeting behind a button, only from its own wijk's chat (with its organiser)."""
     if caller.wijk is None:
         raise Refusal("stale_button")
-    row = uow.session.execute(
-        select(
-            Meeting.id,
-            Meeting.wijk_id,
-            Meeting.number,
-            Meeting.title,
-            Meeting.place,
-            Meeting.details,
-            Meeting.starts_at,
-            Meeting.status,
-            Meeting.sequence,
-            Meeting.reason,
-            Meeting.organiser_id,
-            Meeting.card_chat_id,
-            Meeting.card_message_id,
-            Person.erased,
-            Person.first_name,
-            Person.last_name,
-            Person.username,
-        )
-        .outerjoin(Person, Person.id == Meeting.organiser_id)
-        .where(Meeting.id == meeting_id)
-    ).one_or_none()
+    row = uow.session.execute(_WITH_ORGANISER, {"meeting": meeting_id}).one_or_none()
     if row is None:
         raise Refusal("stale_button")
-    meeting = MeetingView(
-        id=row.id,
-        wijk_id=row.wijk_id,
-        number=row.number,
-        title=row.title,
-        place=row.place,
-        details=row.details,
-        starts_at=row.starts_at,
-        status=row.status,
-        sequence=row.sequence,
-        reason=row.reason,
-        organiser_id=row.organiser_id,
-        card_chat_id=row.card_chat_id,
-        card_message_id=row.card_message_id,
-        organiser=name_of(row.erased, row.first_name, row.last_name, row.username),
-    )
+    meeting: Meeting = row.Meeting
     if meeting.wijk_id != caller.wijk.id or meeting.status == Status.DRAFT:
         raise Refusal("stale_button")
     return meeting

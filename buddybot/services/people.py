@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from buddybot.domain import language
 from buddybot.domain.roles import Role, is_facilitator, may_appoint
@@ -75,6 +75,16 @@ def full_name(first: str | None, last: str | None, username: str | None) -> str:
     return " ".join(p for p in (first, last) if p) or (username or "")
 
 
+# Runs for every update from a group: built once (see ideas.py on building statements).
+_IN_GROUP = (
+    select(Wijk, Person, Membership)
+    .select_from(Wijk)
+    .outerjoin(Person, Person.tg_user_id == bindparam("user"))
+    .outerjoin(Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id))
+    .where(Wijk.tg_chat_id == bindparam("chat"))
+)
+
+
 def _in_group(
     uow: UnitOfWork, tg_chat_id: int, actor: ActorRef | None
 ) -> tuple[Wijk | None, Person | None, Membership | None]:
@@ -82,13 +92,7 @@ def _in_group(
     if actor is None:
         return queries.wijk_by_chat(uow.session, tg_chat_id), None, None
     row = uow.session.execute(
-        select(Wijk, Person, Membership)
-        .select_from(Wijk)
-        .outerjoin(Person, Person.tg_user_id == actor.tg_user_id)
-        .outerjoin(
-            Membership, and_(Membership.wijk_id == Wijk.id, Membership.person_id == Person.id)
-        )
-        .where(Wijk.tg_chat_id == tg_chat_id)
+        _IN_GROUP, {"chat": tg_chat_id, "user": actor.tg_user_id}
     ).one_or_none()
     if row is None:
         return None, None, None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
@@ -260,9 +260,16 @@ def _activity(
                 ideas_.record_by_id(uow, int(idea_id), actor, "vote", in_wijk=wijk, poll=poll_id)
 
 
+# Every vote runs these: built once (see services/ideas.py on building statements).
+_BY_TG_POLL = select(Poll).where(Poll.tg_poll_id == bindparam("poll"))
+_WITHDRAW = delete(PollVote).where(
+    PollVote.poll_id == bindparam("poll"), PollVote.person_id == bindparam("person")
+)
+
+
 def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[int]) -> bool:
     """An open vote (or its withdrawal, with no options). False: not one of ours."""
-    poll = uow.session.scalars(select(Poll).where(Poll.tg_poll_id == tg_poll_id)).one_or_none()
+    poll = uow.session.scalars(_BY_TG_POLL, {"poll": tg_poll_id}).one_or_none()
     if poll is None or poll.status != "open":
         return False
     wijk = uow.session.get(Wijk, poll.wijk_id)
@@ -271,9 +278,7 @@ def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[i
     member_seen(uow, wijk.id, person.id, None)
     valid = [i for i in option_ids if 0 <= i < len(poll.options)]
     if not valid:
-        uow.session.execute(
-            delete(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
-        )
+        uow.session.execute(_WITHDRAW, {"poll": poll.id, "person": person.id})
     else:
         upsert(
             uow.session,

@@ -6,9 +6,17 @@ The bot opens every unit of work the same way, on both databases::
 
     card = await db.run(lambda uow: ideas.show(uow, caller, 3), update_id=update.update_id)
 
-``Database.run`` hands the whole unit of work to a worker thread in one hop, so the event loop
-never waits for the database: one thread on SQLite (it has one writer at a time anyway), a
-small pool on PostgreSQL. It commits when the work returns, and rolls back when it raises.
+``Database.run`` runs the whole unit of work in one piece and commits when the work returns,
+or rolls back when it raises:
+
+- on PostgreSQL, on one of ``DATABASE_CONCURRENCY`` worker threads, so the event loop goes on
+  while a unit of work waits for the server;
+- on SQLite, on the event loop's own thread. SQLite has one writer at a time and answers
+  from a local file in well under a millisecond; handing each unit of work to a thread cost
+  more than the work itself (two busy threads take turns with the GIL; see
+  docs/benchmark-log.md). The price: while a unit of work runs, every chat waits, and a
+  unit of work that waits for another process's write lock (``buddybot purge``) holds the
+  bot for up to ``busy_timeout``. Run several bot processes on PostgreSQL, not SQLite.
 Given an ``update_id`` it first records that Telegram update as handled, in the same
 transaction: a redelivered update raises ``AlreadyHandled`` before it changes anything twice.
 
@@ -116,17 +124,16 @@ class Database:
         )
 
     def __init__(
-        self, url: str, clock: Clock, *, workers: int = 8, read_only: bool = False
+        self, url: str, clock: Clock, *, workers: int = 4, read_only: bool = False
     ) -> None:
         """``workers``: PostgreSQL units of work run at once (SQLite runs one at a time)."""
         self.url = url
         self.clock = clock
-        sqlite = make_url(url).get_backend_name() == "sqlite"
-        threads = 1 if sqlite else workers
-        kwargs: dict[str, Any] = {} if sqlite else {"pool_size": threads, "max_overflow": 2}
+        self._on_loop = make_url(url).get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {} if self._on_loop else {"pool_size": workers, "max_overflow": 2}
         self.engine = make_engine(url, read_only=read_only, **kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._workers = ThreadPoolExecutor(threads, thread_name_prefix="unit-of-work")
+        self._workers = ThreadPoolExecutor(workers, thread_name_prefix="unit-of-work")
 
     @property
     def dialect(self) -> str:
@@ -151,12 +158,15 @@ class Database:
             yield uow
 
     async def run(self, work: Callable[[UnitOfWork], T], *, update_id: int | None = None) -> T:
-        """Run ``work`` as one unit of work on a worker thread and return what it returns."""
+        """Run ``work`` as one unit of work and return what it returns. ``work`` is plain
+        synchronous code: no Telegram call, nothing awaited."""
 
         def unit() -> T:
             with self.transaction(update_id) as uow:
                 return work(uow)
 
+        if self._on_loop:
+            return unit()
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         return await loop.run_in_executor(self._workers, functools.partial(context.run, unit))

@@ -3,20 +3,18 @@ differently. Services call these by what they do; none of them asks which databa
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from buddybot.storage.models import Base, Membership, Person, Wijk
 
 
-def _insert(session: Session, model: type[Base]) -> Any:
-    """The dialect's own INSERT, which knows ON CONFLICT (both dialects spell it alike)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def insert_ignore(
@@ -24,9 +22,8 @@ def insert_ignore(
 ) -> bool:
     """INSERT … ON CONFLICT (keys) DO NOTHING, so two replicas creating one row never
     collide. True when this call inserted the row."""
-    stmt = _insert(session, model).values(values).on_conflict_do_nothing(index_elements=keys)
-    inserted = session.execute(stmt.returning(*inspect(model).primary_key)).first()
-    return inserted is not None
+    stmt = _inserting(_dialect(session), model, tuple(values), tuple(keys))
+    return session.execute(stmt, values).first() is not None
 
 
 def upsert(
@@ -38,11 +35,39 @@ def upsert(
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET columns: the row exists afterwards with
     these values, whoever wrote it first (an RSVP, a vote)."""
-    stmt = _insert(session, model)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: stmt.excluded[c] for c in columns}
+    session.execute(_upserting(_dialect(session), model, tuple(keys), tuple(columns)), values)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# Both statements are built once per shape (support presses, RSVPs and votes run them):
+# the values come as bind parameters.
+@functools.cache
+def _inserting(
+    dialect: str, model: type[Base], columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(_table(model))
+        .values({c: bindparam(c) for c in columns})
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(*inspect(model).primary_key)
     )
-    session.execute(stmt, values)
+
+
+@functools.cache
+def _upserting(
+    dialect: str, model: type[Base], keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(_table(model))
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+    )
 
 
 def locked(session: Session) -> bool:
@@ -51,18 +76,23 @@ def locked(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+_WIJK_BY_CHAT = select(Wijk).where(Wijk.tg_chat_id == bindparam("chat"))
+_PERSON_BY_TG = select(Person).where(Person.tg_user_id == bindparam("user"))
+_MEMBERSHIP = select(Membership).where(
+    Membership.wijk_id == bindparam("wijk"), Membership.person_id == bindparam("person")
+)
+
+
 def wijk_by_chat(session: Session, tg_chat_id: int) -> Wijk | None:
-    return session.scalars(select(Wijk).where(Wijk.tg_chat_id == tg_chat_id)).one_or_none()
+    return session.scalars(_WIJK_BY_CHAT, {"chat": tg_chat_id}).one_or_none()
 
 
 def person_by_tg(session: Session, tg_user_id: int) -> Person | None:
-    return session.scalars(select(Person).where(Person.tg_user_id == tg_user_id)).one_or_none()
+    return session.scalars(_PERSON_BY_TG, {"user": tg_user_id}).one_or_none()
 
 
 def membership(session: Session, wijk_id: int, person_id: int) -> Membership | None:
-    return session.scalars(
-        select(Membership).where(Membership.wijk_id == wijk_id, Membership.person_id == person_id)
-    ).one_or_none()
+    return session.scalars(_MEMBERSHIP, {"wijk": wijk_id, "person": person_id}).one_or_none()
 
 
 def lock_wijk(session: Session, wijk_id: int) -> None:
