@@ -7,7 +7,7 @@ import pytest
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import Database
-from tests import dbs
+from tests.support import dbs
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Restart chaos: SIGKILL the bot process at random moments of a busy day, restart it,
 and check that every scheduled message went out exactly once and no vote or RSVP was lost.
 
-The bot runs as a separate process (``tests.chaos.chaos_bot``) against fakegram, which runs
+The bot runs as a separate process (``tests.support.chaos_bot``) against fakegram, which runs
 in this process; time is a file both sides read (see ``chaos_bot.FileClock``). Works on
 SQLite (the default) and on PostgreSQL (``BUDDYBOT_TEST_DB=postgresql``).
 
@@ -39,7 +39,7 @@ from buddybot.storage.models import (
     PollVote,
     Rsvp,
 )
-from tests.chaos.chaos_bot import write_clock
+from tests.support.chaos_bot import write_clock
 
 JSON = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ async def wait_until(
 
 
 class BotProcess:
-    """``python -m tests.chaos.chaos_bot`` — started, SIGKILLed and started again."""
+    """``python -m tests.support.chaos_bot`` — started, SIGKILLed and started again."""
 
     def __init__(self, args: list[str], log: IO[bytes]) -> None:
         self.args = args
@@ -85,7 +85,7 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.chaos.chaos_bot",
+            "tests.support.chaos_bot",
             *self.args,
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,

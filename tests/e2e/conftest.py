@@ -7,7 +7,7 @@ import pytest
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from handlers import register
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness, World, local_settings
+from tests.support.harness import BOT_USERNAME, TOKEN, Harness, World, local_settings
 
 
 @pytest.fixture

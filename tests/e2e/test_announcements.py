@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from buddybot.storage.models import DueItem
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
 

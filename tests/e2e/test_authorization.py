@@ -32,7 +32,7 @@ from buddybot.storage.models import (
     Wijk,
 )
 from handlers import register
-from tests.e2e.harness import Harness, local_settings
+from tests.support.harness import Harness, local_settings
 
 Snap = dict[str, Any]
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 
 async def _notices(bot: Harness, chat: int) -> list[str]:

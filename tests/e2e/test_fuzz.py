@@ -52,8 +52,8 @@ from buddybot.storage.models import (
 )
 from handlers import register
 from handlers.commands import COMMANDS
-from tests import dbs
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness, World, local_settings
+from tests.support import dbs
+from tests.support.harness import BOT_USERNAME, TOKEN, Harness, World, local_settings
 
 pytestmark = pytest.mark.skipif(
     dbs.BACKEND != "sqlite",

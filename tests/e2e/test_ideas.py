@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from buddybot.storage.models import Idea, IdeaEvent, Wijk
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
 

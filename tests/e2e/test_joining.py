@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from buddybot.storage.models import Membership, Wijk
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 
 async def _wijk(bot: Harness, chat_id: int) -> Wijk | None:

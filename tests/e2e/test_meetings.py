@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from buddybot.storage.models import DueItem, Meeting
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
 # Wednesday 2 December 2026, 10:00 in Amsterdam.

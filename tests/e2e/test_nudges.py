@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from buddybot.scheduling import nudges as nudging
 from buddybot.services import nudges as nudge_service
 from buddybot.storage.models import Idea, Nudge, Wijk
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
 # The world is made on Friday 27 November 2026 at 11:00 in Amsterdam.

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from buddybot.storage.models import Idea, Poll, PollVote
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wednesday 10:00 in Amsterdam

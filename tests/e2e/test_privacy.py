@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from buddybot.storage.models import Idea
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 
 async def _busy_anna(bot: Harness, w: World) -> None:

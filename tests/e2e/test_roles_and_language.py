@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from buddybot.storage.models import Person, Wijk
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 
 async def _reply_to(bot: Harness, chat: int, user: int, text: str) -> int:

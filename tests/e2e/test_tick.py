@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from buddybot.scheduling import due
 from buddybot.storage.models import DueItem, Wijk
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 
 def _plan(bot: Harness, chat_id: int, key: str, text: str, after: timedelta) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 
 async def test_a_redelivered_update_changes_nothing(world: World, bot: Harness) -> None:

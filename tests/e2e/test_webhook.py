@@ -11,7 +11,7 @@ import pytest
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from handlers import register
-from tests.e2e.harness import Harness, World, local_settings
+from tests.support.harness import Harness, World, local_settings
 
 SECRET = "s3cret-token_1"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from buddybot.cli import main
-from tests.e2e.harness import Harness, World
+from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
 

@@ -282,7 +282,7 @@ async def test_webhook_delivery(app: AppT, tg: FakegramClient) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     try:
         chat_id, _, bert = await group(tg)
         await drain(app)

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.replicas import HOOK_PATH, TOKEN, Cluster, build_world, run_load
 from buddybot.fakegram import FakegramClient, FakegramServer
-from tests import dbs
+from tests.support import dbs
+from tests.support.replicas import HOOK_PATH, TOKEN, Cluster, build_world, run_load
 
 pytestmark = pytest.mark.postgres
 

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from buddybot.storage.db import make_engine
 from buddybot.storage.migrate import downgrade, is_current, upgrade
 from buddybot.storage.models import Base
-from tests import dbs
+from tests.support import dbs
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

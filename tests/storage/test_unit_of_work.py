@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from buddybot.clock import FakeClock
 from buddybot.storage.db import AlreadyHandled, Database, UnitOfWork, make_engine
 from buddybot.storage.models import ProcessedUpdate, Wijk
-from tests import dbs
+from tests.support import dbs
 
 HANDLED = select(ProcessedUpdate.update_id).order_by(ProcessedUpdate.update_id)
 

@@ -3,13 +3,11 @@ chat, although ``send.reply`` skips reading back the message Telegram returns.""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from telegram import CopyTextButton, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from benchmarks.local_api import LocalBotApi
 from buddybot import app as bot_app
 from buddybot.bot import send
 from buddybot.bot.keyboard import Keyboard
@@ -18,26 +16,7 @@ from buddybot.clock import SystemClock
 from buddybot.fakegram import shapes
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
-
-
-class Recording(LocalBotApi):
-    """The benchmarks' in-process Bot API, keeping what was asked."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def _answer(self, name: str, params: dict[str, Any]) -> Any:
-        if name != "getMe":
-            self.sent.append((name, {k: _decoded(v) for k, v in params.items()}))
-        return super()._answer(name, params)
-
-
-def _decoded(value: Any) -> Any:
-    """Nested objects travel as JSON text; compare them as objects."""
-    if isinstance(value, str) and value.startswith("{"):
-        return json.loads(value)
-    return value
+from tests.support.bot_api import RecordingBotApi
 
 
 def _incoming(kind: str) -> dict[str, Any]:
@@ -104,7 +83,7 @@ CARD_KEYBOARDS = [
 @pytest.mark.parametrize("keyboard", CARD_KEYBOARDS, ids=["card", "one", "empty"])
 async def test_a_card_keyboard_is_sent_as_ptb_writes_its_buttons(keyboard: Keyboard) -> None:
     assert send.markup_json(keyboard) == keyboard.markup().to_dict()
-    request = Recording()
+    request = RecordingBotApi()
     settings = Settings(_env_file=None, token="1:abc", database_url="sqlite+aiosqlite://")
     db = Database.for_settings(settings, SystemClock())
     app = bot_app.build_application(Deps.build(settings, db, SystemClock()), request=request)
@@ -126,7 +105,7 @@ async def test_a_card_keyboard_is_sent_as_ptb_writes_its_buttons(keyboard: Keybo
 async def test_a_reply_is_sent_as_reply_text_sends_it(
     kind: str, markup: InlineKeyboardMarkup | ForceReply | None
 ) -> None:
-    request = Recording()
+    request = RecordingBotApi()
     settings = Settings(_env_file=None, token="1:abc", database_url="sqlite+aiosqlite://")
     db = Database.for_settings(settings, SystemClock())
     app = bot_app.build_application(Deps.build(settings, db, SystemClock()), request=request)

@@ -1,6 +1,6 @@
 """The bot as a separate process for the restart chaos test.
 
-``python -m tests.chaos.chaos_bot --db URL --api API_BASE --files FILE_BASE --clock PATH``
+``python -m tests.support.chaos_bot --db URL --api API_BASE --files FILE_BASE --clock PATH``
 
 Builds the real Application (as :class:`buddybot.stage.Stage` does), long-polls fakegram
 and runs ``run_tick`` every ~50 ms in its own loop. Time comes from :class:`FileClock`:
@@ -85,7 +85,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.chaos.chaos_bot")
+    parser = argparse.ArgumentParser(prog="python -m tests.support.chaos_bot")
     parser.add_argument("--db", required=True)
     parser.add_argument("--api", required=True)
     parser.add_argument("--files", required=True)
