@@ -17,12 +17,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_database() -> Iterator[str]:
-    reason = dbs.pg_unreachable_reason()
-    if reason:
-        pytest.skip(reason)
-    url = dbs.create_pg_database()
-    yield url
-    dbs.drop_pg_database(url)
+    with dbs.pg_database(migrate=True) as url:
+        yield url
 
 
 @pytest.fixture

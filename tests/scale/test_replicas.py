@@ -27,12 +27,8 @@ def empty_pg() -> Iterator[str]:
     """A new, empty (not migrated) PostgreSQL database."""
     if dbs.BACKEND != "postgresql":
         pytest.skip("several replicas need PostgreSQL: run with BUDDYBOT_TEST_DB=postgresql")
-    reason = dbs.pg_unreachable_reason()
-    if reason:
-        pytest.skip(reason)
-    url = dbs.create_pg_database(migrate=False)
-    yield url
-    dbs.drop_pg_database(url)
+    with dbs.pg_database(migrate=False) as url:
+        yield url
 
 
 async def test_two_replicas_handle_each_update_once_and_send_each_due_item_once(

@@ -21,12 +21,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield dbs.sqlite_url(tmp_path / "empty.db")
         return
-    reason = dbs.pg_unreachable_reason()
-    if reason:
-        pytest.skip(reason)
-    url = dbs.create_pg_database(migrate=False)
-    yield url
-    dbs.drop_pg_database(url)
+    with dbs.pg_database(migrate=False) as url:
+        yield url
 
 
 def _tables(conn: object) -> set[str]:

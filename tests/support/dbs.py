@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -77,6 +80,20 @@ def create_pg_database(migrate: bool = True) -> str:
     if migrate:
         migrate_url(url)
     return url
+
+
+@contextmanager
+def pg_database(*, migrate: bool) -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards; the test skips, saying why, when
+    PostgreSQL is not reachable."""
+    reason = pg_unreachable_reason()
+    if reason:
+        pytest.skip(reason)
+    url = create_pg_database(migrate)
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 def drop_pg_database(url: str) -> None:
