@@ -1,8 +1,8 @@
-"""Assembles the running bot: Application, update processing, the tick, start and stop.
+"""The bot, assembled: every handler in order, the tick and what it delivers, start and stop.
 
-The Telegram handlers live in the ``handlers`` package, which depends on ``buddybot`` and
-not the other way round; ``register`` is handed in (the CLI finds it through the
-``buddybot.handlers`` entry point).
+This module wires ``buddybot.handlers`` into PTB's Application; nothing else registers a
+handler, a job or a deliverer. Services, scheduling, storage and ``buddybot.bot`` never
+import the handlers.
 """
 
 from __future__ import annotations
@@ -11,25 +11,62 @@ import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    JobQueue,
+    MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
+from buddybot.bot.context import BotApp, BotContext, BotData
 from buddybot.bot.http import AiohttpRequest
+from buddybot.bot.live import LiveMessages
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import tick_job
+from buddybot.handlers import (
+    announcements,
+    basics,
+    commands,
+    errors,
+    flood,
+    ideas,
+    meetings,
+    membership,
+    notices,
+    nudges,
+    partners,
+    polls,
+    privacy,
+    replies,
+    wijkfoto,
+)
+from buddybot.handlers.callbacks import pattern
+from buddybot.scheduling import due
+from buddybot.scheduling import nudges as nudging
+from buddybot.scheduling import tick as due_tick
+from buddybot.services.announcements import ANNOUNCEMENT, DIGEST
+from buddybot.services.meetings import FOLLOWUP, REMINDER
+from buddybot.services.polls import CLOSE as POLL_CLOSE
+from buddybot.services.polls import RESULT as POLL_RESULT
 from buddybot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-BotApp = Application[Any, Any, Any, Any, Any, Any]
-Register = Callable[[BotApp], None]
-StartHook = Callable[[BotApp], Awaitable[None]]
 
 # Explicit, because Telegram remembers the last list: chat_member must be asked for.
 ALLOWED_UPDATES = [
@@ -42,23 +79,38 @@ ALLOWED_UPDATES = [
     "chat_member",
 ]
 
-if TYPE_CHECKING:
-    from buddybot.bot.webhook import WebhookServer
-
-
-def default_register() -> Register:
-    (entry,) = entry_points(group="buddybot.handlers", name="default")
-    register: Register = entry.load()
-    return register
-
-
 # PTB 22.2+ deprecates int retry_after; opt in to timedelta (checklist §1).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+Deliverer = Callable[[Bot, Deps, due.Claimed], Awaitable[due.Status]]
 
-def build_application(
-    deps: Deps, register: Register | None = None, *, request: BaseRequest | None = None
-) -> BotApp:
+# Due-item kind -> what delivers it (the tick claims the items, see ``run_tick``).
+DELIVERERS: dict[str, Deliverer] = {
+    notices.KIND: notices.deliver,
+    REMINDER: meetings.deliver_reminder,
+    FOLLOWUP: meetings.deliver_followup,
+    ANNOUNCEMENT: announcements.deliver_announcement,
+    DIGEST: announcements.deliver_digest,
+    POLL_CLOSE: polls.deliver_close,
+    POLL_RESULT: polls.deliver_result,
+}
+
+# Answers to the bot's own questions (ForceReply prompts): prompt kind -> step.
+REPLY_STEPS: dict[str, replies.Step] = {
+    "idea": ideas.idea_reply,
+    **meetings.FORM.steps,
+    **partners.FORM.steps,
+}
+
+# Messages the bot keeps up to date: kind -> how it looks now.
+LIVE_MESSAGES = {"idea": ideas.render_card, "meeting": meetings.render}
+
+MESSAGES = filters.UpdateType.MESSAGE  # not edited messages: an edit must not run a command
+REPLIES = MESSAGES & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+GROUP_TALK = filters.ChatType.GROUPS & MESSAGES & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+
+
+def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotApp:
     """The bot. ``request`` replaces the HTTP client (benchmarks answer the Bot API locally)."""
     s = deps.settings
     if s.token is None:
@@ -83,20 +135,182 @@ def build_application(
         )
         .rate_limiter(rate_limiter(s))
         .concurrent_updates(ChatOrderedProcessor(s.concurrent_updates))
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .job_queue(JobQueue[BotContext]())
         .build()
     )
-    app.bot_data["deps"] = deps
-    app.bot_data["start_hooks"] = []
-    (register or default_register())(app)
+    app.bot_data.deps = deps
+    app.bot_data.live = LiveMessages(deps, LIVE_MESSAGES)
+    add_handlers(app, deps)
     assert app.job_queue is not None
     app.job_queue.run_repeating(
-        tick_job,
+        tick,
         interval=s.tick_seconds,
         first=s.tick_seconds,  # deterministic in tests; a restart catches up at the first tick
         name="tick",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return app
+
+
+def add_handlers(app: BotApp, deps: Deps) -> None:
+    """Every handler, in the order PTB tries them: the first that matches an update wins."""
+    # Before everything else (group -1): one person hammering the bot is stopped here.
+    guard = flood.FloodGuard(deps.settings.person_actions_per_minute)
+    app.add_handler(TypeHandler(Update, partial(flood.guard, guard)), group=-1)
+
+    # Joining, leaving, roles.
+    app.add_handler(ChatMemberHandler(membership.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(ChatMemberHandler(membership.member_change, ChatMemberHandler.CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
+    app.add_handler(
+        CommandHandler(["facilitator", "appoint"], membership.appoint_facilitator, filters=MESSAGES)
+    )
+    app.add_handler(CommandHandler("buddy", membership.appoint_buddy, filters=MESSAGES))
+
+    # Start, help, who, language.
+    app.add_handler(CommandHandler("start", basics.start, filters=MESSAGES))
+    app.add_handler(CommandHandler(["hulp", "help"], basics.help_, filters=MESSAGES))
+    app.add_handler(CommandHandler(["wie", "who"], basics.who, filters=MESSAGES))
+    app.add_handler(CommandHandler(["taal", "language"], basics.language, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(basics.language_button, pattern=pattern("taal")))
+    app.add_handler(CallbackQueryHandler(basics.name_button, pattern=pattern("nm")))
+    app.add_handler(CallbackQueryHandler(basics.contact_button, pattern=pattern("ct")))
+
+    # Ideas.
+    app.add_handler(CommandHandler(["idee", "idea"], ideas.idea, filters=MESSAGES))
+    app.add_handler(CommandHandler(["ideeen", "ideas"], ideas.list_ideas, filters=MESSAGES))
+    app.add_handler(CommandHandler(["toon", "show"], ideas.show, filters=MESSAGES))
+    app.add_handler(CommandHandler(["steun", "support"], ideas.support, filters=MESSAGES))
+    app.add_handler(CommandHandler(["meedoen", "join"], ideas.join, filters=MESSAGES))
+    app.add_handler(CommandHandler(["kampioen", "champion"], ideas.champion, filters=MESSAGES))
+    app.add_handler(CommandHandler(["bijwerken", "update"], ideas.progress, filters=MESSAGES))
+    app.add_handler(CommandHandler(["status", "setstatus"], ideas.set_status, filters=MESSAGES))
+    app.add_handler(CommandHandler(["verberg", "hide"], ideas.hide, filters=MESSAGES))
+    app.add_handler(CommandHandler(["herstel", "restore"], ideas.restore, filters=MESSAGES))
+    app.add_handler(CommandHandler(["thema", "themes"], ideas.set_themes, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(ideas.support_button, pattern=pattern("sup")))
+    app.add_handler(CallbackQueryHandler(ideas.join_button, pattern=pattern("join")))
+    app.add_handler(CallbackQueryHandler(ideas.champion_button, pattern=pattern("champ")))
+    app.add_handler(CallbackQueryHandler(ideas.confirm_champion_button, pattern=pattern("cfc")))
+    app.add_handler(CallbackQueryHandler(ideas.status_menu_button, pattern=pattern("stm")))
+    app.add_handler(CallbackQueryHandler(ideas.status_back_button, pattern=pattern("stb")))
+    app.add_handler(CallbackQueryHandler(ideas.status_set_button, pattern=pattern("stv")))
+    app.add_handler(CallbackQueryHandler(ideas.page_button, pattern=pattern("pg")))
+    app.add_handler(CallbackQueryHandler(ideas.show_button, pattern=pattern("show")))
+    app.add_handler(CallbackQueryHandler(ideas.similar_support_button, pattern=pattern("dup")))
+    app.add_handler(CallbackQueryHandler(ideas.similar_new_button, pattern=pattern("new")))
+
+    # Meetings.
+    app.add_handler(
+        CommandHandler(["bijeenkomst", "meeting"], meetings.announce_meeting, filters=MESSAGES)
+    )
+    app.add_handler(
+        CommandHandler(["bijeenkomsten", "meetings"], meetings.list_meetings, filters=MESSAGES)
+    )
+    app.add_handler(
+        CommandHandler(["verzetten", "reschedule"], meetings.reschedule, filters=MESSAGES)
+    )
+    app.add_handler(
+        CommandHandler(["afzeggen", "cancelmeeting"], meetings.cancel, filters=MESSAGES)
+    )
+    app.add_handler(CallbackQueryHandler(meetings.draft_ok, pattern=pattern("mok")))
+    app.add_handler(CallbackQueryHandler(meetings.draft_change, pattern=pattern("mno")))
+    app.add_handler(CallbackQueryHandler(meetings.other_channels, pattern=pattern("mtx")))
+    app.add_handler(CallbackQueryHandler(meetings.rsvp_button, pattern=pattern("rsvp")))
+    app.add_handler(CallbackQueryHandler(meetings.calendar_button, pattern=pattern("ics")))
+    app.add_handler(CallbackQueryHandler(meetings.add_idea_button, pattern=pattern("ask")))
+
+    # Announcements.
+    app.add_handler(
+        CommandHandler(["aankondiging", "announce"], announcements.announce, filters=MESSAGES)
+    )
+    app.add_handler(CallbackQueryHandler(announcements.cancel_button, pattern=pattern("anc")))
+    app.add_handler(CallbackQueryHandler(announcements.text_button, pattern=pattern("atx")))
+
+    # Polls.
+    app.add_handler(CommandHandler(["stemming", "poll"], polls.start_poll, filters=MESSAGES))
+    app.add_handler(
+        CommandHandler(["sluitstemming", "closepoll"], polls.close_poll, filters=MESSAGES)
+    )
+    app.add_handler(CallbackQueryHandler(polls.confirm_button, pattern=pattern("pok")))
+    app.add_handler(CallbackQueryHandler(polls.discard_button, pattern=pattern("pno")))
+    app.add_handler(PollAnswerHandler(polls.poll_answer))
+    app.add_handler(PollHandler(polls.poll_update))
+
+    # Partners.
+    app.add_handler(CommandHandler(["partner", "addpartner"], partners.partner, filters=MESSAGES))
+    app.add_handler(CommandHandler(["alliantie", "partners"], partners.alliance, filters=MESSAGES))
+    app.add_handler(CommandHandler(["koppel", "link"], partners.link, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(partners.remove_button, pattern=pattern("prm")))
+    app.add_handler(CallbackQueryHandler(partners.matches_button, pattern=pattern("ptn")))
+    app.add_handler(CallbackQueryHandler(partners.link_button, pattern=pattern("plk")))
+
+    # Nudges: the wijk's settings and the buttons under a nudge.
+    app.add_handler(
+        CommandHandler(["instellingen", "settings"], nudges.settings_command, filters=MESSAGES)
+    )
+    app.add_handler(CallbackQueryHandler(nudges.park_button, pattern=pattern("park")))
+    app.add_handler(CallbackQueryHandler(nudges.stop_button, pattern=pattern("nonudge")))
+    app.add_handler(CallbackQueryHandler(nudges.meeting_button, pattern=pattern("mtg")))
+
+    # Wijkfoto: profile, report, export.
+    app.add_handler(CommandHandler(["profiel", "profile"], wijkfoto.profile, filters=MESSAGES))
+    app.add_handler(CommandHandler(["wijkfoto", "report"], wijkfoto.report, filters=MESSAGES))
+    app.add_handler(CommandHandler("export", wijkfoto.export_zip, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(wijkfoto.pick, pattern=pattern("wf")))
+
+    # Privacy.
+    app.add_handler(CommandHandler(["mijngegevens", "mydata"], privacy.my_data, filters=MESSAGES))
+    app.add_handler(CommandHandler(["vergeetmij", "forgetme"], privacy.forget_me, filters=MESSAGES))
+    app.add_handler(CommandHandler("privacy", privacy.privacy_info, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(privacy.forget_yes, pattern=pattern("fgy")))
+    app.add_handler(CallbackQueryHandler(privacy.forget_no, pattern=pattern("fgn")))
+    app.add_handler(CommandHandler(["wijkwissen", "purge"], privacy.purge, filters=MESSAGES))
+    app.add_handler(CallbackQueryHandler(privacy.purge_first, pattern=pattern("pg1")))
+    app.add_handler(CallbackQueryHandler(privacy.purge_second, pattern=pattern("pg2")))
+
+    # Replies to the bot's questions, then to idea cards.
+    app.add_handler(MessageHandler(REPLIES, replies.answers(REPLY_STEPS)))
+
+    # Last: any other message in a group tells who takes part; unknown buttons are answered.
+    app.add_handler(MessageHandler(GROUP_TALK, membership.seen))
+    app.add_handler(CallbackQueryHandler(basics.unknown_button))
+
+    app.add_error_handler(errors.on_error)
+
+
+async def tick(context: BotContext) -> None:
+    """The one repeating job."""
+    await run_tick(context.bot, context.deps)
+
+
+async def run_tick(bot: Bot, deps: Deps) -> int:
+    """Due items through ``DELIVERERS``, then the nudge ladder; returns how many due items
+    and quiet ideas were claimed."""
+    claimed = await due_tick.run(
+        deps.db, deps.settings, deliverers(bot, deps), worker=deps.worker, retry=deps.retry
+    )
+    try:
+        claimed += await nudging.run(deps.db, deps.settings, nudges.TelegramNudges(bot, deps))
+    except Exception:
+        log.exception("the nudge job failed")
+    return claimed
+
+
+def deliverers(bot: Bot, deps: Deps) -> dict[str, due_tick.Deliver]:
+    """``DELIVERERS`` bound to this bot; a Telegram error is a failed delivery (retried)."""
+
+    def bound(deliver: Deliverer) -> due_tick.Deliver:
+        async def run(item: due.Claimed) -> due.Status:
+            try:
+                return await deliver(bot, deps, item)
+            except TelegramError as exc:
+                raise due_tick.DeliveryFailed(repr(exc)) from exc
+
+        return run
+
+    return {kind: bound(deliver) for kind, deliver in DELIVERERS.items()}
 
 
 # Room for network jitter and event-loop stalls: the message one over the cap leaves at
@@ -133,10 +347,6 @@ def rate_limiter(s: Settings) -> AIORateLimiter:
     )
 
 
-def on_start(app: BotApp, hook: StartHook) -> None:
-    app.bot_data["start_hooks"].append(hook)
-
-
 def tune_gc() -> None:
     """For a long-running bot, once it has started: what start-up built (modules,
     catalogs, mappers) is set aside from the cyclic collector, and collections run less
@@ -154,14 +364,14 @@ def processor(app: BotApp) -> ChatOrderedProcessor:
 
 
 async def start(app: BotApp, *, polling: bool = True) -> None:
-    """Initialize, run the start hooks, start fetching updates (long polling or webhook)."""
-    deps: Deps = app.bot_data["deps"]
+    """Initialize, publish the command menus, start fetching updates (long polling or
+    webhook)."""
+    deps = app.bot_data.deps
     s = deps.settings
     await app.initialize()
     deps.bot_username = app.bot.username
     await deps.admins.start()
-    for hook in app.bot_data["start_hooks"]:
-        await hook(app)
+    await commands.publish(app.bot, deps.policy.default_language)
     assert app.updater is not None
     if s.webhook_url:
         await app.start()
@@ -186,7 +396,7 @@ async def _start_webhook(app: BotApp, url: str, s: Settings) -> None:
         app, listen=s.listen, port=s.port, path=_webhook_path(url), secret=secret
     )
     await server.start()
-    app.bot_data["webhook_server"] = server
+    app.bot_data.webhook = server
     await app.bot.set_webhook(
         url,
         secret_token=secret,
@@ -199,14 +409,14 @@ async def _start_webhook(app: BotApp, url: str, s: Settings) -> None:
 
 async def stop(app: BotApp) -> None:
     """Stop fetching, finish the updates in hand and the edits they started, then close."""
-    server: WebhookServer | None = app.bot_data.pop("webhook_server", None)
+    server, app.bot_data.webhook = app.bot_data.webhook, None
     if server is not None:
         await server.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
         await app.stop()
-    deps: Deps = app.bot_data["deps"]
+    deps = app.bot_data.deps
     await deps.wait_background()
     await deps.admins.stop()
     await app.shutdown()

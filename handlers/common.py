@@ -20,23 +20,21 @@ from telegram import (
 )
 from telegram.constants import ChatID
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from buddybot.bot import keyboard, send
+from buddybot.bot.context import BotContext
 from buddybot.bot.keyboard import Keyboard
-from buddybot.bot.runtime import Deps, deps_of
+from buddybot.bot.runtime import Deps
+from buddybot.handlers import callbacks
 from buddybot.i18n import Html, supported, t
 from buddybot.services import people
 from buddybot.services.errors import Refusal
 from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
-from handlers import callbacks
-from handlers.live import LiveMessages
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 T = TypeVar("T")
 
 
@@ -70,7 +68,7 @@ class Turn:
     """One update being handled."""
 
     update: Update
-    context: Context
+    context: BotContext
     deps: Deps
     chat: ChatRef | None
     actor: ActorRef | None
@@ -145,8 +143,8 @@ class Turn:
         return await send.reply(self.context.bot, msg, text, markup)
 
 
-def new_turn(update: Update, context: Context) -> Turn:
-    deps = deps_of(context)
+def new_turn(update: Update, context: BotContext) -> Turn:
+    deps = context.deps
     chat = chat_ref(update.effective_chat)
     actor = actor_ref(update.effective_user)
     lang = supported(actor.language_code if actor else None) or deps.policy.default_language
@@ -157,7 +155,7 @@ def command(fn: Callable[[Turn], Awaitable[None]]) -> Callback:
     """Wrap a command or message handler: refusals become a friendly reply."""
 
     @wraps(fn)
-    async def run(update: Update, context: Context) -> None:
+    async def run(update: Update, context: BotContext) -> None:
         turn = new_turn(update, context)
         try:
             await fn(turn)
@@ -175,7 +173,7 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
     answered, also when the press is refused or was handled before."""
 
     @wraps(fn)
-    async def run(update: Update, context: Context) -> None:
+    async def run(update: Update, context: BotContext) -> None:
         query = update.callback_query
         assert query is not None
         turn = new_turn(update, context)
@@ -214,13 +212,6 @@ def _plain(text: str | None) -> str | None:
     import re
 
     return html.unescape(re.sub(r"</?(b|i|u|s|code)>", "", text))[:200]
-
-
-def live(context: Context) -> LiveMessages:
-    """The application's live-message keeper (idea cards, meeting announcements)."""
-    found = context.bot_data["live"]
-    assert isinstance(found, LiveMessages)
-    return found
 
 
 async def safe_edit(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from buddybot.bot.keyboard import Button, Keyboard
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
+from buddybot.handlers import callbacks
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas
-from handlers import callbacks
 
 NAMES_SHOWN = 5
 

@@ -13,13 +13,15 @@ from telegram import (
     Message,
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.keyboard import Keyboard
+from buddybot.bot.live import View
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
+from buddybot.handlers.replies import After, Form, ask
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
@@ -28,13 +30,8 @@ from buddybot.services.errors import Refusal
 from buddybot.services.meetings import Answer
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, button, button_id, command, live, safe_edit
-from handlers.live import LiveMessages, View
-from handlers.replies import After, Form, ask
 
 log = logging.getLogger(__name__)
-MESSAGES = filters.UpdateType.MESSAGE
 ANSWERS = {"y": Answer.YES, "m": Answer.MAYBE, "n": Answer.NO}
 
 
@@ -141,7 +138,7 @@ def refresh(turn: Turn, meeting_id: int, fresh: meetings.Card | None = None) -> 
             card_text(turn.lang, fresh),
             card_markup(turn.lang, fresh),
         )
-    live(turn.context).request(turn.context.bot, "meeting", meeting_id, view)
+    turn.context.live.request(turn.context.bot, "meeting", meeting_id, view)
 
 
 # -- announcing ---------------------------------------------------------------------------
@@ -535,28 +532,3 @@ async def add_idea_button(turn: Turn) -> str | None:
     )
     await ask(turn, caller, msg.message_id, "idea", on_behalf_of=None)
     return None
-
-
-def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    live_messages = app.bot_data["live"]
-    assert isinstance(live_messages, LiveMessages)
-    live_messages.kind("meeting", render)
-    deps.deliverers[meetings.REMINDER] = deliver_reminder
-    deps.deliverers[meetings.FOLLOWUP] = deliver_followup
-    for names, callback in [
-        (["bijeenkomst", "meeting"], announce_meeting),
-        (["bijeenkomsten", "meetings"], list_meetings),
-        (["verzetten", "reschedule"], reschedule),
-        (["afzeggen", "cancelmeeting"], cancel),
-    ]:
-        app.add_handler(CommandHandler(names, callback, filters=MESSAGES))
-    for kind, handler in [
-        ("mok", draft_ok),
-        ("mno", draft_change),
-        ("mtx", other_channels),
-        ("rsvp", rsvp_button),
-        ("ics", calendar_button),
-        ("ask", add_idea_button),
-    ]:
-        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from telegram import Bot
 
-from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.i18n import t
@@ -32,8 +31,3 @@ async def deliver(bot: Bot, deps: Deps, item: Claimed) -> Status:
     params = {k: str(v) for k, v in dict(item.payload.get("params", {})).items()}
     sent = await send.to_group(bot, deps, chat_id, t(lang, key, **params))
     return Status.DONE if sent is not None else Status.SKIPPED
-
-
-def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    deps.deliverers[KIND] = deliver

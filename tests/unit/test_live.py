@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from handlers.live import LiveMessages, View
+from buddybot.bot.live import LiveMessages, View
 
 
 class FakeDeps:
@@ -33,12 +33,11 @@ class FakeBot:
 
 def _live(db: dict[str, str]) -> tuple[LiveMessages, FakeDeps]:
     deps = FakeDeps()
-    live = LiveMessages(deps)  # type: ignore[arg-type]
 
     async def render(_deps: object, item: int) -> View:
         return (-1, 7, db["card"], None)
 
-    live.kind("idea", render)
+    live = LiveMessages(deps, {"idea": render})  # type: ignore[arg-type]
     return live, deps
 
 

@@ -9,7 +9,7 @@ presses give two or three edits, not ten.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
@@ -26,14 +26,13 @@ Render = Callable[[Deps, int], Awaitable[View | None]]
 
 
 class LiveMessages:
-    def __init__(self, deps: Deps) -> None:
+    """``renderers``: kind of live message -> how it should look now."""
+
+    def __init__(self, deps: Deps, renderers: Mapping[str, Render]) -> None:
         self.deps = deps
-        self._renderers: dict[str, Render] = {}
+        self._renderers = dict(renderers)
         self._running: set[tuple[str, int]] = set()
         self._stale: set[tuple[str, int]] = set()
-
-    def kind(self, name: str, render: Render) -> None:
-        self._renderers[name] = render
 
     def request(self, bot: Bot, kind: str, item_id: int, view: View | None = None) -> None:
         """``view``: the message as the caller just computed it in its own transaction,
