@@ -57,6 +57,7 @@ from buddybot.handlers import (
     wijkfoto,
 )
 from buddybot.handlers.callbacks import pattern
+from buddybot.handlers.common import Callback
 from buddybot.scheduling import due
 from buddybot.scheduling import nudges as nudging
 from buddybot.scheduling import tick as due_tick
@@ -83,6 +84,84 @@ ALLOWED_UPDATES = [
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 Deliverer = Callable[[Bot, Deps, due.Claimed], Awaitable[due.Status]]
+
+# Commands (Dutch name, English alias) -> handler; not for edited messages.
+COMMANDS: list[tuple[list[str], Callback]] = [
+    (["facilitator", "appoint"], membership.appoint_facilitator),
+    (["buddy"], membership.appoint_buddy),
+    (["start"], basics.start),
+    (["hulp", "help"], basics.help_),
+    (["wie", "who"], basics.who),
+    (["taal", "language"], basics.language),
+    (["idee", "idea"], ideas.idea),
+    (["ideeen", "ideas"], ideas.list_ideas),
+    (["toon", "show"], ideas.show),
+    (["steun", "support"], ideas.support),
+    (["meedoen", "join"], ideas.join),
+    (["kampioen", "champion"], ideas.champion),
+    (["bijwerken", "update"], ideas.progress),
+    (["status", "setstatus"], ideas.set_status),
+    (["verberg", "hide"], ideas.hide),
+    (["herstel", "restore"], ideas.restore),
+    (["thema", "themes"], ideas.set_themes),
+    (["bijeenkomst", "meeting"], meetings.announce_meeting),
+    (["bijeenkomsten", "meetings"], meetings.list_meetings),
+    (["verzetten", "reschedule"], meetings.reschedule),
+    (["afzeggen", "cancelmeeting"], meetings.cancel),
+    (["aankondiging", "announce"], announcements.announce),
+    (["stemming", "poll"], polls.start_poll),
+    (["sluitstemming", "closepoll"], polls.close_poll),
+    (["partner", "addpartner"], partners.partner),
+    (["alliantie", "partners"], partners.alliance),
+    (["koppel", "link"], partners.link),
+    (["instellingen", "settings"], nudges.settings_command),
+    (["profiel", "profile"], wijkfoto.profile),
+    (["wijkfoto", "report"], wijkfoto.report),
+    (["export"], wijkfoto.export_zip),
+    (["mijngegevens", "mydata"], privacy.my_data),
+    (["vergeetmij", "forgetme"], privacy.forget_me),
+    (["privacy"], privacy.privacy_info),
+    (["wijkwissen", "purge"], privacy.purge),
+]
+
+# Buttons: the kind in their callback data (``callbacks.pack``) -> handler.
+BUTTONS: list[tuple[str, Callback]] = [
+    ("taal", basics.language_button),
+    ("nm", basics.name_button),
+    ("ct", basics.contact_button),
+    ("sup", ideas.support_button),
+    ("join", ideas.join_button),
+    ("champ", ideas.champion_button),
+    ("cfc", ideas.confirm_champion_button),
+    ("stm", ideas.status_menu_button),
+    ("stb", ideas.status_back_button),
+    ("stv", ideas.status_set_button),
+    ("pg", ideas.page_button),
+    ("show", ideas.show_button),
+    ("dup", ideas.similar_support_button),
+    ("new", ideas.similar_new_button),
+    ("mok", meetings.draft_ok),
+    ("mno", meetings.draft_change),
+    ("mtx", meetings.other_channels),
+    ("rsvp", meetings.rsvp_button),
+    ("ics", meetings.calendar_button),
+    ("ask", meetings.add_idea_button),
+    ("anc", announcements.cancel_button),
+    ("atx", announcements.text_button),
+    ("pok", polls.confirm_button),
+    ("pno", polls.discard_button),
+    ("prm", partners.remove_button),
+    ("ptn", partners.matches_button),
+    ("plk", partners.link_button),
+    ("park", nudges.park_button),
+    ("nonudge", nudges.stop_button),
+    ("mtg", nudges.meeting_button),
+    ("wf", wijkfoto.pick),
+    ("fgy", privacy.forget_yes),
+    ("fgn", privacy.forget_no),
+    ("pg1", privacy.purge_first),
+    ("pg2", privacy.purge_second),
+]
 
 # Due-item kind -> what delivers it (the tick claims the items, see ``run_tick``).
 DELIVERERS: dict[str, Deliverer] = {
@@ -154,128 +233,25 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotA
 
 
 def add_handlers(app: BotApp, deps: Deps) -> None:
-    """Every handler, in the order PTB tries them: the first that matches an update wins."""
+    """Every handler. PTB tries them in order and the first that matches an update wins:
+    commands and buttons never compete (each name and kind once), replies to questions come
+    before ordinary group talk, and the button nobody knows comes last."""
     # Before everything else (group -1): one person hammering the bot is stopped here.
     guard = flood.FloodGuard(deps.settings.person_actions_per_minute)
     app.add_handler(TypeHandler(Update, partial(flood.guard, guard)), group=-1)
 
-    # Joining, leaving, roles.
     app.add_handler(ChatMemberHandler(membership.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(membership.member_change, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
-    app.add_handler(
-        CommandHandler(["facilitator", "appoint"], membership.appoint_facilitator, filters=MESSAGES)
-    )
-    app.add_handler(CommandHandler("buddy", membership.appoint_buddy, filters=MESSAGES))
-
-    # Start, help, who, language.
-    app.add_handler(CommandHandler("start", basics.start, filters=MESSAGES))
-    app.add_handler(CommandHandler(["hulp", "help"], basics.help_, filters=MESSAGES))
-    app.add_handler(CommandHandler(["wie", "who"], basics.who, filters=MESSAGES))
-    app.add_handler(CommandHandler(["taal", "language"], basics.language, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(basics.language_button, pattern=pattern("taal")))
-    app.add_handler(CallbackQueryHandler(basics.name_button, pattern=pattern("nm")))
-    app.add_handler(CallbackQueryHandler(basics.contact_button, pattern=pattern("ct")))
-
-    # Ideas.
-    app.add_handler(CommandHandler(["idee", "idea"], ideas.idea, filters=MESSAGES))
-    app.add_handler(CommandHandler(["ideeen", "ideas"], ideas.list_ideas, filters=MESSAGES))
-    app.add_handler(CommandHandler(["toon", "show"], ideas.show, filters=MESSAGES))
-    app.add_handler(CommandHandler(["steun", "support"], ideas.support, filters=MESSAGES))
-    app.add_handler(CommandHandler(["meedoen", "join"], ideas.join, filters=MESSAGES))
-    app.add_handler(CommandHandler(["kampioen", "champion"], ideas.champion, filters=MESSAGES))
-    app.add_handler(CommandHandler(["bijwerken", "update"], ideas.progress, filters=MESSAGES))
-    app.add_handler(CommandHandler(["status", "setstatus"], ideas.set_status, filters=MESSAGES))
-    app.add_handler(CommandHandler(["verberg", "hide"], ideas.hide, filters=MESSAGES))
-    app.add_handler(CommandHandler(["herstel", "restore"], ideas.restore, filters=MESSAGES))
-    app.add_handler(CommandHandler(["thema", "themes"], ideas.set_themes, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(ideas.support_button, pattern=pattern("sup")))
-    app.add_handler(CallbackQueryHandler(ideas.join_button, pattern=pattern("join")))
-    app.add_handler(CallbackQueryHandler(ideas.champion_button, pattern=pattern("champ")))
-    app.add_handler(CallbackQueryHandler(ideas.confirm_champion_button, pattern=pattern("cfc")))
-    app.add_handler(CallbackQueryHandler(ideas.status_menu_button, pattern=pattern("stm")))
-    app.add_handler(CallbackQueryHandler(ideas.status_back_button, pattern=pattern("stb")))
-    app.add_handler(CallbackQueryHandler(ideas.status_set_button, pattern=pattern("stv")))
-    app.add_handler(CallbackQueryHandler(ideas.page_button, pattern=pattern("pg")))
-    app.add_handler(CallbackQueryHandler(ideas.show_button, pattern=pattern("show")))
-    app.add_handler(CallbackQueryHandler(ideas.similar_support_button, pattern=pattern("dup")))
-    app.add_handler(CallbackQueryHandler(ideas.similar_new_button, pattern=pattern("new")))
-
-    # Meetings.
-    app.add_handler(
-        CommandHandler(["bijeenkomst", "meeting"], meetings.announce_meeting, filters=MESSAGES)
-    )
-    app.add_handler(
-        CommandHandler(["bijeenkomsten", "meetings"], meetings.list_meetings, filters=MESSAGES)
-    )
-    app.add_handler(
-        CommandHandler(["verzetten", "reschedule"], meetings.reschedule, filters=MESSAGES)
-    )
-    app.add_handler(
-        CommandHandler(["afzeggen", "cancelmeeting"], meetings.cancel, filters=MESSAGES)
-    )
-    app.add_handler(CallbackQueryHandler(meetings.draft_ok, pattern=pattern("mok")))
-    app.add_handler(CallbackQueryHandler(meetings.draft_change, pattern=pattern("mno")))
-    app.add_handler(CallbackQueryHandler(meetings.other_channels, pattern=pattern("mtx")))
-    app.add_handler(CallbackQueryHandler(meetings.rsvp_button, pattern=pattern("rsvp")))
-    app.add_handler(CallbackQueryHandler(meetings.calendar_button, pattern=pattern("ics")))
-    app.add_handler(CallbackQueryHandler(meetings.add_idea_button, pattern=pattern("ask")))
-
-    # Announcements.
-    app.add_handler(
-        CommandHandler(["aankondiging", "announce"], announcements.announce, filters=MESSAGES)
-    )
-    app.add_handler(CallbackQueryHandler(announcements.cancel_button, pattern=pattern("anc")))
-    app.add_handler(CallbackQueryHandler(announcements.text_button, pattern=pattern("atx")))
-
-    # Polls.
-    app.add_handler(CommandHandler(["stemming", "poll"], polls.start_poll, filters=MESSAGES))
-    app.add_handler(
-        CommandHandler(["sluitstemming", "closepoll"], polls.close_poll, filters=MESSAGES)
-    )
-    app.add_handler(CallbackQueryHandler(polls.confirm_button, pattern=pattern("pok")))
-    app.add_handler(CallbackQueryHandler(polls.discard_button, pattern=pattern("pno")))
+    for names, command in COMMANDS:
+        app.add_handler(CommandHandler(names, command, filters=MESSAGES))
+    for kind, on_press in BUTTONS:
+        app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(kind)))
     app.add_handler(PollAnswerHandler(polls.poll_answer))
     app.add_handler(PollHandler(polls.poll_update))
-
-    # Partners.
-    app.add_handler(CommandHandler(["partner", "addpartner"], partners.partner, filters=MESSAGES))
-    app.add_handler(CommandHandler(["alliantie", "partners"], partners.alliance, filters=MESSAGES))
-    app.add_handler(CommandHandler(["koppel", "link"], partners.link, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(partners.remove_button, pattern=pattern("prm")))
-    app.add_handler(CallbackQueryHandler(partners.matches_button, pattern=pattern("ptn")))
-    app.add_handler(CallbackQueryHandler(partners.link_button, pattern=pattern("plk")))
-
-    # Nudges: the wijk's settings and the buttons under a nudge.
-    app.add_handler(
-        CommandHandler(["instellingen", "settings"], nudges.settings_command, filters=MESSAGES)
-    )
-    app.add_handler(CallbackQueryHandler(nudges.park_button, pattern=pattern("park")))
-    app.add_handler(CallbackQueryHandler(nudges.stop_button, pattern=pattern("nonudge")))
-    app.add_handler(CallbackQueryHandler(nudges.meeting_button, pattern=pattern("mtg")))
-
-    # Wijkfoto: profile, report, export.
-    app.add_handler(CommandHandler(["profiel", "profile"], wijkfoto.profile, filters=MESSAGES))
-    app.add_handler(CommandHandler(["wijkfoto", "report"], wijkfoto.report, filters=MESSAGES))
-    app.add_handler(CommandHandler("export", wijkfoto.export_zip, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(wijkfoto.pick, pattern=pattern("wf")))
-
-    # Privacy.
-    app.add_handler(CommandHandler(["mijngegevens", "mydata"], privacy.my_data, filters=MESSAGES))
-    app.add_handler(CommandHandler(["vergeetmij", "forgetme"], privacy.forget_me, filters=MESSAGES))
-    app.add_handler(CommandHandler("privacy", privacy.privacy_info, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(privacy.forget_yes, pattern=pattern("fgy")))
-    app.add_handler(CallbackQueryHandler(privacy.forget_no, pattern=pattern("fgn")))
-    app.add_handler(CommandHandler(["wijkwissen", "purge"], privacy.purge, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(privacy.purge_first, pattern=pattern("pg1")))
-    app.add_handler(CallbackQueryHandler(privacy.purge_second, pattern=pattern("pg2")))
-
-    # Replies to the bot's questions, then to idea cards.
     app.add_handler(MessageHandler(REPLIES, replies.answers(REPLY_STEPS)))
-
-    # Last: any other message in a group tells who takes part; unknown buttons are answered.
-    app.add_handler(MessageHandler(GROUP_TALK, membership.seen))
-    app.add_handler(CallbackQueryHandler(basics.unknown_button))
+    app.add_handler(MessageHandler(GROUP_TALK, membership.seen))  # who takes part
+    app.add_handler(CallbackQueryHandler(basics.unknown_button))  # old or forged buttons
 
     app.add_error_handler(errors.on_error)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from buddybot.bot.lanes import Lanes
@@ -79,20 +80,13 @@ def _by_wijk(items: list[due.Claimed]) -> list[tuple[object, list[due.Claimed]]]
     return list(lanes.items())
 
 
+@dataclass(frozen=True, slots=True)
 class _Delivery:
-    def __init__(
-        self,
-        db: Database,
-        deliverers: Mapping[str, Deliver],
-        worker: str,
-        lease: timedelta,
-        retry: due.RetryPolicy,
-    ) -> None:
-        self.db = db
-        self.deliverers = deliverers
-        self.worker = worker
-        self.lease = lease
-        self.retry = retry
+    db: Database
+    deliverers: Mapping[str, Deliver]
+    worker: str
+    lease: timedelta
+    retry: due.RetryPolicy
 
     async def all(self, items: list[due.Claimed]) -> None:
         for item in items:
