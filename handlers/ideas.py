@@ -102,7 +102,7 @@ def number_arg(turn: Turn, example: str) -> int:
     return int(match.group(1))
 
 
-async def post_card(turn: Turn, card: ideas.Card, lang: str) -> send.Sent | None:
+async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
     """Send the card to the chat and remember it as the card to keep up to date."""
     msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
     if msg is not None and turn.in_group:
@@ -202,7 +202,7 @@ async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) 
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
     if edit is not None:
         try:
-            await edit.edit_text(text, reply_markup=markup.markup())
+            await edit.edit_text(text, reply_markup=markup)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 raise

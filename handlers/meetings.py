@@ -7,7 +7,6 @@ import logging
 from telegram import (
     Bot,
     ForceReply,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Message,
@@ -17,7 +16,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from buddybot.app import BotApp
 from buddybot.bot import send
-from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
 from buddybot.i18n import Html, join_lines, t, when
@@ -67,11 +65,7 @@ def card_text(lang: str, card: meetings.Card) -> Html:
     return join_lines(lines)
 
 
-def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callbacks.pack(kind, *fields))
-
-
-def card_markup(lang: str, card: meetings.Card) -> Keyboard:
+def card_markup(lang: str, card: meetings.Card) -> InlineKeyboardMarkup:
     rows = []
     if card.status in (meetings.Status.PLANNED, meetings.Status.MOVED):
         rows.append(
@@ -84,7 +78,7 @@ def card_markup(lang: str, card: meetings.Card) -> Keyboard:
             ]
         )
     rows.append([callbacks.button(t(lang, "button.calendar"), "ics", card.id)])
-    return Keyboard.of(rows)
+    return InlineKeyboardMarkup(rows)
 
 
 def plain_text(lang: str, card: meetings.Card) -> str:
@@ -165,8 +159,8 @@ async def _show_draft(turn: Turn, card: meetings.Card) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(turn.t("button.draft_ok"), "mok", card.id),
-                _button(turn.t("button.draft_change"), "mno", card.id),
+                callbacks.button(turn.t("button.draft_ok"), "mok", card.id),
+                callbacks.button(turn.t("button.draft_change"), "mno", card.id),
             ]
         ]
     )
@@ -233,14 +227,16 @@ async def draft_ok(turn: Turn) -> str | None:
     await safe_edit(
         query,
         text=turn.t("draft.posted", number=card.number),
-        markup=InlineKeyboardMarkup([[_button(turn.t("button.other_channels"), "mtx", card.id)]]),
+        markup=InlineKeyboardMarkup(
+            [[callbacks.button(turn.t("button.other_channels"), "mtx", card.id)]]
+        ),
     )
     msg = await send.to_group(
         turn.context.bot,
         turn.deps,
         turn.chat.tg_chat_id,
         card_text(turn.lang, card),
-        reply_markup=card_markup(turn.lang, card).markup(),
+        reply_markup=card_markup(turn.lang, card),
     )
     if msg is None:
         return None
@@ -499,7 +495,7 @@ async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
     if work is None:
         return DueStatus.SKIPPED
     lang = work.language
-    markup = InlineKeyboardMarkup([[_button(t(lang, "button.add_idea"), "ask")]])
+    markup = InlineKeyboardMarkup([[callbacks.button(t(lang, "button.add_idea"), "ask")]])
     sent = await send.to_group(
         bot,
         deps,
