@@ -119,8 +119,8 @@ def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[int, str
 
     if card is None:
         return None
-    found = wijken.chat_of(uow, card.wijk_id)
-    return (found[0], found[1]) if found else None
+    wijk = wijken.by_id(uow, card.wijk_id)
+    return (wijk.tg_chat_id, wijk.language) if wijk else None
 
 
 def refresh(turn: Turn, meeting_id: int, fresh: meetings.Card | None = None) -> None:

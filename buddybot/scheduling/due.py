@@ -130,7 +130,18 @@ def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list
         )
         .execution_options(synchronize_session=False)
     )
-    items = [Claimed(*row) for row in result]
+    items = [
+        Claimed(
+            id=row.id,
+            kind=row.kind,
+            key=row.key,
+            wijk_id=row.wijk_id,
+            payload=row.payload,
+            due_at=row.due_at,
+            attempts=row.attempts,
+        )
+        for row in result
+    ]
     return sorted(items, key=lambda c: (c.due_at, c.id))
 
 
