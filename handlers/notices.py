@@ -12,13 +12,14 @@ from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.i18n import t
-from buddybot.scheduling.due import Claimed, Status
+from buddybot.scheduling.due import Status
 from buddybot.services import wijken
+from buddybot.storage.models import DueItem
 
 KIND = "notice"
 
 
-async def deliver(bot: Bot, deps: Deps, item: Claimed) -> Status:
+async def deliver(bot: Bot, deps: Deps, item: DueItem) -> Status:
     if item.wijk_id is None:
         return Status.SKIPPED
     wijk_id = item.wijk_id

@@ -274,7 +274,6 @@ def prepare(
     at once: a few queries per batch, not per idea."""
     if not claimed:
         return []
-    held_until = claimed[0].held_until  # one claim: the same for every idea of the batch
     order = list(dict.fromkeys(c.wijk_id for c in claimed))
     wijken = {w.id: w for w in uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
     by_wijk: dict[int, list[Idea]] = defaultdict(list)
@@ -363,7 +362,7 @@ def prepare(
                 language=wijk.language,
                 group=group,
                 private=private,
-                held_until=held_until,
+                held_until=claimed[0].held_until,  # one claim: the same for the whole batch
             )
         )
     return out

@@ -204,24 +204,28 @@ def identify(
         anonymous_admin=authority.anonymous_admin,
         superadmin=superadmin,
     )
-    if wijk is not None:
-        lang = wijk.language
-    else:
-        chosen = person.language if person else None
-        telegram_code = actor.language_code if actor else None
-        home = None
-        if person is not None and not chosen and not supported(telegram_code):
-            home = _home_language(uow, person)
-        lang = language.for_person(chosen, telegram_code, home, policy.default_language)
     return Caller(
         person=person,
         wijk=wijk,
         membership=member,
         facilitator=facilitator,
         superadmin=superadmin,
-        language=lang,
+        language=wijk.language if wijk else _private_language(uow, policy, person, actor),
         authority=authority,
     )
+
+
+def _private_language(
+    uow: UnitOfWork, policy: Policy, person: Person | None, actor: ActorRef | None
+) -> str:
+    """The language to answer in outside a wijk's group: the person's choice, their
+    Telegram language, or that of a wijk they take part in."""
+    chosen = person.language if person else None
+    telegram_code = actor.language_code if actor else None
+    home = None
+    if person is not None and not chosen and not supported(telegram_code):
+        home = _home_language(uow, person)
+    return language.for_person(chosen, telegram_code, home, policy.default_language)
 
 
 def _home_language(uow: UnitOfWork, person: Person) -> str | None:
