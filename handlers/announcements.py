@@ -10,12 +10,12 @@ from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import announcements
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import DueItem
 from handlers import callbacks
 from handlers.common import Turn, button, button_id, command, safe_edit
 from handlers.idea_views import state_name
@@ -107,7 +107,7 @@ async def text_button(turn: Turn) -> str | None:
     return turn.t("channels.sent")
 
 
-async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_announcement(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: announcements.announcement_due(uow, payload))
     if work is None:
@@ -121,7 +121,7 @@ async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus
     return DueStatus.DONE
 
 
-async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_digest(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     digest = await deps.db.run(lambda uow: announcements.digest_due(uow, payload))
     if digest is None:

@@ -24,7 +24,7 @@ from buddybot.services import ideas, partners, prompts, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Idea, Prompt
+from buddybot.storage.models import Idea, Prompt, Wijk
 from handlers import callbacks
 from handlers.common import Callback, Turn, button, button_id, command, live, safe_edit
 from handlers.idea_views import (
@@ -73,14 +73,14 @@ def refresher(turn: Turn) -> _Cards:
 
 
 async def render_card(deps: Deps, idea_id: int) -> View | None:
-    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, tuple[int, str, bool] | None]:
+    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, Wijk | None]:
         card = ideas.card_by_id(uow, idea_id)
-        return card, wijken.chat_of(uow, card.wijk_id) if card else None
+        return card, wijken.by_id(uow, card.wijk_id) if card else None
 
-    card, target = await deps.db.run(work)
-    if card is None or target is None or card.card_message_id is None:
+    card, wijk = await deps.db.run(work)
+    if card is None or wijk is None or card.card_message_id is None:
         return None
-    chat_id, lang, _ = target
+    chat_id, lang = wijk.tg_chat_id, wijk.language
     if card.card_chat_id is not None and card.card_chat_id != chat_id:
         return None  # the card is in the chat's old id (before a migration); leave it
     return chat_id, card.card_message_id, card_text(lang, card), card_markup(lang, card)

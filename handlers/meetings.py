@@ -19,13 +19,13 @@ from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import meetings
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import Answer
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import DueItem
 from handlers import callbacks
 from handlers.common import Turn, button, button_id, command, live, safe_edit
 from handlers.live import LiveMessages, View
@@ -113,8 +113,8 @@ def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[int, str
 
     if card is None:
         return None
-    found = wijken.chat_of(uow, card.wijk_id)
-    return (found[0], found[1]) if found else None
+    wijk = wijken.by_id(uow, card.wijk_id)
+    return (wijk.tg_chat_id, wijk.language) if wijk else None
 
 
 def refresh(turn: Turn, meeting_id: int, fresh: meetings.Card | None = None) -> None:
@@ -449,7 +449,7 @@ def _hours(seconds: int) -> int:
     return max(1, round(seconds / 3600))
 
 
-async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_reminder(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: meetings.reminder_due(uow, payload))
     if work is None:
@@ -489,7 +489,7 @@ async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
     return DueStatus.DONE
 
 
-async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_followup(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: meetings.followup_due(uow, payload))
     if work is None:

@@ -18,6 +18,7 @@ from buddybot.services.errors import Refusal
 from buddybot.services.meetings import require_facilitator
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Partner
 from handlers import callbacks
 from handlers.common import Turn, actor_ref, button, command, live, safe_edit
 from handlers.replies import After, Form
@@ -30,7 +31,7 @@ def _themes(lang: str, keys: list[str]) -> str:
     return ", ".join(str(t(lang, f"theme.{k}")) for k in keys) or str(t(lang, "partner.no_themes"))
 
 
-def describe(lang: str, p: partners.View) -> Html:
+def describe(lang: str, p: Partner) -> Html:
     lines = [
         t(lang, "partner.name", name=p.name),
         t(lang, "partner.themes", themes=_themes(lang, p.themes)),
@@ -63,7 +64,7 @@ def invite_link(turn: Turn, partner_id: int) -> str:
     return f"https://t.me/{turn.deps.bot_username}?start=p{partner_id}_{sig}"
 
 
-async def _saved(turn: Turn, view: partners.View, created: bool) -> None:
+async def _saved(turn: Turn, view: Partner, created: bool) -> None:
     remove = InlineKeyboardButton(
         turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
     )
@@ -87,7 +88,7 @@ async def partner(turn: Turn) -> None:
 
     def work(
         uow: UnitOfWork, caller: Caller
-    ) -> tuple[Caller, partners.View | None, tuple[partners.View, bool] | None]:
+    ) -> tuple[Caller, Partner | None, tuple[Partner, bool] | None]:
         if linking:
             return caller, partners.link_account(uow, caller, name, account), None
         if text.strip():

@@ -15,17 +15,18 @@ from telegram.ext import CallbackContext
 
 from buddybot.bot.admins import AdminCache
 from buddybot.clock import Clock
-from buddybot.scheduling.due import Claimed, RetryPolicy, Status
+from buddybot.scheduling.due import RetryPolicy, Status
 from buddybot.services.people import Policy
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
+from buddybot.storage.models import DueItem
 from buddybot.storage.notices import Notices
 
 # The background work (card edits) started while handling one update, when whoever handles
 # it wants to wait for that work: the webhook answers Telegram only after it (bot.webhook).
 spawned_here: ContextVar[set[asyncio.Task[None]] | None] = ContextVar("spawned_here", default=None)
 
-Deliverer = Callable[[Bot, "Deps", Claimed], Awaitable[Status]]
+Deliverer = Callable[[Bot, "Deps", DueItem], Awaitable[Status]]
 TickHook = Callable[[Bot, "Deps"], Awaitable[int]]
 
 

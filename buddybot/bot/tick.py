@@ -19,6 +19,7 @@ from telegram.ext import CallbackContext
 from buddybot.bot.lanes import Lanes
 from buddybot.bot.runtime import Deps, deps_of
 from buddybot.scheduling import due
+from buddybot.storage.models import DueItem
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +61,22 @@ async def run_tick(bot: Bot, deps: Deps) -> int:
     return total
 
 
-def _by_wijk(items: list[due.Claimed]) -> list[tuple[object, list[due.Claimed]]]:
+def _by_wijk(items: list[DueItem]) -> list[tuple[object, list[DueItem]]]:
     """Items per wijk, in the order they were claimed (due order); an item without a wijk
     is a lane of its own."""
-    lanes: dict[object, list[due.Claimed]] = {}
+    lanes: dict[object, list[DueItem]] = {}
     for item in items:
         key = item.wijk_id if item.wijk_id is not None else ("item", item.id)
         lanes.setdefault(key, []).append(item)
     return list(lanes.items())
 
 
-async def _deliver_all(bot: Bot, deps: Deps, items: list[due.Claimed]) -> None:
+async def _deliver_all(bot: Bot, deps: Deps, items: list[DueItem]) -> None:
     for item in items:
         await _deliver(bot, deps, item)
 
 
-async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:
+async def _deliver(bot: Bot, deps: Deps, item: DueItem) -> None:
     worker, lease = deps.worker, deps.settings.claim_lease
     still_mine = await deps.db.run(lambda uow: due.renew(uow, item, worker, lease))
     if not still_mine:
@@ -99,6 +100,6 @@ async def _deliver(bot: Bot, deps: Deps, item: due.Claimed) -> None:
     await deps.db.run(lambda uow: due.finish(uow, item, worker, outcome))
 
 
-async def _retry(deps: Deps, item: due.Claimed, error: str) -> None:
+async def _retry(deps: Deps, item: DueItem, error: str) -> None:
     worker, policy = deps.worker, deps.retry
     await deps.db.run(lambda uow: due.retry(uow, item, worker, policy, error))
