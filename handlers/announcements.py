@@ -11,12 +11,12 @@ from buddybot.handlers import callbacks
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
 from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import announcements
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import DueItem
 
 
 def _moment(lang: str, planned: announcements.Planned) -> str:
@@ -105,7 +105,7 @@ async def text_button(turn: Turn) -> str | None:
     return turn.t("channels.sent")
 
 
-async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_announcement(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: announcements.announcement_due(uow, payload))
     if work is None:
@@ -119,7 +119,7 @@ async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus
     return DueStatus.DONE
 
 
-async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_digest(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     digest = await deps.db.run(lambda uow: announcements.digest_due(uow, payload))
     if digest is None:

@@ -21,9 +21,7 @@ from telegram import (
 from telegram.constants import ChatID
 from telegram.error import BadRequest
 
-from buddybot.bot import keyboard, send
 from buddybot.bot.context import BotContext
-from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
 from buddybot.i18n import Html, supported, t
@@ -128,19 +126,18 @@ class Turn:
         return t(self.lang, key, **params)
 
     async def reply(
-        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | Keyboard | None = None
-    ) -> send.Sent | None:
+        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | None = None
+    ) -> Message | None:
+        """Answer in the update's chat: quoting the message outside private chats (still sent
+        if it is gone), in its forum topic; without a message, to the chat."""
         msg = self.update.effective_message
         if msg is None:
             if self.chat is None:
                 return None
-            sent = await self.context.bot.send_message(
-                self.chat.tg_chat_id,
-                text,
-                reply_markup=keyboard.for_ptb(markup),
+            return await self.context.bot.send_message(
+                self.chat.tg_chat_id, text, reply_markup=markup
             )
-            return send.Sent(sent.chat_id, sent.message_id)
-        return await send.reply(self.context.bot, msg, text, markup)
+        return await msg.reply_text(text, reply_markup=markup)
 
 
 def new_turn(update: Update, context: BotContext) -> Turn:
@@ -218,19 +215,18 @@ async def safe_edit(
     query: CallbackQuery,
     *,
     text: str | None = None,
-    markup: InlineKeyboardMarkup | Keyboard | Literal["keep"] | None = "keep",
+    markup: InlineKeyboardMarkup | Literal["keep"] | None = "keep",
 ) -> None:
     """Edit the message under a pressed button. A double press ("not modified") or a message
     that is gone is not an error worth an apology."""
     msg = query.message
     if not isinstance(msg, Message):
         return
-    ptb_markup = keyboard.for_ptb(markup)
     try:
         if text is not None:
-            await msg.edit_text(text, reply_markup=None if ptb_markup == "keep" else ptb_markup)
-        elif ptb_markup != "keep":
-            await msg.edit_reply_markup(ptb_markup)
+            await msg.edit_text(text, reply_markup=None if markup == "keep" else markup)
+        elif markup != "keep":
+            await msg.edit_reply_markup(markup)
     except BadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise

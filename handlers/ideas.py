@@ -34,7 +34,7 @@ from buddybot.services import ideas, partners, prompts, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Idea, Prompt
+from buddybot.storage.models import Idea, Prompt, Wijk
 
 log = logging.getLogger(__name__)
 BEHALF = re.compile(r"^\s*(?:namens|on behalf of)\s+([^:\n]{1,100}):\s*(.*)$", re.I | re.S)
@@ -70,14 +70,14 @@ def refresher(turn: Turn) -> _Cards:
 
 
 async def render_card(deps: Deps, idea_id: int) -> View | None:
-    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, tuple[int, str, bool] | None]:
+    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, Wijk | None]:
         card = ideas.card_by_id(uow, idea_id)
-        return card, wijken.chat_of(uow, card.wijk_id) if card else None
+        return card, wijken.by_id(uow, card.wijk_id) if card else None
 
-    card, target = await deps.db.run(work)
-    if card is None or target is None or card.card_message_id is None:
+    card, wijk = await deps.db.run(work)
+    if card is None or wijk is None or card.card_message_id is None:
         return None
-    chat_id, lang, _ = target
+    chat_id, lang = wijk.tg_chat_id, wijk.language
     if card.card_chat_id is not None and card.card_chat_id != chat_id:
         return None  # the card is in the chat's old id (before a migration); leave it
     return chat_id, card.card_message_id, card_text(lang, card), card_markup(lang, card)
@@ -99,7 +99,7 @@ def number_arg(turn: Turn, example: str) -> int:
     return int(match.group(1))
 
 
-async def post_card(turn: Turn, card: ideas.Card, lang: str) -> send.Sent | None:
+async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
     """Send the card to the chat and remember it as the card to keep up to date."""
     msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
     if msg is not None and turn.in_group:
@@ -198,7 +198,7 @@ async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) 
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
     if edit is not None:
         try:
-            await edit.edit_text(text, reply_markup=markup.markup())
+            await edit.edit_text(text, reply_markup=markup)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 raise

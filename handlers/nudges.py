@@ -17,11 +17,11 @@ from buddybot.handlers.idea_views import state_name
 from buddybot.handlers.meetings import FORM as MEETING_FORM
 from buddybot.i18n import Html, join_lines, t
 from buddybot.scheduling import nudges as nudging
-from buddybot.services import configuration, ideas, nudges
+from buddybot.services import configuration, ideas, nudges, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
-from buddybot.services.wijken import chat_of
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Wijk
 
 
 def _line(lang: str, item: nudges.Item) -> Html:
@@ -133,17 +133,15 @@ async def park_button(turn: Turn) -> str | None:
         raise Refusal("stale_button")
     admin = await turn.deps.admins.is_admin(turn.context.bot, chat_id, tg_user_id)
 
-    def park(
-        uow: UnitOfWork, _caller: Caller
-    ) -> tuple[ideas.StatusChange, tuple[int, str, bool] | None]:
+    def park(uow: UnitOfWork, _caller: Caller) -> tuple[ideas.StatusChange, Wijk | None]:
         change = nudges.park_from_nudge(uow, tg_user_id, idea_id, admin)
-        return change, chat_of(uow, change.card.wijk_id)
+        return change, wijken.by_id(uow, change.card.wijk_id)
 
-    change, target = await turn.run(park)
+    change, wijk = await turn.run(park)
     await safe_edit(query, markup=None)
     turn.context.live.request(turn.context.bot, "idea", change.card.id)
-    if target is not None:
-        group_id, group_lang, _ = target
+    if wijk is not None:
+        group_id, group_lang = wijk.tg_chat_id, wijk.language
         await send.to_group(
             turn.context.bot,
             turn.deps,

@@ -19,6 +19,7 @@ from buddybot.services.errors import Refusal
 from buddybot.services.meetings import require_facilitator
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Partner
 
 log = logging.getLogger(__name__)
 LINK_WORDS = ("koppel", "link")
@@ -28,7 +29,7 @@ def _themes(lang: str, keys: list[str]) -> str:
     return ", ".join(str(t(lang, f"theme.{k}")) for k in keys) or str(t(lang, "partner.no_themes"))
 
 
-def describe(lang: str, p: partners.View) -> Html:
+def describe(lang: str, p: Partner) -> Html:
     lines = [
         t(lang, "partner.name", name=p.name),
         t(lang, "partner.themes", themes=_themes(lang, p.themes)),
@@ -61,7 +62,7 @@ def invite_link(turn: Turn, partner_id: int) -> str:
     return f"https://t.me/{turn.deps.bot_username}?start=p{partner_id}_{sig}"
 
 
-async def _saved(turn: Turn, view: partners.View, created: bool) -> None:
+async def _saved(turn: Turn, view: Partner, created: bool) -> None:
     remove = InlineKeyboardButton(
         turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
     )
@@ -85,7 +86,7 @@ async def partner(turn: Turn) -> None:
 
     def work(
         uow: UnitOfWork, caller: Caller
-    ) -> tuple[Caller, partners.View | None, tuple[partners.View, bool] | None]:
+    ) -> tuple[Caller, Partner | None, tuple[Partner, bool] | None]:
         if linking:
             return caller, partners.link_account(uow, caller, name, account), None
         if text.strip():

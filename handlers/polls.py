@@ -14,12 +14,12 @@ from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
 from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
+from buddybot.storage.models import DueItem
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ async def close_poll(turn: Turn) -> None:
     await _publish_or_later(turn.context.bot, turn.deps, result)
 
 
-async def deliver_close(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_close(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
 
     def work(uow: UnitOfWork) -> polls.Result | None:
@@ -189,7 +189,7 @@ async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:
         await deps.db.run(lambda uow: polls.post_result_later(uow, poll_id, after))
 
 
-async def deliver_result(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_result(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     result = await deps.db.run(lambda uow: polls.result_due(uow, payload))
     if result is None:

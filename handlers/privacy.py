@@ -14,6 +14,7 @@ from buddybot.services import privacy, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Wijk
 
 
 def _private_only(turn: Turn) -> None:
@@ -70,21 +71,19 @@ async def forget_yes(turn: Turn) -> str | None:
     callbacks.unpack(query.data, "fgy", 0)
     _private_only(turn)
 
-    def work(
-        uow: UnitOfWork, caller: Caller
-    ) -> tuple[privacy.Forgotten, dict[int, tuple[int, str, bool] | None]]:
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[privacy.Forgotten, dict[int, Wijk | None]]:
         done = privacy.forget(uow, caller)
-        return done, {c.id: wijken.chat_of(uow, c.wijk_id) for c in done.released}
+        return done, {c.id: wijken.by_id(uow, c.wijk_id) for c in done.released}
 
     done, groups = await turn.run(work)
     await safe_edit(query, text=turn.t("forget.done"))
     for idea_id in done.ideas_touched:
         turn.context.live.request(turn.context.bot, "idea", idea_id)
     for card in done.released:
-        target = groups.get(card.id)
-        if target is None or not target[2]:
+        wijk = groups.get(card.id)
+        if wijk is None or not wijk.active:
             continue
-        chat_id, lang, _ = target
+        chat_id, lang = wijk.tg_chat_id, wijk.language
         await send.to_group(
             turn.context.bot,
             turn.deps,

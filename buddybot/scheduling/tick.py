@@ -23,10 +23,11 @@ from buddybot.bot.lanes import Lanes
 from buddybot.scheduling import due
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
+from buddybot.storage.models import DueItem
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[due.Claimed], Awaitable[due.Status]]
+Deliver = Callable[[DueItem], Awaitable[due.Status]]
 
 
 class DeliveryFailed(Exception):
@@ -70,10 +71,10 @@ async def run(
     return total
 
 
-def _by_wijk(items: list[due.Claimed]) -> list[tuple[object, list[due.Claimed]]]:
+def _by_wijk(items: list[DueItem]) -> list[tuple[object, list[DueItem]]]:
     """Items per wijk, in the order they were claimed (due order); an item without a wijk
     is a lane of its own."""
-    lanes: dict[object, list[due.Claimed]] = {}
+    lanes: dict[object, list[DueItem]] = {}
     for item in items:
         key = item.wijk_id if item.wijk_id is not None else ("item", item.id)
         lanes.setdefault(key, []).append(item)
@@ -88,11 +89,11 @@ class _Delivery:
     lease: timedelta
     retry: due.RetryPolicy
 
-    async def all(self, items: list[due.Claimed]) -> None:
+    async def all(self, items: list[DueItem]) -> None:
         for item in items:
             await self.one(item)
 
-    async def one(self, item: due.Claimed) -> None:
+    async def one(self, item: DueItem) -> None:
         worker, lease = self.worker, self.lease
         still_mine = await self.db.run(lambda uow: due.renew(uow, item, worker, lease))
         if not still_mine:
@@ -115,6 +116,6 @@ class _Delivery:
             return
         await self.db.run(lambda uow: due.finish(uow, item, worker, outcome))
 
-    async def _retry(self, item: due.Claimed, error: str) -> None:
+    async def _retry(self, item: DueItem, error: str) -> None:
         worker, policy = self.worker, self.retry
         await self.db.run(lambda uow: due.retry(uow, item, worker, policy, error))

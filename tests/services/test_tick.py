@@ -24,7 +24,7 @@ class Deliverer:
         self.failures = failures
         self.error = error or tick.DeliveryFailed("Timed out")
 
-    async def __call__(self, item: due.Claimed) -> due.Status:
+    async def __call__(self, item: DueItem) -> due.Status:
         await asyncio.sleep(0)  # a send takes a while: another tick may run meanwhile
         if self.failures:
             self.failures -= 1
