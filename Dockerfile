@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 
 WORKDIR /src
 COPY pyproject.toml README.md alembic.ini ./
+# buddybot/handlers and buddybot/migrations are symlinks to these two folders.
 COPY buddybot ./buddybot
 COPY handlers ./handlers
 COPY migrations ./migrations

@@ -62,10 +62,8 @@ async def _child(
         from benchmarks.local_api import LocalBotApi
         from buddybot import app as bot_app
         from buddybot.bot.runtime import Deps
-        from buddybot.bot.tick import run_tick
         from buddybot.settings import Settings
         from buddybot.storage.db import Database
-        from handlers import register
 
         # The city was seeded around the tick benchmark's fixed moment (``start``); time
         # runs on from there, so the city's votes are not all overdue at once.
@@ -73,18 +71,18 @@ async def _child(
         settings = Settings(_env_file=None, token=TOKEN, database_url=url)
         db = Database.for_settings(settings, clock)
         app = bot_app.build_application(
-            Deps.build(settings, db, clock), register, request=LocalBotApi(world.admins)
+            Deps.build(settings, db, clock), request=LocalBotApi(world.admins)
         )
         await app.initialize()
         await app.start()
-        deps: Deps = app.bot_data["deps"]
+        deps: Deps = app.bot_data.deps
         await deps.admins.start()  # as bot_app.start does
         bot_app.tune_gc()  # as `buddybot run` does
         started, _ = rss_mb()
         targets = _targets(db)
 
         def tick() -> Awaitable[object]:
-            return run_tick(app.bot, deps)
+            return bot_app.run_tick(app.bot, deps)
 
     if kind == "bare":
         started, _ = rss_mb()

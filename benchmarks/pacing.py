@@ -29,14 +29,12 @@ from benchmarks import databases, report
 from benchmarks.report import Figure
 from buddybot import app as bot_app
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import run_tick
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient
 from buddybot.services import meetings
 from buddybot.settings import Settings
 from buddybot.storage.db import Database, make_engine
 from buddybot.storage.models import DueItem, Idea, Meeting, Nudge, Wijk
-from handlers import register
 
 TOKEN = "7000000001:pacing"
 NOW = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)  # a Wednesday, outside quiet hours
@@ -190,11 +188,11 @@ async def measure(messages: int, db: str) -> dict[str, Any]:
         )  # fmt: skip  # Telegram's limits and the tick settings are the defaults
         clock = FakeClock(NOW)
         database = Database(url, clock)
-        app = bot_app.build_application(Deps.build(settings, database, clock), register)
+        app = bot_app.build_application(Deps.build(settings, database, clock))
         await bot_app.start(app, polling=False)  # the joins queued by fakegram stay unread
-        deps: Deps = app.bot_data["deps"]
+        deps: Deps = app.bot_data.deps
         started = time.perf_counter()
-        claimed = await run_tick(app.bot, deps)
+        claimed = await bot_app.run_tick(app.bot, deps)
         elapsed = time.perf_counter() - started
         await bot_app.stop(app)
         calls = await tg.calls()

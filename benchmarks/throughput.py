@@ -42,7 +42,6 @@ from buddybot.clock import SystemClock
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
 from buddybot.storage.models import Idea, Meeting, Membership, Person, Poll, Wijk
-from handlers import register
 
 # Per database: (saturated updates/s, the rate offered in the paced run), the targets both
 # must meet; at the paced rate the arrival-to-handled p99 must stay under P99_TARGET_MS.
@@ -252,13 +251,13 @@ async def run_buddybot(
     )  # fmt: skip
     db = Database.for_settings(settings, clock)
     api = LocalBotApi(world.admins)
-    app = bot_app.build_application(Deps.build(settings, db, clock), register, request=api)
+    app = bot_app.build_application(Deps.build(settings, db, clock), request=api)
     proc = bot_app.processor(app)
     timing = Timing()
     _timed(app, timing)
     await app.initialize()
     await app.start()
-    deps: Deps = app.bot_data["deps"]
+    deps: Deps = app.bot_data.deps
     await deps.admins.start()  # as bot_app.start does
     bot_app.tune_gc()  # as `buddybot run` does
     await _drive(app, world.joins(), lambda: proc.handled_count, proc.wait_count, timing)

@@ -34,7 +34,6 @@ from benchmarks.local_api import LocalBotApi
 from benchmarks.report import Figure
 from buddybot import app as bot_app
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import run_tick
 from buddybot.clock import FakeClock
 from buddybot.services import meetings, polls
 from buddybot.services.announcements import DIGEST
@@ -53,7 +52,6 @@ from buddybot.storage.models import (
     Rsvp,
     Wijk,
 )
-from handlers import register
 
 TOKEN = "7000000001:bench"
 NOW = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)  # a Wednesday, outside quiet hours
@@ -295,23 +293,23 @@ class Bench:
         self.db = Database(url, self.clock)
         self.api = LocalBotApi()
         self.app = bot_app.build_application(
-            Deps.build(settings, self.db, self.clock), register, request=self.api
+            Deps.build(settings, self.db, self.clock), request=self.api
         )
 
     async def __aenter__(self) -> Bench:
         await self.app.initialize()
-        await self.app.bot_data["deps"].admins.start()  # as bot_app.start does
+        await self.app.bot_data.deps.admins.start()  # as bot_app.start does
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.app.bot_data["deps"].admins.stop()
+        await self.app.bot_data.deps.admins.stop()
         await self.app.shutdown()
         await self.db.dispose()
 
     async def tick(self) -> tuple[float, int]:
         """(milliseconds, items claimed) of one whole tick."""
         start = time.perf_counter()
-        claimed = await run_tick(self.app.bot, self.app.bot_data["deps"])
+        claimed = await bot_app.run_tick(self.app.bot, self.app.bot_data.deps)
         return (time.perf_counter() - start) * 1000, claimed
 
 

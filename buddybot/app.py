@@ -1,8 +1,8 @@
-"""Assembles the running bot: Application, update processing, the tick, start and stop.
+"""The bot, assembled: every handler in order, the tick and what it delivers, start and stop.
 
-The Telegram handlers live in the ``handlers`` package, which depends on ``buddybot`` and
-not the other way round; ``register`` is handed in (the CLI finds it through the
-``buddybot.handlers`` entry point).
+This module wires ``buddybot.handlers`` into PTB's Application; nothing else registers a
+handler, a job or a deliverer. Services, scheduling, storage and ``buddybot.bot`` never
+import the handlers.
 """
 
 from __future__ import annotations
@@ -11,25 +11,64 @@ import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    JobQueue,
+    MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
+from buddybot.bot.context import BotApp, BotContext, BotData
 from buddybot.bot.http import AiohttpRequest
+from buddybot.bot.live import LiveMessages
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import tick_job
+from buddybot.handlers import (
+    announcements,
+    basics,
+    commands,
+    errors,
+    flood,
+    ideas,
+    meetings,
+    membership,
+    notices,
+    nudges,
+    partners,
+    polls,
+    privacy,
+    replies,
+    wijkfoto,
+)
+from buddybot.handlers.callbacks import pattern
+from buddybot.handlers.common import Callback
+from buddybot.scheduling import due
+from buddybot.scheduling import nudges as nudging
+from buddybot.scheduling import tick as due_tick
+from buddybot.services.announcements import ANNOUNCEMENT, DIGEST
+from buddybot.services.meetings import FOLLOWUP, REMINDER
+from buddybot.services.polls import CLOSE as POLL_CLOSE
+from buddybot.services.polls import RESULT as POLL_RESULT
 from buddybot.settings import Settings
+from buddybot.storage.models import DueItem
 
 log = logging.getLogger(__name__)
-
-BotApp = Application[Any, Any, Any, Any, Any, Any]
-Register = Callable[[BotApp], None]
-StartHook = Callable[[BotApp], Awaitable[None]]
 
 # Explicit, because Telegram remembers the last list: chat_member must be asked for.
 ALLOWED_UPDATES = [
@@ -42,23 +81,116 @@ ALLOWED_UPDATES = [
     "chat_member",
 ]
 
-if TYPE_CHECKING:
-    from buddybot.bot.webhook import WebhookServer
-
-
-def default_register() -> Register:
-    (entry,) = entry_points(group="buddybot.handlers", name="default")
-    register: Register = entry.load()
-    return register
-
-
 # PTB 22.2+ deprecates int retry_after; opt in to timedelta (checklist §1).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+Deliverer = Callable[[Bot, Deps, DueItem], Awaitable[due.Status]]
 
-def build_application(
-    deps: Deps, register: Register | None = None, *, request: BaseRequest | None = None
-) -> BotApp:
+# Commands (Dutch name, English alias) -> handler; not for edited messages.
+COMMANDS: list[tuple[list[str], Callback]] = [
+    (["facilitator", "appoint"], membership.appoint_facilitator),
+    (["buddy"], membership.appoint_buddy),
+    (["start"], basics.start),
+    (["hulp", "help"], basics.help_),
+    (["wie", "who"], basics.who),
+    (["taal", "language"], basics.language),
+    (["idee", "idea"], ideas.idea),
+    (["ideeen", "ideas"], ideas.list_ideas),
+    (["toon", "show"], ideas.show),
+    (["steun", "support"], ideas.support),
+    (["meedoen", "join"], ideas.join),
+    (["kampioen", "champion"], ideas.champion),
+    (["bijwerken", "update"], ideas.progress),
+    (["status", "setstatus"], ideas.set_status),
+    (["verberg", "hide"], ideas.hide),
+    (["herstel", "restore"], ideas.restore),
+    (["thema", "themes"], ideas.set_themes),
+    (["bijeenkomst", "meeting"], meetings.announce_meeting),
+    (["bijeenkomsten", "meetings"], meetings.list_meetings),
+    (["verzetten", "reschedule"], meetings.reschedule),
+    (["afzeggen", "cancelmeeting"], meetings.cancel),
+    (["aankondiging", "announce"], announcements.announce),
+    (["stemming", "poll"], polls.start_poll),
+    (["sluitstemming", "closepoll"], polls.close_poll),
+    (["partner", "addpartner"], partners.partner),
+    (["alliantie", "partners"], partners.alliance),
+    (["koppel", "link"], partners.link),
+    (["instellingen", "settings"], nudges.settings_command),
+    (["profiel", "profile"], wijkfoto.profile),
+    (["wijkfoto", "report"], wijkfoto.report),
+    (["export"], wijkfoto.export_zip),
+    (["mijngegevens", "mydata"], privacy.my_data),
+    (["vergeetmij", "forgetme"], privacy.forget_me),
+    (["privacy"], privacy.privacy_info),
+    (["wijkwissen", "purge"], privacy.purge),
+]
+
+# Buttons: the kind in their callback data (``callbacks.pack``) -> handler.
+BUTTONS: list[tuple[str, Callback]] = [
+    ("taal", basics.language_button),
+    ("nm", basics.name_button),
+    ("ct", basics.contact_button),
+    ("sup", ideas.support_button),
+    ("join", ideas.join_button),
+    ("champ", ideas.champion_button),
+    ("cfc", ideas.confirm_champion_button),
+    ("stm", ideas.status_menu_button),
+    ("stb", ideas.status_back_button),
+    ("stv", ideas.status_set_button),
+    ("pg", ideas.page_button),
+    ("show", ideas.show_button),
+    ("dup", ideas.similar_support_button),
+    ("new", ideas.similar_new_button),
+    ("mok", meetings.draft_ok),
+    ("mno", meetings.draft_change),
+    ("mtx", meetings.other_channels),
+    ("rsvp", meetings.rsvp_button),
+    ("ics", meetings.calendar_button),
+    ("ask", meetings.add_idea_button),
+    ("anc", announcements.cancel_button),
+    ("atx", announcements.text_button),
+    ("pok", polls.confirm_button),
+    ("pno", polls.discard_button),
+    ("prm", partners.remove_button),
+    ("ptn", partners.matches_button),
+    ("plk", partners.link_button),
+    ("park", nudges.park_button),
+    ("nonudge", nudges.stop_button),
+    ("mtg", nudges.meeting_button),
+    ("wf", wijkfoto.pick),
+    ("fgy", privacy.forget_yes),
+    ("fgn", privacy.forget_no),
+    ("pg1", privacy.purge_first),
+    ("pg2", privacy.purge_second),
+]
+
+# Due-item kind -> what delivers it (the tick claims the items, see ``run_tick``).
+DELIVERERS: dict[str, Deliverer] = {
+    notices.KIND: notices.deliver,
+    REMINDER: meetings.deliver_reminder,
+    FOLLOWUP: meetings.deliver_followup,
+    ANNOUNCEMENT: announcements.deliver_announcement,
+    DIGEST: announcements.deliver_digest,
+    POLL_CLOSE: polls.deliver_close,
+    POLL_RESULT: polls.deliver_result,
+}
+
+# Answers to the bot's own questions (ForceReply prompts): prompt kind -> step.
+REPLY_STEPS: dict[str, replies.Step] = {
+    "idea": ideas.idea_reply,
+    **meetings.FORM.steps,
+    **partners.FORM.steps,
+}
+
+# Messages the bot keeps up to date: kind -> how it looks now.
+LIVE_MESSAGES = {"idea": ideas.render_card, "meeting": meetings.render}
+
+MESSAGES = filters.UpdateType.MESSAGE  # not edited messages: an edit must not run a command
+REPLIES = MESSAGES & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+GROUP_TALK = filters.ChatType.GROUPS & MESSAGES & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+
+
+def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotApp:
     """The bot. ``request`` replaces the HTTP client (benchmarks answer the Bot API locally)."""
     s = deps.settings
     if s.token is None:
@@ -83,20 +215,79 @@ def build_application(
         )
         .rate_limiter(rate_limiter(s))
         .concurrent_updates(ChatOrderedProcessor(s.concurrent_updates))
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .job_queue(JobQueue[BotContext]())
         .build()
     )
-    app.bot_data["deps"] = deps
-    app.bot_data["start_hooks"] = []
-    (register or default_register())(app)
+    app.bot_data.deps = deps
+    app.bot_data.live = LiveMessages(deps, LIVE_MESSAGES)
+    add_handlers(app, deps)
     assert app.job_queue is not None
     app.job_queue.run_repeating(
-        tick_job,
+        tick,
         interval=s.tick_seconds,
         first=s.tick_seconds,  # deterministic in tests; a restart catches up at the first tick
         name="tick",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return app
+
+
+def add_handlers(app: BotApp, deps: Deps) -> None:
+    """Every handler. PTB tries them in order and the first that matches an update wins:
+    commands and buttons never compete (each name and kind once), replies to questions come
+    before ordinary group talk, and the button nobody knows comes last."""
+    # Before everything else (group -1): one person hammering the bot is stopped here.
+    guard = flood.FloodGuard(deps.settings.person_actions_per_minute)
+    app.add_handler(TypeHandler(Update, partial(flood.guard, guard)), group=-1)
+
+    app.add_handler(ChatMemberHandler(membership.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(ChatMemberHandler(membership.member_change, ChatMemberHandler.CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
+    for names, command in COMMANDS:
+        app.add_handler(CommandHandler(names, command, filters=MESSAGES))
+    for kind, on_press in BUTTONS:
+        app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(kind)))
+    app.add_handler(PollAnswerHandler(polls.poll_answer))
+    app.add_handler(PollHandler(polls.poll_update))
+    app.add_handler(MessageHandler(REPLIES, replies.answers(REPLY_STEPS)))
+    app.add_handler(MessageHandler(GROUP_TALK, membership.seen))  # who takes part
+    app.add_handler(CallbackQueryHandler(basics.unknown_button))  # old or forged buttons
+
+    app.add_error_handler(errors.on_error)
+
+
+async def tick(context: BotContext) -> None:
+    """The one repeating job."""
+    await run_tick(context.bot, context.deps)
+
+
+async def run_tick(bot: Bot, deps: Deps) -> int:
+    """Due items through ``DELIVERERS``, then the nudge ladder; returns how many due items
+    and quiet ideas were claimed."""
+    claimed = await due_tick.run(
+        deps.db, deps.settings, deliverers(bot, deps), worker=deps.worker, retry=deps.retry
+    )
+    try:
+        claimed += await nudging.run(deps.db, deps.settings, nudges.TelegramNudges(bot, deps))
+    except Exception:
+        log.exception("the nudge job failed")
+    return claimed
+
+
+def deliverers(bot: Bot, deps: Deps) -> dict[str, due_tick.Deliver]:
+    """``DELIVERERS`` bound to this bot; a Telegram error is a failed delivery (retried)."""
+
+    def bound(deliver: Deliverer) -> due_tick.Deliver:
+        async def run(item: DueItem) -> due.Status:
+            try:
+                return await deliver(bot, deps, item)
+            except TelegramError as exc:
+                raise due_tick.DeliveryFailed(repr(exc)) from exc
+
+        return run
+
+    return {kind: bound(deliver) for kind, deliver in DELIVERERS.items()}
 
 
 # Room for network jitter and event-loop stalls: the message one over the cap leaves at
@@ -133,15 +324,10 @@ def rate_limiter(s: Settings) -> AIORateLimiter:
     )
 
 
-def on_start(app: BotApp, hook: StartHook) -> None:
-    app.bot_data["start_hooks"].append(hook)
-
-
 def tune_gc() -> None:
     """For a long-running bot, once it has started: what start-up built (modules,
     catalogs, mappers) is set aside from the cyclic collector, and collections run less
-    often. Otherwise a full collection walks every object the bot ever made: measured in
-    issue 10, pauses of 80-140 ms that every chat waits for (p99 38 ms -> 8 ms).
+    often, so that no chat waits while a full collection walks objects that live for good.
     Not for tests, which build many bots in one process: frozen objects are never freed."""
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
@@ -154,14 +340,14 @@ def processor(app: BotApp) -> ChatOrderedProcessor:
 
 
 async def start(app: BotApp, *, polling: bool = True) -> None:
-    """Initialize, run the start hooks, start fetching updates (long polling or webhook)."""
-    deps: Deps = app.bot_data["deps"]
+    """Initialize, publish the command menus, start fetching updates (long polling or
+    webhook)."""
+    deps = app.bot_data.deps
     s = deps.settings
     await app.initialize()
     deps.bot_username = app.bot.username
     await deps.admins.start()
-    for hook in app.bot_data["start_hooks"]:
-        await hook(app)
+    await commands.publish(app.bot, deps.policy.default_language)
     assert app.updater is not None
     if s.webhook_url:
         await app.start()
@@ -186,7 +372,7 @@ async def _start_webhook(app: BotApp, url: str, s: Settings) -> None:
         app, listen=s.listen, port=s.port, path=_webhook_path(url), secret=secret
     )
     await server.start()
-    app.bot_data["webhook_server"] = server
+    app.bot_data.webhook = server
     await app.bot.set_webhook(
         url,
         secret_token=secret,
@@ -199,14 +385,14 @@ async def _start_webhook(app: BotApp, url: str, s: Settings) -> None:
 
 async def stop(app: BotApp) -> None:
     """Stop fetching, finish the updates in hand and the edits they started, then close."""
-    server: WebhookServer | None = app.bot_data.pop("webhook_server", None)
+    server, app.bot_data.webhook = app.bot_data.webhook, None
     if server is not None:
         await server.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
         await app.stop()
-    deps: Deps = app.bot_data["deps"]
+    deps = app.bot_data.deps
     await deps.wait_background()
     await deps.admins.stop()
     await app.shutdown()

@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from buddybot import app as bot_app
+from buddybot.bot.context import BotApp
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import run_tick
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.settings import Settings
@@ -49,22 +49,20 @@ class Stage:
         tg: FakegramClient,
         settings: Settings,
         clock: FakeClock,
-        register: bot_app.Register | None = None,
     ) -> None:
         self.server = server
         self.tg = tg
         self.settings = settings
         self.clock = clock
-        self.register = register
         self.db = Database.for_settings(settings, clock)
         self.deps: Deps | None = None
-        self.app: bot_app.BotApp | None = None
+        self.app: BotApp | None = None
         self._settled = 0
         self._handled_earlier: set[int] = set()  # by an Application that was stopped
 
     async def start(self, *, polling: bool = True) -> None:
         self.deps = Deps.build(self.settings, self.db, self.clock)
-        self.app = bot_app.build_application(self.deps, self.register)
+        self.app = bot_app.build_application(self.deps)
         await bot_app.start(self.app, polling=polling)
 
     async def stop(self) -> None:
@@ -136,7 +134,7 @@ class Stage:
     async def tick(self) -> int:
         """Run the due-work tick now, as the scheduler would."""
         assert self.app is not None and self.deps is not None
-        return await run_tick(self.app.bot, self.deps)
+        return await bot_app.run_tick(self.app.bot, self.deps)
 
     # -- reading ---------------------------------------------------------------------
     async def texts(self, chat_id: int) -> list[str]:

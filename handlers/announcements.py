@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
+from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import announcements
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, button, button_id, command, safe_edit
-from handlers.idea_views import state_name
+from buddybot.storage.models import DueItem
 
 
 def _moment(lang: str, planned: announcements.Planned) -> str:
@@ -107,7 +105,7 @@ async def text_button(turn: Turn) -> str | None:
     return turn.t("channels.sent")
 
 
-async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_announcement(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: announcements.announcement_due(uow, payload))
     if work is None:
@@ -121,7 +119,7 @@ async def deliver_announcement(bot: Bot, deps: Deps, item: Claimed) -> DueStatus
     return DueStatus.DONE
 
 
-async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_digest(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     digest = await deps.db.run(lambda uow: announcements.digest_due(uow, payload))
     if digest is None:
@@ -170,14 +168,3 @@ async def deliver_digest(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
     lines.append(t(lang, "digest.footer"))
     sent = await send.to_group(bot, deps, digest.tg_chat_id, join_lines(lines))
     return DueStatus.DONE if sent is not None else DueStatus.SKIPPED
-
-
-def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    deps.deliverers[announcements.ANNOUNCEMENT] = deliver_announcement
-    deps.deliverers[announcements.DIGEST] = deliver_digest
-    app.add_handler(
-        CommandHandler(["aankondiging", "announce"], announce, filters=filters.UpdateType.MESSAGE)
-    )
-    app.add_handler(CallbackQueryHandler(cancel_button, pattern=callbacks.pattern("anc")))
-    app.add_handler(CallbackQueryHandler(text_button, pattern=callbacks.pattern("atx")))

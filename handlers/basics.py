@@ -5,20 +5,16 @@ from __future__ import annotations
 from functools import cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
+from buddybot.handlers import callbacks
+from buddybot.handlers.commands import visible
+from buddybot.handlers.common import Turn, button, command, safe_edit
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas, people
 from buddybot.services.errors import Refusal
 from buddybot.settings import LANGUAGES
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Wijk
-from handlers import callbacks
-from handlers.commands import visible
-from handlers.common import Turn, button, command, safe_edit
-
-MESSAGES = filters.UpdateType.MESSAGE  # not edited messages: an edit must not run a command
 
 
 def _args(turn: Turn) -> list[str]:
@@ -46,7 +42,7 @@ async def start(turn: Turn) -> None:
         await _kit(turn, int(args[0][4:]))
         return
     if args and args[0].startswith("p"):
-        from handlers.partners import accept_invite
+        from buddybot.handlers.partners import accept_invite
 
         if await accept_invite(turn, args[0]):
             return
@@ -121,7 +117,7 @@ async def contact_button(turn: Turn) -> str | None:
 
 async def _kit(turn: Turn, idea_id: int) -> None:
     """Deep link from "continue in private": the champion kit of that idea."""
-    from handlers.ideas import kit_partners, kit_text
+    from buddybot.handlers.ideas import kit_partners, kit_text
 
     def work(uow: UnitOfWork, caller: people.Caller) -> tuple[ideas.Kit, list[str]]:
         kit = ideas.champion_kit(uow, caller, idea_id)
@@ -235,17 +231,3 @@ async def language_button(turn: Turn) -> str | None:
 async def unknown_button(turn: Turn) -> str | None:
     """Buttons no handler knows (old versions, forged data): answered, nothing done."""
     raise Refusal("stale_button")
-
-
-def register_last(app: BotApp) -> None:
-    app.add_handler(CallbackQueryHandler(unknown_button))
-
-
-def register(app: BotApp) -> None:
-    app.add_handler(CommandHandler("start", start, filters=MESSAGES))
-    app.add_handler(CommandHandler(["hulp", "help"], help_, filters=MESSAGES))
-    app.add_handler(CommandHandler(["wie", "who"], who, filters=MESSAGES))
-    app.add_handler(CommandHandler(["taal", "language"], language, filters=MESSAGES))
-    app.add_handler(CallbackQueryHandler(language_button, pattern=callbacks.pattern("taal")))
-    app.add_handler(CallbackQueryHandler(name_button, pattern=callbacks.pattern("nm")))
-    app.add_handler(CallbackQueryHandler(contact_button, pattern=callbacks.pattern("ct")))

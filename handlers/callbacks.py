@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from buddybot.bot.keyboard import Button
+from telegram import InlineKeyboardButton
+
 from buddybot.services.errors import Refusal
 
 VERSION = "1"
@@ -16,9 +17,9 @@ def pack(kind: str, *fields: str | int) -> str:
     return data
 
 
-def button(text: str, kind: str, *fields: str | int) -> Button:
-    """A button of a ``Keyboard`` (buddybot.bot.keyboard) with this kind's data."""
-    return text, pack(kind, *fields)
+def button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
+    """A button that sends this kind's data when pressed."""
+    return InlineKeyboardButton(text, callback_data=pack(kind, *fields))
 
 
 def pattern(kind: str) -> str:

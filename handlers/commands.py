@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScope,
     BotCommandScopeAllChatAdministrators,
@@ -15,7 +16,6 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
-from buddybot.app import BotApp
 from buddybot.i18n import t
 from buddybot.settings import LANGUAGES
 
@@ -93,7 +93,7 @@ def _menu(lang: str, *, group: bool, facilitator: bool) -> list[BotCommand]:
     return [BotCommand(n, d) for n, d in visible(lang=lang, group=group, facilitator=facilitator)]
 
 
-async def publish(app: BotApp, default_language: str) -> None:
+async def publish(bot: Bot, default_language: str) -> None:
     """setMyCommands per language and scope; facilitators see their extra commands as admins."""
     scopes: list[tuple[BotCommandScope, bool, bool]] = [
         (BotCommandScopeAllPrivateChats(), False, False),
@@ -103,12 +103,12 @@ async def publish(app: BotApp, default_language: str) -> None:
     try:
         for scope, group, facilitator in scopes:
             for lang in LANGUAGES:
-                await app.bot.set_my_commands(
+                await bot.set_my_commands(
                     _menu(lang, group=group, facilitator=facilitator),
                     scope=scope,
                     language_code=lang,
                 )
-            await app.bot.set_my_commands(
+            await bot.set_my_commands(
                 _menu(default_language, group=group, facilitator=facilitator), scope=scope
             )
     except TelegramError as exc:  # menus are a convenience; the bot works without them

@@ -20,23 +20,19 @@ from telegram import (
 )
 from telegram.constants import ChatID
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from buddybot.bot import keyboard, send
-from buddybot.bot.keyboard import Keyboard
-from buddybot.bot.runtime import Deps, deps_of
+from buddybot.bot.context import BotContext
+from buddybot.bot.runtime import Deps
+from buddybot.handlers import callbacks
 from buddybot.i18n import Html, supported, t
 from buddybot.services import people
 from buddybot.services.errors import Refusal
 from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
-from handlers import callbacks
-from handlers.live import LiveMessages
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 T = TypeVar("T")
 
 
@@ -70,7 +66,7 @@ class Turn:
     """One update being handled."""
 
     update: Update
-    context: Context
+    context: BotContext
     deps: Deps
     chat: ChatRef | None
     actor: ActorRef | None
@@ -130,23 +126,22 @@ class Turn:
         return t(self.lang, key, **params)
 
     async def reply(
-        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | Keyboard | None = None
-    ) -> send.Sent | None:
+        self, text: str, *, markup: InlineKeyboardMarkup | ForceReply | None = None
+    ) -> Message | None:
+        """Answer in the update's chat: quoting the message outside private chats (still sent
+        if it is gone), in its forum topic; without a message, to the chat."""
         msg = self.update.effective_message
         if msg is None:
             if self.chat is None:
                 return None
-            sent = await self.context.bot.send_message(
-                self.chat.tg_chat_id,
-                text,
-                reply_markup=keyboard.for_ptb(markup),
+            return await self.context.bot.send_message(
+                self.chat.tg_chat_id, text, reply_markup=markup
             )
-            return send.Sent(sent.chat_id, sent.message_id)
-        return await send.reply(self.context.bot, msg, text, markup)
+        return await msg.reply_text(text, reply_markup=markup)
 
 
-def new_turn(update: Update, context: Context) -> Turn:
-    deps = deps_of(context)
+def new_turn(update: Update, context: BotContext) -> Turn:
+    deps = context.deps
     chat = chat_ref(update.effective_chat)
     actor = actor_ref(update.effective_user)
     lang = supported(actor.language_code if actor else None) or deps.policy.default_language
@@ -157,7 +152,7 @@ def command(fn: Callable[[Turn], Awaitable[None]]) -> Callback:
     """Wrap a command or message handler: refusals become a friendly reply."""
 
     @wraps(fn)
-    async def run(update: Update, context: Context) -> None:
+    async def run(update: Update, context: BotContext) -> None:
         turn = new_turn(update, context)
         try:
             await fn(turn)
@@ -175,7 +170,7 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
     answered, also when the press is refused or was handled before."""
 
     @wraps(fn)
-    async def run(update: Update, context: Context) -> None:
+    async def run(update: Update, context: BotContext) -> None:
         query = update.callback_query
         assert query is not None
         turn = new_turn(update, context)
@@ -216,30 +211,22 @@ def _plain(text: str | None) -> str | None:
     return html.unescape(re.sub(r"</?(b|i|u|s|code)>", "", text))[:200]
 
 
-def live(context: Context) -> LiveMessages:
-    """The application's live-message keeper (idea cards, meeting announcements)."""
-    found = context.bot_data["live"]
-    assert isinstance(found, LiveMessages)
-    return found
-
-
 async def safe_edit(
     query: CallbackQuery,
     *,
     text: str | None = None,
-    markup: InlineKeyboardMarkup | Keyboard | Literal["keep"] | None = "keep",
+    markup: InlineKeyboardMarkup | Literal["keep"] | None = "keep",
 ) -> None:
     """Edit the message under a pressed button. A double press ("not modified") or a message
     that is gone is not an error worth an apology."""
     msg = query.message
     if not isinstance(msg, Message):
         return
-    ptb_markup = keyboard.for_ptb(markup)
     try:
         if text is not None:
-            await msg.edit_text(text, reply_markup=None if ptb_markup == "keep" else ptb_markup)
-        elif ptb_markup != "keep":
-            await msg.edit_reply_markup(ptb_markup)
+            await msg.edit_text(text, reply_markup=None if markup == "keep" else markup)
+        elif markup != "keep":
+            await msg.edit_reply_markup(markup)
     except BadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise

@@ -8,15 +8,13 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from buddybot.app import BotApp
-from buddybot.bot.runtime import deps_of
+from buddybot.bot.context import BotContext
 from buddybot.i18n import supported, t
-from handlers.common import Context
 
 log = logging.getLogger("buddybot.errors")
 
 
-async def on_error(update: object, context: Context) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     summary = update.to_dict() if isinstance(update, Update) else repr(update)
     log.error(
@@ -29,9 +27,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, TelegramError) and "blocked" in error.message:
         return
     user = update.effective_user
-    lang = (
-        supported(user.language_code if user else None) or deps_of(context).policy.default_language
-    )
+    lang = supported(user.language_code if user else None) or context.deps.policy.default_language
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(str(t(lang, "error.sorry_short")), show_alert=True)
@@ -39,7 +35,3 @@ async def on_error(update: object, context: Context) -> None:
             await context.bot.send_message(update.effective_chat.id, t(lang, "error.sorry"))
     except TelegramError as exc:
         log.warning("could not send the apology: %s", exc)
-
-
-def register(app: BotApp) -> None:
-    app.add_error_handler(on_error)

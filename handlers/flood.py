@@ -9,12 +9,10 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop
 
-from buddybot.app import BotApp
-from buddybot.bot.runtime import deps_of
+from buddybot.bot.context import BotContext
 from buddybot.i18n import supported, t
-from handlers.common import Context
 
 WINDOW = timedelta(minutes=1)
 PRUNE_EVERY = 1000  # calls between two sweeps of people who went quiet
@@ -57,15 +55,15 @@ class FloodGuard:
         self._warned = {u: at for u, at in self._warned.items() if at > cutoff}
 
 
-async def guard(update: object, context: Context) -> None:
+async def guard(flood: FloodGuard, update: object, context: BotContext) -> None:
+    """Runs before every other handler (group -1); stops the update when over the limit."""
     if not isinstance(update, Update) or update.effective_user is None:
         return
     if update.message is None and update.callback_query is None:
         return  # member changes, polls and votes are not flooding
     if update.message is not None and not (update.message.text or "").startswith("/"):
         return  # ordinary talk in the group is not for the bot
-    deps = deps_of(context)
-    flood: FloodGuard = context.bot_data["flood"]
+    deps = context.deps
     allowed, warn = flood.allow(update.effective_user.id, deps.clock.now())
     if allowed:
         return
@@ -81,9 +79,3 @@ async def guard(update: object, context: Context) -> None:
         with suppress(TelegramError):
             await update.callback_query.answer()
     raise ApplicationHandlerStop
-
-
-def register(app: BotApp) -> None:
-    deps = app.bot_data["deps"]
-    app.bot_data["flood"] = FloodGuard(deps.settings.person_actions_per_minute)
-    app.add_handler(TypeHandler(Update, guard), group=-1)

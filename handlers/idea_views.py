@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from buddybot.bot.keyboard import Button, Keyboard
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
+from buddybot.handlers import callbacks
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas
-from handlers import callbacks
 
 NAMES_SHOWN = 5
 
@@ -62,8 +63,8 @@ def card_text(lang: str, card: ideas.Card) -> Html:
     return join_lines(lines)
 
 
-def card_markup(lang: str, card: ideas.Card) -> Keyboard:
-    rows: list[list[Button]] = []
+def card_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
     if card.open:
         rows.append(
             [
@@ -82,15 +83,15 @@ def card_markup(lang: str, card: ideas.Card) -> Keyboard:
         )
     elif card.status is State.PARKED:
         rows.append([callbacks.button(t(lang, "button.status"), "stm", card.id)])
-    return Keyboard.of(rows)
+    return InlineKeyboardMarkup(rows)
 
 
-def status_markup(lang: str, card: ideas.Card) -> Keyboard:
+def status_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
     targets = lifecycle.targets(card.status)
     buttons = [callbacks.button(state_name(lang, s), "stv", card.id, s.value) for s in targets]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([callbacks.button(t(lang, "button.back"), "stb", card.id)])
-    return Keyboard.of(rows)
+    return InlineKeyboardMarkup(rows)
 
 
 def page_text(lang: str, page: ideas.Page) -> Html:
@@ -113,7 +114,7 @@ def page_text(lang: str, page: ideas.Page) -> Html:
     return join_lines(lines)
 
 
-def page_markup(lang: str, page: ideas.Page) -> Keyboard:
+def page_markup(lang: str, page: ideas.Page) -> InlineKeyboardMarkup:
     numbers = [callbacks.button(f"#{line.number}", "show", line.id) for line in page.lines]
     rows = [numbers[i : i + 4] for i in range(0, len(numbers), 4)]
     nav = []
@@ -123,4 +124,4 @@ def page_markup(lang: str, page: ideas.Page) -> Keyboard:
         nav.append(callbacks.button(t(lang, "button.next"), "pg", page.page + 1))
     if nav:
         rows.append(nav)
-    return Keyboard.of(rows)
+    return InlineKeyboardMarkup(rows)

@@ -13,21 +13,14 @@ from telegram import (
     Message,
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.bot import send
+from buddybot.bot.live import LiveMessages, View
 from buddybot.bot.runtime import Deps
 from buddybot.domain.lifecycle import State
-from buddybot.i18n import Html, join_lines, t
-from buddybot.services import ideas, partners, prompts, wijken
-from buddybot.services.errors import Refusal
-from buddybot.services.people import Caller
-from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Idea, Prompt
-from handlers import callbacks
-from handlers.common import Callback, Turn, button, button_id, command, live, safe_edit
-from handlers.idea_views import (
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Callback, Turn, button, button_id, command, safe_edit
+from buddybot.handlers.idea_views import (
     card_markup,
     card_text,
     page_markup,
@@ -35,11 +28,15 @@ from handlers.idea_views import (
     state_name,
     status_markup,
 )
-from handlers.live import LiveMessages, View
-from handlers.replies import After, ask, step
+from buddybot.handlers.replies import After, ask
+from buddybot.i18n import Html, join_lines, t
+from buddybot.services import ideas, partners, prompts, wijken
+from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller
+from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Idea, Prompt, Wijk
 
 log = logging.getLogger(__name__)
-MESSAGES = filters.UpdateType.MESSAGE
 BEHALF = re.compile(r"^\s*(?:namens|on behalf of)\s+([^:\n]{1,100}):\s*(.*)$", re.I | re.S)
 NUMBER = re.compile(r"^#?(\d{1,6})$")
 
@@ -69,18 +66,18 @@ class _Cards:
 
 
 def refresher(turn: Turn) -> _Cards:
-    return _Cards(live(turn.context))
+    return _Cards(turn.context.live)
 
 
 async def render_card(deps: Deps, idea_id: int) -> View | None:
-    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, tuple[int, str, bool] | None]:
+    def work(uow: UnitOfWork) -> tuple[ideas.Card | None, Wijk | None]:
         card = ideas.card_by_id(uow, idea_id)
-        return card, wijken.chat_of(uow, card.wijk_id) if card else None
+        return card, wijken.by_id(uow, card.wijk_id) if card else None
 
-    card, target = await deps.db.run(work)
-    if card is None or target is None or card.card_message_id is None:
+    card, wijk = await deps.db.run(work)
+    if card is None or wijk is None or card.card_message_id is None:
         return None
-    chat_id, lang, _ = target
+    chat_id, lang = wijk.tg_chat_id, wijk.language
     if card.card_chat_id is not None and card.card_chat_id != chat_id:
         return None  # the card is in the chat's old id (before a migration); leave it
     return chat_id, card.card_message_id, card_text(lang, card), card_markup(lang, card)
@@ -102,7 +99,7 @@ def number_arg(turn: Turn, example: str) -> int:
     return int(match.group(1))
 
 
-async def post_card(turn: Turn, card: ideas.Card, lang: str) -> send.Sent | None:
+async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
     """Send the card to the chat and remember it as the card to keep up to date."""
     msg = await turn.reply(card_text(lang, card), markup=card_markup(lang, card))
     if msg is not None and turn.in_group:
@@ -179,7 +176,6 @@ async def idea(turn: Turn) -> None:
         await ask(turn, caller, msg.message_id, "idea", on_behalf_of=on_behalf_of)
 
 
-@step("idea")
 def idea_reply(
     turn: Turn, uow: UnitOfWork, caller: Caller, prompt: Prompt, text: str
 ) -> After | None:
@@ -202,7 +198,7 @@ async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) 
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
     if edit is not None:
         try:
-            await edit.edit_text(text, reply_markup=markup.markup())
+            await edit.edit_text(text, reply_markup=markup)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 raise
@@ -311,6 +307,12 @@ def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
         return _toggle_text(turn, kind, result)
 
     return run
+
+
+support = _toggle_command(ideas.Kind.SUPPORTER, "/steun 3")
+join = _toggle_command(ideas.Kind.HELPER, "/meedoen 3")
+support_button = _toggle_button(ideas.Kind.SUPPORTER, "sup")
+join_button = _toggle_button(ideas.Kind.HELPER, "join")
 
 
 async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
@@ -559,6 +561,10 @@ def _hide_command(hidden: bool, example: str) -> Callback:
     return run
 
 
+hide = _hide_command(True, "/verberg 3")
+restore = _hide_command(False, "/herstel 3")
+
+
 @command
 async def set_themes(turn: Turn) -> None:
     number = number_arg(turn, "/thema 3 groen spelen")
@@ -641,41 +647,3 @@ async def similar_new_button(turn: Turn) -> str | None:
     if result.card is not None:
         await post_card(turn, result.card, turn.lang)
     return None
-
-
-def live_messages(app: BotApp) -> LiveMessages:
-    found = app.bot_data["live"]
-    assert isinstance(found, LiveMessages)
-    return found
-
-
-def register(app: BotApp) -> None:
-    live_messages(app).kind("idea", render_card)
-    for names, callback in [
-        (["idee", "idea"], idea),
-        (["ideeen", "ideas"], list_ideas),
-        (["toon", "show"], show),
-        (["steun", "support"], _toggle_command(ideas.Kind.SUPPORTER, "/steun 3")),
-        (["meedoen", "join"], _toggle_command(ideas.Kind.HELPER, "/meedoen 3")),
-        (["kampioen", "champion"], champion),
-        (["bijwerken", "update"], progress),
-        (["status", "setstatus"], set_status),
-        (["verberg", "hide"], _hide_command(True, "/verberg 3")),
-        (["herstel", "restore"], _hide_command(False, "/herstel 3")),
-        (["thema", "themes"], set_themes),
-    ]:
-        app.add_handler(CommandHandler(names, callback, filters=MESSAGES))
-    for kind, handler in [
-        ("sup", _toggle_button(ideas.Kind.SUPPORTER, "sup")),
-        ("join", _toggle_button(ideas.Kind.HELPER, "join")),
-        ("champ", champion_button),
-        ("cfc", confirm_champion_button),
-        ("stm", status_menu_button),
-        ("stb", status_back_button),
-        ("stv", status_set_button),
-        ("pg", page_button),
-        ("show", show_button),
-        ("dup", similar_support_button),
-        ("new", similar_new_button),
-    ]:
-        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))

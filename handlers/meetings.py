@@ -7,34 +7,29 @@ import logging
 from telegram import (
     Bot,
     ForceReply,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Message,
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.bot import send
-from buddybot.bot.keyboard import Keyboard
+from buddybot.bot.live import View
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
+from buddybot.handlers.replies import After, Form, ask
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import meetings
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import Answer
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, button, button_id, command, live, safe_edit
-from handlers.live import LiveMessages, View
-from handlers.replies import After, Form, ask
+from buddybot.storage.models import DueItem
 
 log = logging.getLogger(__name__)
-MESSAGES = filters.UpdateType.MESSAGE
 ANSWERS = {"y": Answer.YES, "m": Answer.MAYBE, "n": Answer.NO}
 
 
@@ -67,11 +62,7 @@ def card_text(lang: str, card: meetings.Card) -> Html:
     return join_lines(lines)
 
 
-def _button(text: str, kind: str, *fields: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callbacks.pack(kind, *fields))
-
-
-def card_markup(lang: str, card: meetings.Card) -> Keyboard:
+def card_markup(lang: str, card: meetings.Card) -> InlineKeyboardMarkup:
     rows = []
     if card.status in (meetings.Status.PLANNED, meetings.Status.MOVED):
         rows.append(
@@ -84,7 +75,7 @@ def card_markup(lang: str, card: meetings.Card) -> Keyboard:
             ]
         )
     rows.append([callbacks.button(t(lang, "button.calendar"), "ics", card.id)])
-    return Keyboard.of(rows)
+    return InlineKeyboardMarkup(rows)
 
 
 def plain_text(lang: str, card: meetings.Card) -> str:
@@ -119,8 +110,8 @@ def meetings_wijk(uow: UnitOfWork, card: meetings.Card | None) -> tuple[int, str
 
     if card is None:
         return None
-    found = wijken.chat_of(uow, card.wijk_id)
-    return (found[0], found[1]) if found else None
+    wijk = wijken.by_id(uow, card.wijk_id)
+    return (wijk.tg_chat_id, wijk.language) if wijk else None
 
 
 def refresh(turn: Turn, meeting_id: int, fresh: meetings.Card | None = None) -> None:
@@ -141,7 +132,7 @@ def refresh(turn: Turn, meeting_id: int, fresh: meetings.Card | None = None) -> 
             card_text(turn.lang, fresh),
             card_markup(turn.lang, fresh),
         )
-    live(turn.context).request(turn.context.bot, "meeting", meeting_id, view)
+    turn.context.live.request(turn.context.bot, "meeting", meeting_id, view)
 
 
 # -- announcing ---------------------------------------------------------------------------
@@ -165,8 +156,8 @@ async def _show_draft(turn: Turn, card: meetings.Card) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(turn.t("button.draft_ok"), "mok", card.id),
-                _button(turn.t("button.draft_change"), "mno", card.id),
+                callbacks.button(turn.t("button.draft_ok"), "mok", card.id),
+                callbacks.button(turn.t("button.draft_change"), "mno", card.id),
             ]
         ]
     )
@@ -233,14 +224,16 @@ async def draft_ok(turn: Turn) -> str | None:
     await safe_edit(
         query,
         text=turn.t("draft.posted", number=card.number),
-        markup=InlineKeyboardMarkup([[_button(turn.t("button.other_channels"), "mtx", card.id)]]),
+        markup=InlineKeyboardMarkup(
+            [[callbacks.button(turn.t("button.other_channels"), "mtx", card.id)]]
+        ),
     )
     msg = await send.to_group(
         turn.context.bot,
         turn.deps,
         turn.chat.tg_chat_id,
         card_text(turn.lang, card),
-        reply_markup=card_markup(turn.lang, card).markup(),
+        reply_markup=card_markup(turn.lang, card),
     )
     if msg is None:
         return None
@@ -453,7 +446,7 @@ def _hours(seconds: int) -> int:
     return max(1, round(seconds / 3600))
 
 
-async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_reminder(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: meetings.reminder_due(uow, payload))
     if work is None:
@@ -493,13 +486,13 @@ async def deliver_reminder(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
     return DueStatus.DONE
 
 
-async def deliver_followup(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_followup(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     work = await deps.db.run(lambda uow: meetings.followup_due(uow, payload))
     if work is None:
         return DueStatus.SKIPPED
     lang = work.language
-    markup = InlineKeyboardMarkup([[_button(t(lang, "button.add_idea"), "ask")]])
+    markup = InlineKeyboardMarkup([[callbacks.button(t(lang, "button.add_idea"), "ask")]])
     sent = await send.to_group(
         bot,
         deps,
@@ -535,28 +528,3 @@ async def add_idea_button(turn: Turn) -> str | None:
     )
     await ask(turn, caller, msg.message_id, "idea", on_behalf_of=None)
     return None
-
-
-def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    live_messages = app.bot_data["live"]
-    assert isinstance(live_messages, LiveMessages)
-    live_messages.kind("meeting", render)
-    deps.deliverers[meetings.REMINDER] = deliver_reminder
-    deps.deliverers[meetings.FOLLOWUP] = deliver_followup
-    for names, callback in [
-        (["bijeenkomst", "meeting"], announce_meeting),
-        (["bijeenkomsten", "meetings"], list_meetings),
-        (["verzetten", "reschedule"], reschedule),
-        (["afzeggen", "cancelmeeting"], cancel),
-    ]:
-        app.add_handler(CommandHandler(names, callback, filters=MESSAGES))
-    for kind, handler in [
-        ("mok", draft_ok),
-        ("mno", draft_change),
-        ("mtx", other_channels),
-        ("rsvp", rsvp_button),
-        ("ics", calendar_button),
-        ("ask", add_idea_button),
-    ]:
-        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))

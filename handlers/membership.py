@@ -7,15 +7,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from telegram import ChatMember, ChatMemberUpdated, Update
-from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
-from buddybot.app import BotApp
-from buddybot.bot.runtime import deps_of
+from buddybot.bot.context import BotContext
 from buddybot.domain.roles import Role
+from buddybot.handlers.common import Turn, actor_ref, chat_ref, command
 from buddybot.i18n import join_lines, t
 from buddybot.services import people, wijken
 from buddybot.storage.db import UnitOfWork
-from handlers.common import Context, Turn, actor_ref, chat_ref, command
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,7 +93,7 @@ async def seen(turn: Turn) -> None:
     await turn.run(lambda uow, caller: None)
 
 
-async def migrated(update: Update, context: Context) -> None:
+async def migrated(update: Update, context: BotContext) -> None:
     msg = update.effective_message
     if msg is None:
         return
@@ -105,7 +103,7 @@ async def migrated(update: Update, context: Context) -> None:
         old, new = msg.migrate_from_chat_id, msg.chat.id
     else:
         return
-    deps = deps_of(context)
+    deps = context.deps
     wijk_id = await deps.db.run(lambda uow: wijken.migrated(uow, old, new))
     await deps.admins.changed(old, new)
     if wijk_id is not None:
@@ -133,20 +131,3 @@ async def appoint_facilitator(turn: Turn) -> None:
 @command
 async def appoint_buddy(turn: Turn) -> None:
     await _appoint(turn, Role.BUDDY)
-
-
-def register(app: BotApp) -> None:
-    app.add_handler(ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(ChatMemberHandler(member_change, ChatMemberHandler.CHAT_MEMBER))
-    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(
-        CommandHandler(["facilitator", "appoint"], appoint_facilitator, filters=messages)
-    )
-    app.add_handler(CommandHandler("buddy", appoint_buddy, filters=messages))
-
-
-def register_last(app: BotApp) -> None:
-    """After every feature's handlers: any other message in a group tells who takes part."""
-    plain = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & ~filters.COMMAND
-    app.add_handler(MessageHandler(plain & ~filters.StatusUpdate.ALL, seen))

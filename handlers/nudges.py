@@ -6,24 +6,22 @@ import re
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.domain import language
 from buddybot.domain.nudges import Step
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, button, command, safe_edit
+from buddybot.handlers.idea_views import state_name
+from buddybot.handlers.meetings import FORM as MEETING_FORM
 from buddybot.i18n import Html, join_lines, t
 from buddybot.scheduling import nudges as nudging
-from buddybot.services import configuration, ideas, nudges
+from buddybot.services import configuration, ideas, nudges, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
-from buddybot.services.wijken import chat_of
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, button, command, live, safe_edit
-from handlers.idea_views import state_name
-from handlers.meetings import FORM as MEETING_FORM
+from buddybot.storage.models import Wijk
 
 
 def _line(lang: str, item: nudges.Item) -> Html:
@@ -122,11 +120,6 @@ def _private_keys(lang: str, item: nudges.Item) -> InlineKeyboardMarkup:
     )
 
 
-async def run_nudges(bot: Bot, deps: Deps) -> int:
-    """The tick's nudge work (see ``scheduling.nudges``)."""
-    return await nudging.run(deps.db, deps.settings, TelegramNudges(bot, deps))
-
-
 @button
 async def park_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
@@ -140,17 +133,15 @@ async def park_button(turn: Turn) -> str | None:
         raise Refusal("stale_button")
     admin = await turn.deps.admins.is_admin(turn.context.bot, chat_id, tg_user_id)
 
-    def park(
-        uow: UnitOfWork, _caller: Caller
-    ) -> tuple[ideas.StatusChange, tuple[int, str, bool] | None]:
+    def park(uow: UnitOfWork, _caller: Caller) -> tuple[ideas.StatusChange, Wijk | None]:
         change = nudges.park_from_nudge(uow, tg_user_id, idea_id, admin)
-        return change, chat_of(uow, change.card.wijk_id)
+        return change, wijken.by_id(uow, change.card.wijk_id)
 
-    change, target = await turn.run(park)
+    change, wijk = await turn.run(park)
     await safe_edit(query, markup=None)
-    live(turn.context).request(turn.context.bot, "idea", change.card.id)
-    if target is not None:
-        group_id, group_lang, _ = target
+    turn.context.live.request(turn.context.bot, "idea", change.card.id)
+    if wijk is not None:
+        group_id, group_lang = wijk.tg_chat_id, wijk.language
         await send.to_group(
             turn.context.bot,
             turn.deps,
@@ -227,15 +218,3 @@ async def settings_command(turn: Turn) -> None:
     lines.append(turn.t("settings.days", days=", ".join(day_names)))
     lines.append(turn.t("settings.help"))
     await turn.reply(join_lines(lines))
-
-
-def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    deps.tick_hooks.append(run_nudges)
-    app.add_handler(
-        CommandHandler(
-            ["instellingen", "settings"], settings_command, filters=filters.UpdateType.MESSAGE
-        )
-    )
-    for kind, handler in [("park", park_button), ("nonudge", stop_button), ("mtg", meeting_button)]:
-        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))

@@ -9,18 +9,17 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, actor_ref, button, command, safe_edit
+from buddybot.handlers.replies import After, Form
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import partners
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import require_facilitator
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, actor_ref, button, command, live, safe_edit
-from handlers.replies import After, Form
+from buddybot.storage.models import Partner
 
 log = logging.getLogger(__name__)
 LINK_WORDS = ("koppel", "link")
@@ -30,7 +29,7 @@ def _themes(lang: str, keys: list[str]) -> str:
     return ", ".join(str(t(lang, f"theme.{k}")) for k in keys) or str(t(lang, "partner.no_themes"))
 
 
-def describe(lang: str, p: partners.View) -> Html:
+def describe(lang: str, p: Partner) -> Html:
     lines = [
         t(lang, "partner.name", name=p.name),
         t(lang, "partner.themes", themes=_themes(lang, p.themes)),
@@ -63,7 +62,7 @@ def invite_link(turn: Turn, partner_id: int) -> str:
     return f"https://t.me/{turn.deps.bot_username}?start=p{partner_id}_{sig}"
 
 
-async def _saved(turn: Turn, view: partners.View, created: bool) -> None:
+async def _saved(turn: Turn, view: Partner, created: bool) -> None:
     remove = InlineKeyboardButton(
         turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
     )
@@ -87,7 +86,7 @@ async def partner(turn: Turn) -> None:
 
     def work(
         uow: UnitOfWork, caller: Caller
-    ) -> tuple[Caller, partners.View | None, tuple[partners.View, bool] | None]:
+    ) -> tuple[Caller, Partner | None, tuple[Partner, bool] | None]:
         if linking:
             return caller, partners.link_account(uow, caller, name, account), None
         if text.strip():
@@ -161,7 +160,7 @@ async def alliance(turn: Turn) -> None:
 
 
 async def _after_link(turn: Turn, linked: partners.Linked) -> None:
-    live(turn.context).request(turn.context.bot, "idea", linked.card.id)
+    turn.context.live.request(turn.context.bot, "idea", linked.card.id)
     await turn.reply(
         turn.t(
             "link.done",
@@ -254,12 +253,3 @@ async def accept_invite(turn: Turn, payload: str) -> bool:
     view = await turn.run(lambda uow, caller: partners.accept_invite(uow, caller, partner_id))
     await turn.reply(turn.t("partner.invite_accepted", name=view.name))
     return True
-
-
-def register(app: BotApp) -> None:
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["partner", "addpartner"], partner, filters=messages))
-    app.add_handler(CommandHandler(["alliantie", "partners"], alliance, filters=messages))
-    app.add_handler(CommandHandler(["koppel", "link"], link, filters=messages))
-    for kind, handler in [("prm", remove_button), ("ptn", matches_button), ("plk", link_button)]:
-        app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))

@@ -7,26 +7,19 @@ import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    PollAnswerHandler,
-    PollHandler,
-    filters,
-)
 
-from buddybot.app import BotApp
 from buddybot.bot import send
-from buddybot.bot.runtime import Deps, deps_of
+from buddybot.bot.context import BotContext
+from buddybot.bot.runtime import Deps
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
 from buddybot.i18n import Html, join_lines, t, when
-from buddybot.scheduling.due import Claimed
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
-from handlers import callbacks
-from handlers.common import Context, Turn, actor_ref, button, button_id, command, safe_edit
+from buddybot.storage.models import DueItem
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +117,13 @@ async def discard_button(turn: Turn) -> str | None:
     return None
 
 
-async def poll_answer(update: Update, context: Context) -> None:
+async def poll_answer(update: Update, context: BotContext) -> None:
     """An open vote; these updates carry no chat, the poll is found by its id."""
     answer = update.poll_answer
     voter = actor_ref(answer.user) if answer is not None else None
     if answer is None or voter is None:
         return  # a vote "as a channel" (voter_chat) is not a resident's vote
-    deps = deps_of(context)
+    deps = context.deps
     tg_poll_id, option_ids = answer.poll_id, list(answer.option_ids)
     try:
         await deps.db.run(
@@ -141,12 +134,12 @@ async def poll_answer(update: Update, context: Context) -> None:
         return
 
 
-async def poll_update(update: Update, context: Context) -> None:
+async def poll_update(update: Update, context: BotContext) -> None:
     """New totals of a poll (the only news of anonymous votes)."""
     poll = update.poll
     if poll is None:
         return
-    deps = deps_of(context)
+    deps = context.deps
     tg_poll_id, option_counts = poll.id, [o.voter_count for o in poll.options]
     voters = poll.total_voter_count
     try:
@@ -172,7 +165,7 @@ async def close_poll(turn: Turn) -> None:
     await _publish_or_later(turn.context.bot, turn.deps, result)
 
 
-async def deliver_close(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_close(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
 
     def work(uow: UnitOfWork) -> polls.Result | None:
@@ -196,7 +189,7 @@ async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:
         await deps.db.run(lambda uow: polls.post_result_later(uow, poll_id, after))
 
 
-async def deliver_result(bot: Bot, deps: Deps, item: Claimed) -> DueStatus:
+async def deliver_result(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
     result = await deps.db.run(lambda uow: polls.result_due(uow, payload))
     if result is None:
@@ -283,16 +276,3 @@ async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
                 ]
             ),
         )
-
-
-def register(app: BotApp) -> None:
-    deps: Deps = app.bot_data["deps"]
-    deps.deliverers[polls.CLOSE] = deliver_close
-    deps.deliverers[polls.RESULT] = deliver_result
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["stemming", "poll"], start_poll, filters=messages))
-    app.add_handler(CommandHandler(["sluitstemming", "closepoll"], close_poll, filters=messages))
-    app.add_handler(CallbackQueryHandler(confirm_button, pattern=callbacks.pattern("pok")))
-    app.add_handler(CallbackQueryHandler(discard_button, pattern=callbacks.pattern("pno")))
-    app.add_handler(PollAnswerHandler(poll_answer))
-    app.add_handler(PollHandler(poll_update))

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.bot import send
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, button, command, safe_edit
 from buddybot.i18n import join_lines, t
 from buddybot.services import privacy, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, button, command, live, safe_edit
+from buddybot.storage.models import Wijk
 
 
 def _private_only(turn: Turn) -> None:
@@ -72,21 +71,19 @@ async def forget_yes(turn: Turn) -> str | None:
     callbacks.unpack(query.data, "fgy", 0)
     _private_only(turn)
 
-    def work(
-        uow: UnitOfWork, caller: Caller
-    ) -> tuple[privacy.Forgotten, dict[int, tuple[int, str, bool] | None]]:
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[privacy.Forgotten, dict[int, Wijk | None]]:
         done = privacy.forget(uow, caller)
-        return done, {c.id: wijken.chat_of(uow, c.wijk_id) for c in done.released}
+        return done, {c.id: wijken.by_id(uow, c.wijk_id) for c in done.released}
 
     done, groups = await turn.run(work)
     await safe_edit(query, text=turn.t("forget.done"))
     for idea_id in done.ideas_touched:
-        live(turn.context).request(turn.context.bot, "idea", idea_id)
+        turn.context.live.request(turn.context.bot, "idea", idea_id)
     for card in done.released:
-        target = groups.get(card.id)
-        if target is None or not target[2]:
+        wijk = groups.get(card.id)
+        if wijk is None or not wijk.active:
             continue
-        chat_id, lang, _ = target
+        chat_id, lang = wijk.tg_chat_id, wijk.language
         await send.to_group(
             turn.context.bot,
             turn.deps,
@@ -163,15 +160,3 @@ async def purge_second(turn: Turn) -> str | None:
     await turn.run(privacy.purge_own_wijk, need_admin=True)
     await safe_edit(query, text=turn.t("purge.done"))
     return None
-
-
-def register(app: BotApp) -> None:
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["mijngegevens", "mydata"], my_data, filters=messages))
-    app.add_handler(CommandHandler(["vergeetmij", "forgetme"], forget_me, filters=messages))
-    app.add_handler(CommandHandler("privacy", privacy_info, filters=messages))
-    app.add_handler(CallbackQueryHandler(forget_yes, pattern=callbacks.pattern("fgy")))
-    app.add_handler(CallbackQueryHandler(forget_no, pattern=callbacks.pattern("fgn")))
-    app.add_handler(CommandHandler(["wijkwissen", "purge"], purge, filters=messages))
-    app.add_handler(CallbackQueryHandler(purge_first, pattern=callbacks.pattern("pg1")))
-    app.add_handler(CallbackQueryHandler(purge_second, pattern=callbacks.pattern("pg2")))

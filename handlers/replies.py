@@ -1,4 +1,5 @@
-"""Replies to the bot's own questions (a ForceReply prompt), dispatched by kind.
+"""Replies to the bot's own questions (a ForceReply prompt), dispatched by kind through the
+steps ``buddybot.app`` hands in (prompt kind -> step).
 
 A step runs inside the update's one unit of work, on the database's worker thread: it is
 synchronous, awaits nothing and does not touch the update. It returns what to send after
@@ -7,29 +8,18 @@ the commit (or None). A reply to no question of this person is talk about an ide
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import ForceReply
-from telegram.ext import MessageHandler, filters
 
-from buddybot.app import BotApp
+from buddybot.handlers.common import Callback, Turn, command
 from buddybot.services import ideas, prompts
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Prompt
-from handlers.common import Turn, command
 
 After = Callable[[], Awaitable[None]]
 Step = Callable[[Turn, UnitOfWork, Caller, Prompt, str], After | None]
-STEPS: dict[str, Step] = {}
-
-
-def step(kind: str) -> Callable[[Step], Step]:
-    def add(fn: Step) -> Step:
-        STEPS[kind] = fn
-        return fn
-
-    return add
 
 
 async def ask(turn: Turn, caller: Caller, message_id: int, kind: str, **payload: object) -> None:
@@ -51,44 +41,42 @@ async def ask(turn: Turn, caller: Caller, message_id: int, kind: str, **payload:
     )
 
 
-@command
-async def reply(turn: Turn) -> None:
-    msg = turn.update.effective_message
-    assert msg is not None and msg.reply_to_message is not None
-    if turn.actor is None or turn.chat is None:
-        return
-    # Only an answer to the bot's own question may need facilitator rights (on-behalf ideas,
-    # the meeting dialogue); other replies are just talk and cost no admin lookup.
-    replied = msg.reply_to_message.from_user
-    to_bot = replied is not None and replied.id == turn.context.bot.id
-    chat_id, question = turn.chat.tg_chat_id, msg.reply_to_message.message_id
-    text = (msg.text or msg.caption or "").strip()
+def answers(steps: Mapping[str, Step]) -> Callback:
+    """The handler for replies: an answer to an open question of this person goes to the
+    step of its kind; any other reply is talk about an idea card."""
+    kinds = list(steps)
 
-    def work(uow: UnitOfWork, caller: Caller) -> After | None:
-        prompt = prompts.take(
-            uow,
-            tg_chat_id=chat_id,
-            message_id=question,
-            person_id=caller.person.id if caller.person else None,
-            kind=list(STEPS),
-        )
-        if prompt is None:
-            ideas.replied_to_card(uow, caller, chat_id, question)
-            return None
-        return STEPS[prompt.kind](turn, uow, caller, prompt, text)
+    @command
+    async def reply(turn: Turn) -> None:
+        msg = turn.update.effective_message
+        assert msg is not None and msg.reply_to_message is not None
+        if turn.actor is None or turn.chat is None:
+            return
+        # Only an answer to the bot's own question may need facilitator rights (on-behalf
+        # ideas, the meeting dialogue); other replies are just talk and cost no admin lookup.
+        replied = msg.reply_to_message.from_user
+        to_bot = replied is not None and replied.id == turn.context.bot.id
+        chat_id, question = turn.chat.tg_chat_id, msg.reply_to_message.message_id
+        text = (msg.text or msg.caption or "").strip()
 
-    after = await turn.run(work, need_admin=to_bot)
-    if after is not None:
-        await after()
+        def work(uow: UnitOfWork, caller: Caller) -> After | None:
+            prompt = prompts.take(
+                uow,
+                tg_chat_id=chat_id,
+                message_id=question,
+                person_id=caller.person.id if caller.person else None,
+                kind=kinds,
+            )
+            if prompt is None:
+                ideas.replied_to_card(uow, caller, chat_id, question)
+                return None
+            return steps[prompt.kind](turn, uow, caller, prompt, text)
 
+        after = await turn.run(work, need_admin=to_bot)
+        if after is not None:
+            await after()
 
-def register(app: BotApp) -> None:
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(
-        MessageHandler(
-            messages & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reply
-        )
-    )
+    return reply
 
 
 SKIP = {"-", "—"}
@@ -108,8 +96,11 @@ class Form:
         self.fields = list(questions)
         self.check = check
         self.finish = finish
-        for field in self.fields:
-            step(f"{name}.{field}")(self._answer(field))
+
+    @property
+    def steps(self) -> dict[str, Step]:
+        """Prompt kind -> step, one per question."""
+        return {f"{self.name}.{field}": self._answer(field) for field in self.fields}
 
     async def start(self, turn: Turn, caller: Caller) -> None:
         await self._ask(turn, caller, self.fields[0], {})

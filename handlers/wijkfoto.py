@@ -8,18 +8,16 @@ from datetime import date
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import Forbidden
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from buddybot.app import BotApp
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
+from buddybot.handlers import callbacks
+from buddybot.handlers.common import Turn, button, command
+from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import export, people, wijkfoto
 from buddybot.services.errors import Refusal
 from buddybot.storage.db import UnitOfWork
-from handlers import callbacks
-from handlers.common import Turn, button, command
-from handlers.idea_views import state_name
 
 FUNNEL = [State.PROPOSED, State.SELECTED, State.IN_PROGRESS, State.REALISED]
 
@@ -202,11 +200,3 @@ async def export_zip(turn: Turn) -> None:
         raise Refusal("open_private_first") from None
     if turn.in_group:
         await turn.reply(turn.t("export.sent"))
-
-
-def register(app: BotApp) -> None:
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["profiel", "profile"], profile, filters=messages))
-    app.add_handler(CommandHandler(["wijkfoto", "report"], report, filters=messages))
-    app.add_handler(CommandHandler("export", export_zip, filters=messages))
-    app.add_handler(CallbackQueryHandler(pick, pattern=callbacks.pattern("wf")))

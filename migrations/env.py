@@ -3,7 +3,10 @@ caller hands over a connection (``config.attributes["connection"]``), as buddybo
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from buddybot.storage.db import make_engine
@@ -23,7 +26,7 @@ def _url() -> str:
     return load_settings().database_url
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations stay independent of buddybot's Python types: UTCDateTime is a timestamptz.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -1,11 +1,9 @@
 """The bot's HTTP client for the Bot API: aiohttp under PTB, instead of PTB's default httpx.
 
-Measured against fakegram on this machine, one Bot API call costs the bot ~0.1 ms of CPU
-with aiohttp and 0.5-0.9 ms with httpx; a press is a getUpdates, an answer and (soon after)
-a card edit, so under load that was a fifth of the bot's CPU and showed in the time from a
-press to its answer (``benchmarks/latency.py``). PTB's request contract is small: send a
-form (or multipart, with files), give back the status and the body, map timeouts and
-network failures to PTB's errors.
+Every press costs a getUpdates, an answer and a card edit, so the client's CPU per call
+bounds the bot's throughput, and aiohttp spends several times less per call than httpx.
+PTB's request contract is small: send a form (or multipart, with files), give back the
+status and the body, map timeouts and network failures to PTB's errors.
 """
 
 from __future__ import annotations

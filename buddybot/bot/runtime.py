@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, cast
-
-from telegram import Bot
-from telegram.ext import CallbackContext
+from typing import Any
 
 from buddybot.bot.admins import AdminCache
 from buddybot.clock import Clock
-from buddybot.scheduling.due import Claimed, RetryPolicy, Status
+from buddybot.scheduling.due import RetryPolicy
 from buddybot.services.people import Policy
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
@@ -24,9 +21,6 @@ from buddybot.storage.notices import Notices
 # The background work (card edits) started while handling one update, when whoever handles
 # it wants to wait for that work: the webhook answers Telegram only after it (bot.webhook).
 spawned_here: ContextVar[set[asyncio.Task[None]] | None] = ContextVar("spawned_here", default=None)
-
-Deliverer = Callable[[Bot, "Deps", Claimed], Awaitable[Status]]
-TickHook = Callable[[Bot, "Deps"], Awaitable[int]]
 
 
 @dataclass
@@ -38,9 +32,6 @@ class Deps:
     policy: Policy
     retry: RetryPolicy
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    deliverers: dict[str, Deliverer] = field(default_factory=dict)
-    # More due work that is not a due item (the quiet-idea ladder), run on every tick.
-    tick_hooks: list[TickHook] = field(default_factory=list)
     bot_username: str = ""
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -81,7 +72,3 @@ class Deps:
             ),
             retry=RetryPolicy(settings.retry_base, settings.retry_max, settings.max_attempts),
         )
-
-
-def deps_of(context: CallbackContext[Any, Any, Any, Any]) -> Deps:
-    return cast(Deps, context.bot_data["deps"])

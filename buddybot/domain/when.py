@@ -251,6 +251,11 @@ class _Day:
     weekday: int | None = None
     next_week: bool = False
 
+    @property
+    def named(self) -> bool:
+        """A day is named: a date, a day word or a weekday."""
+        return bool(self.fixed) or self.weekday is not None
+
 
 def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
     """The first match of ``pattern`` and the text without it."""
@@ -456,65 +461,84 @@ def parse_when(text: str, *, now: datetime, zone: str, lang: str) -> datetime:
     tz = ZoneInfo(zone)
     now = now.astimezone(UTC)
     now_local = now.astimezone(tz)
-    today = now_local.date()
     rest = _normalise(text)
     if not rest:
         raise WhenError("unparseable")
-
     try:
-        for pattern, sign in ((_RELATIVE, 1), (_AGO, -1)):
-            match, after = _take(pattern, rest)
-            if match is None:
-                continue
-            unit = _UNITS[match["unit"]]
-            delta = sign * _amount(match["n"]) * unit
-            if unit < timedelta(days=1):  # minutes or hours: a moment
-                if _leftover(after):
-                    raise WhenError("unparseable")
-                return _choose([(now + delta).replace(second=0, microsecond=0)], now)
-            rest = f"{after} vandaag"  # whole days: counted from today
-            today = today + timedelta(days=delta.days)
-            break
-
-        days, rest = _take_dates(rest, today)
-        raw, rest = _take_time(rest)
-        named, rest = _take_named_dates(rest, today)
-        part_match, rest = _take(_PART, rest)
-        if raw is None and part_match:  # "friday evening 8": with a part of the day, a number
-            raw, rest = _take_bare_hour(rest)
-        if part_match and _PART.search(rest):
-            parts = {part_match["part"], *(m["part"] for m in _PART.finditer(rest))}
-            if len(parts) > 1:
-                raise WhenError("unparseable")  # "'s ochtends ... 's avonds"
-            rest = _PART.sub(" ", rest)
-        day, rest = _take_day(rest, today)
-        day.fixed = [*days, *named, *day.fixed]
-        if re.search(rf"\b(?:{_NEXT_WEEK})\b", rest):
-            raise WhenError("unparseable")  # "volgende week" without a weekday
-        leftover = _leftover(rest)
-        if leftover and not day.fixed and day.weekday is None and re.search("[a-z]{3}", leftover):
-            found = _dateparser_day(" ".join(rest.split()), now_local=now_local, lang=lang)
-            if found is not None:
-                day.fixed, leftover = [found], ""
-        if leftover or len(day.fixed) > 1:
-            raise WhenError("unparseable")
+        moment, rest, today = _take_relative(rest, now, now_local.date())
+        if moment is not None:
+            return _choose([moment], now)
+        raw, part, day = _read(rest, today, now_local, lang)
     except (ValueError, OverflowError):  # "31-02", "over 999999 weken"
         raise WhenError("unparseable") from None
-
-    has_day = bool(day.fixed) or day.weekday is not None
     if raw is None:
-        if not has_day and part_match is None:
-            raise WhenError("unparseable")
-        if day.fixed and day.fixed[0] < now_local.date():
-            raise WhenError("past")  # "gisteren": no need to ask for a time
-        raise WhenError("no_time")
-    part = _PARTS[part_match["part"]] if part_match else None
+        raise _without_time(day, part, now_local.date())
     try:
         moments = [
             moment
-            for clock in _clocks(raw, part, has_day)
+            for clock in _clocks(raw, part, day.named)
             for moment in _moments(day, clock, now, tz)
         ]
     except OverflowError:
         raise WhenError("unparseable") from None
     return _choose(moments, now)
+
+
+def _take_relative(text: str, now: datetime, today: date) -> tuple[datetime | None, str, date]:
+    """A relative moment ("over 2 uur"): that moment. A relative number of days ("in 3
+    days"): the rest of the text, read from that day on. Otherwise the text and ``today``."""
+    for pattern, sign in ((_RELATIVE, 1), (_AGO, -1)):
+        match, after = _take(pattern, text)
+        if match is None:
+            continue
+        unit = _UNITS[match["unit"]]
+        delta = sign * _amount(match["n"]) * unit
+        if unit < timedelta(days=1):  # minutes or hours: a moment
+            if _leftover(after):
+                raise WhenError("unparseable")
+            return (now + delta).replace(second=0, microsecond=0), after, today
+        return None, f"{after} vandaag", today + timedelta(days=delta.days)
+    return None, text, today
+
+
+def _read(
+    text: str, today: date, now_local: datetime, lang: str
+) -> tuple[_RawTime | None, Part | None, _Day]:
+    """The written time, the part of the day and the day, with nothing else left over."""
+    days, text = _take_dates(text, today)
+    raw, text = _take_time(text)
+    named, text = _take_named_dates(text, today)
+    part, text = _take_part(text)
+    if raw is None and part is not None:  # "friday evening 8": with a part of the day, a number
+        raw, text = _take_bare_hour(text)
+    day, text = _take_day(text, today)
+    day.fixed = [*days, *named, *day.fixed]
+    if re.search(rf"\b(?:{_NEXT_WEEK})\b", text):
+        raise WhenError("unparseable")  # "volgende week" without a weekday
+    leftover = _leftover(text)
+    if leftover and not day.named and re.search("[a-z]{3}", leftover):
+        found = _dateparser_day(" ".join(text.split()), now_local=now_local, lang=lang)
+        if found is not None:
+            day.fixed, leftover = [found], ""
+    if leftover or len(day.fixed) > 1:
+        raise WhenError("unparseable")
+    return raw, part, day
+
+
+def _take_part(text: str) -> tuple[Part | None, str]:
+    """The part of the day; said twice it must be the same part ("'s ochtends ... 's avonds")."""
+    match, text = _take(_PART, text)
+    if match is None:
+        return None, text
+    if any(other["part"] != match["part"] for other in _PART.finditer(text)):
+        raise WhenError("unparseable")
+    return _PARTS[match["part"]], _PART.sub(" ", text)
+
+
+def _without_time(day: _Day, part: Part | None, today: date) -> WhenError:
+    """Why a text without a clock time is no meeting time."""
+    if not day.named and part is None:
+        return WhenError("unparseable")
+    if day.fixed and day.fixed[0] < today:
+        return WhenError("past")  # "gisteren": no need to ask for a time
+    return WhenError("no_time")

@@ -30,17 +30,6 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Claimed:
-    id: int
-    kind: str
-    key: str
-    wijk_id: int | None
-    payload: dict[str, Any]
-    due_at: datetime
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     base: timedelta
     cap: timedelta
@@ -97,7 +86,7 @@ def cancel_prefix(uow: UnitOfWork, prefix: str) -> None:
     )
 
 
-def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list[Claimed]:
+def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list[DueItem]:
     now = uow.now
     ready = or_(
         and_(DueItem.status == Status.PENDING, DueItem.due_at <= now),
@@ -110,7 +99,7 @@ def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    result = uow.session.execute(
+    claimed = uow.session.scalars(
         update(DueItem)
         .where(DueItem.id.in_(pick.scalar_subquery()))
         .values(
@@ -119,22 +108,13 @@ def claim(uow: UnitOfWork, *, worker: str, limit: int, lease: timedelta) -> list
             lease_until=now + lease,
             attempts=DueItem.attempts + 1,
         )
-        .returning(
-            DueItem.id,
-            DueItem.kind,
-            DueItem.key,
-            DueItem.wijk_id,
-            DueItem.payload,
-            DueItem.due_at,
-            DueItem.attempts,
-        )
+        .returning(DueItem)
         .execution_options(synchronize_session=False)
     )
-    items = [Claimed(*row) for row in result]
-    return sorted(items, key=lambda c: (c.due_at, c.id))
+    return sorted(claimed, key=lambda item: (item.due_at, item.id))
 
 
-def renew(uow: UnitOfWork, item: Claimed, worker: str, lease: timedelta) -> bool:
+def renew(uow: UnitOfWork, item: DueItem, worker: str, lease: timedelta) -> bool:
     """Extend this worker's claim just before delivering; False when the claim ran out and
     another worker may have taken the item (then this one must not send it)."""
     result = uow.session.execute(
@@ -151,7 +131,7 @@ def renew(uow: UnitOfWork, item: Claimed, worker: str, lease: timedelta) -> bool
     return result.scalar_one_or_none() is not None
 
 
-def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
+def finish(uow: UnitOfWork, item: DueItem, worker: str, status: Status) -> None:
     """Record the outcome; only the worker that holds the claim may do so."""
     uow.session.execute(
         update(DueItem)
@@ -164,7 +144,7 @@ def finish(uow: UnitOfWork, item: Claimed, worker: str, status: Status) -> None:
     )
 
 
-def retry(uow: UnitOfWork, item: Claimed, worker: str, policy: RetryPolicy, error: str) -> Status:
+def retry(uow: UnitOfWork, item: DueItem, worker: str, policy: RetryPolicy, error: str) -> Status:
     """A delivery failed: try again later with backoff, or give up after max attempts."""
     if item.attempts >= policy.max_attempts:
         status, values = Status.FAILED, {"done_at": uow.now}

@@ -11,8 +11,7 @@ import logging
 from typing import Protocol
 
 from buddybot.bot.lanes import Lanes
-from buddybot.services import nudges
-from buddybot.services.wijken import chat_of
+from buddybot.services import nudges, wijken
 from buddybot.settings import Settings
 from buddybot.storage.db import Database, UnitOfWork
 
@@ -60,7 +59,7 @@ async def batch(db: Database, settings: Settings, sender: Sender) -> int:
         # Only the last rung needs the group's admins; asking Telegram for every wijk
         # would spend the flood budget on calls that change nothing.
         steered = {c.wijk_id for c in claimed if c.for_facilitators}
-        chats = [found[0] for w in steered if (found := chat_of(uow, w)) is not None]
+        chats = [wijk.tg_chat_id for w in steered if (wijk := wijken.by_id(uow, w)) is not None]
         return claimed, chats
 
     claimed, chats = await db.run(claim)

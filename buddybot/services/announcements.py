@@ -73,8 +73,8 @@ class Digest:
     votes: list[DigestVote]
 
 
-def _view(a: Announcement, zone: str) -> Planned:
-    return Planned(a.id, a.text, a.next_at, a.weekly, zone)
+def _planned(a: Announcement, zone: str) -> Planned:
+    return Planned(id=a.id, text=a.text, next_at=a.next_at, weekly=a.weekly, zone=zone)
 
 
 def _local(moment: datetime, zone: str) -> datetime:
@@ -137,7 +137,7 @@ def schedule(uow: UnitOfWork, caller: Caller, text: str) -> Planned:
     uow.session.add(announcement)
     uow.session.flush()
     _plan_occurrence(uow, announcement)
-    return _view(announcement, wijk.timezone)
+    return _planned(announcement, wijk.timezone)
 
 
 def pending(uow: UnitOfWork, caller: Caller) -> list[Planned]:
@@ -148,7 +148,7 @@ def pending(uow: UnitOfWork, caller: Caller) -> list[Planned]:
         .order_by(Announcement.next_at)
         .limit(20)
     )
-    return [_view(a, wijk.timezone) for a in rows]
+    return [_planned(a, wijk.timezone) for a in rows]
 
 
 def cancel(uow: UnitOfWork, caller: Caller, announcement_id: int) -> Planned:
@@ -160,7 +160,7 @@ def cancel(uow: UnitOfWork, caller: Caller, announcement_id: int) -> Planned:
         raise Refusal("announcement_gone")
     a.status = "cancelled"
     due.cancel_prefix(uow, f"announcement:{a.id}:")
-    return _view(a, wijk.timezone)
+    return _planned(a, wijk.timezone)
 
 
 def text_of(uow: UnitOfWork, caller: Caller, announcement_id: int) -> str:
@@ -191,7 +191,7 @@ def announcement_due(uow: UnitOfWork, payload: dict[str, object]) -> Due | None:
     if found is None:
         return None
     a, wijk = found
-    return Due(a.text, wijk.tg_chat_id, wijk.language)
+    return Due(text=a.text, tg_chat_id=wijk.tg_chat_id, language=wijk.language)
 
 
 def posted(uow: UnitOfWork, payload: dict[str, object]) -> None:
@@ -242,7 +242,9 @@ def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | None:
         .where(Idea.wijk_id == wijk.id, Idea.hidden.is_(False), Idea.created_at >= week_ago)
         .order_by(Idea.number)
     )
-    new_ideas = [DigestIdea(i.number, i.title, lifecycle.State(i.status)) for i in new]
+    new_ideas = [
+        DigestIdea(number=i.number, title=i.title, status=lifecycle.State(i.status)) for i in new
+    ]
     new_numbers = {i.number for i in new_ideas}
     moved = uow.session.scalars(
         select(Idea)
@@ -258,7 +260,7 @@ def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | None:
         .order_by(Idea.number)
     )
     moved_ideas = [
-        DigestIdea(i.number, i.title, lifecycle.State(i.status))
+        DigestIdea(number=i.number, title=i.title, status=lifecycle.State(i.status))
         for i in moved
         if i.number not in new_numbers
     ]
@@ -272,13 +274,23 @@ def digest_due(uow: UnitOfWork, payload: dict[str, object]) -> Digest | None:
         )
         .order_by(Meeting.starts_at)
     )
-    meetings = [DigestMeeting(m.number, m.title, m.starts_at) for m in upcoming]
+    meetings = [
+        DigestMeeting(number=m.number, title=m.title, starts_at=m.starts_at) for m in upcoming
+    ]
     open_votes = uow.session.scalars(
         select(Poll).where(Poll.wijk_id == wijk.id, Poll.status == "open").order_by(Poll.deadline)
     )
-    votes = [DigestVote(p.number, p.question, p.deadline) for p in open_votes]
+    votes = [
+        DigestVote(number=p.number, question=p.question, deadline=p.deadline) for p in open_votes
+    ]
     if not (new_ideas or moved_ideas or meetings or votes):
         return None
     return Digest(
-        wijk.tg_chat_id, wijk.language, wijk.timezone, new_ideas, moved_ideas, meetings, votes
+        tg_chat_id=wijk.tg_chat_id,
+        language=wijk.language,
+        zone=wijk.timezone,
+        new_ideas=new_ideas,
+        moved_ideas=moved_ideas,
+        meetings=meetings,
+        votes=votes,
     )

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import AnyWijk, Caller, display_name
+from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -45,7 +45,7 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
+def _public_names(uow: UnitOfWork, wijk: Wijk) -> dict[int, str]:
     """person id -> name, for authors, champions and partner accounts of this wijk."""
     s = uow.session
     ids: set[int] = set()
@@ -74,7 +74,7 @@ def _public_names(uow: UnitOfWork, wijk: AnyWijk) -> dict[int, str]:
     return {p.id: display_name(p) for p in people if not p.erased}
 
 
-def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -> bytes:
+def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> bytes:
     s = uow.session
     names = _public_names(uow, wijk)
     files: dict[str, bytes] = {}
@@ -85,38 +85,32 @@ def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -
 
     ideas = list(s.scalars(select(Idea).where(Idea.wijk_id == wijk.id).order_by(Idea.number)))
     counts = {
-        (idea_id, kind): int(n)
-        for idea_id, kind, n in (
-            s.execute(
-                select(Involvement.idea_id, Involvement.kind, func.count())
-                .join(Idea, Idea.id == Involvement.idea_id)
-                .where(Idea.wijk_id == wijk.id, Involvement.confirmed.is_(True))
-                .group_by(Involvement.idea_id, Involvement.kind)
-            )
-        ).all()
+        (row.idea_id, row.kind): row.n
+        for row in s.execute(
+            select(Involvement.idea_id, Involvement.kind, func.count().label("n"))
+            .join(Idea, Idea.id == Involvement.idea_id)
+            .where(Idea.wijk_id == wijk.id, Involvement.confirmed.is_(True))
+            .group_by(Involvement.idea_id, Involvement.kind)
+        )
     }
     champions: dict[int, list[str]] = {}
-    for idea_id, person_id in (
-        s.execute(
-            select(Involvement.idea_id, Involvement.person_id)
-            .join(Idea, Idea.id == Involvement.idea_id)
-            .where(
-                Idea.wijk_id == wijk.id,
-                Involvement.kind == "champion",
-                Involvement.confirmed.is_(True),
-            )
+    for champion in s.execute(
+        select(Involvement.idea_id, Involvement.person_id)
+        .join(Idea, Idea.id == Involvement.idea_id)
+        .where(
+            Idea.wijk_id == wijk.id,
+            Involvement.kind == "champion",
+            Involvement.confirmed.is_(True),
         )
-    ).all():
-        champions.setdefault(idea_id, []).append(names.get(person_id, ""))
+    ):
+        champions.setdefault(champion.idea_id, []).append(names.get(champion.person_id, ""))
     partner_names: dict[int, list[str]] = {}
-    for idea_id, name in (
-        s.execute(
-            select(IdeaPartner.idea_id, Partner.name)
-            .join(Partner, Partner.id == IdeaPartner.partner_id)
-            .where(Partner.wijk_id == wijk.id)
-        )
-    ).all():
-        partner_names.setdefault(idea_id, []).append(name)
+    for link in s.execute(
+        select(IdeaPartner.idea_id, Partner.name)
+        .join(Partner, Partner.id == IdeaPartner.partner_id)
+        .where(Partner.wijk_id == wijk.id)
+    ):
+        partner_names.setdefault(link.idea_id, []).append(link.name)
     rows: list[list[object]] = []
     for n, idea in enumerate(ideas, 1):
         rows.append(
@@ -159,15 +153,13 @@ def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -
         s.scalars(select(Meeting).where(Meeting.wijk_id == wijk.id).order_by(Meeting.number))
     )
     rsvp = {
-        (m, a): int(c)
-        for m, a, c in (
-            s.execute(
-                select(Rsvp.meeting_id, Rsvp.answer, func.count())
-                .join(Meeting, Meeting.id == Rsvp.meeting_id)
-                .where(Meeting.wijk_id == wijk.id)
-                .group_by(Rsvp.meeting_id, Rsvp.answer)
-            )
-        ).all()
+        (row.meeting_id, row.answer): row.n
+        for row in s.execute(
+            select(Rsvp.meeting_id, Rsvp.answer, func.count().label("n"))
+            .join(Meeting, Meeting.id == Rsvp.meeting_id)
+            .where(Meeting.wijk_id == wijk.id)
+            .group_by(Rsvp.meeting_id, Rsvp.answer)
+        )
     }
     files["meetings.csv"] = _csv(
         ["number", "title", "starts_at", "place", "status", "yes", "maybe", "no"],
@@ -228,8 +220,8 @@ def wijk_zip(uow: UnitOfWork, wijk: AnyWijk, progress: Progress | None = None) -
     files["events.csv"] = _csv(
         ["idea", "event", "by", "at"],
         [
-            [numbers.get(idea_id, ""), kind, names.get(actor or 0, ""), _iso(at)]
-            for idea_id, kind, actor, at in events
+            [numbers.get(e.idea_id, ""), e.kind, names.get(e.actor_id or 0, ""), _iso(e.at)]
+            for e in events
         ],
     )
     step("events", len(events), len(events))

@@ -17,15 +17,7 @@ from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import (
-    AnyPerson,
-    AnyWijk,
-    Caller,
-    PersonView,
-    WijkView,
-    display_name,
-    person_to_change,
-)
+from buddybot.services.people import Caller, display_name, person_to_change
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
@@ -161,17 +153,17 @@ class Page:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _settings(wijk: AnyWijk) -> WijkSettings:
+def _settings(wijk: Wijk) -> WijkSettings:
     return WijkSettings.load(wijk.settings)
 
 
-def require_wijk(caller: Caller) -> WijkView:
+def require_wijk(caller: Caller) -> Wijk:
     if caller.wijk is None:
         raise Refusal("group_only")
     return caller.wijk
 
 
-def _require_person(caller: Caller) -> PersonView:
+def _require_person(caller: Caller) -> Person:
     if caller.person is None:
         raise Refusal("who_are_you")
     return caller.person
@@ -238,7 +230,7 @@ _LATEST_NEWS = (
 )
 
 
-def find(uow: UnitOfWork, wijk: AnyWijk, number: int, *, hidden_ok: bool = False) -> Idea:
+def find(uow: UnitOfWork, wijk: Wijk, number: int, *, hidden_ok: bool = False) -> Idea:
     idea = uow.session.scalar(_BY_NUMBER, {"wijk": wijk.id, "n": number})
     if idea is None or (idea.hidden and not hidden_ok):
         raise Refusal("unknown_idea", number=number)
@@ -262,7 +254,7 @@ def by_id(uow: UnitOfWork, caller: Caller, idea_id: int) -> Idea:
     return idea
 
 
-def _name(person: AnyPerson | None) -> str:
+def _name(person: Person | None) -> str:
     if person is None or not person.show_name:
         return ""
     return display_name(person)
@@ -286,12 +278,13 @@ def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
     news: dict[str, Any] | None = None
     if not new:
         involved = uow.session.execute(_INVOLVED, {"idea": idea.id})
-        for involvement, person in involved:
+        for row in involved:
+            involvement = row.Involvement
             if involvement.kind == Kind.CHAMPION and not involvement.confirmed:
                 pending += 1
                 continue
             counts[involvement.kind] += 1
-            if name := _name(person):
+            if name := _name(row.Person):
                 names[involvement.kind].append(name)
         partner_names = list(uow.session.scalars(_PARTNER_NAMES, {"idea": idea.id}))
         news = uow.session.scalar(_LATEST_NEWS, {"idea": idea.id})
@@ -305,9 +298,9 @@ def card(uow: UnitOfWork, idea: Idea, *, new: bool = False) -> Card:
         themes=list(idea.themes),
         hidden=idea.hidden,
         author=_author(uow, idea),
-        supporters=People(names[Kind.SUPPORTER], counts[Kind.SUPPORTER]),
-        helpers=People(names[Kind.HELPER], counts[Kind.HELPER]),
-        champions=People(names[Kind.CHAMPION], counts[Kind.CHAMPION]),
+        supporters=People(names=names[Kind.SUPPORTER], count=counts[Kind.SUPPORTER]),
+        helpers=People(names=names[Kind.HELPER], count=counts[Kind.HELPER]),
+        champions=People(names=names[Kind.CHAMPION], count=counts[Kind.CHAMPION]),
         pending_champions=pending,
         latest_update=str(news["text"]) if news else None,
         card_chat_id=idea.card_chat_id,
@@ -341,10 +334,10 @@ def open_page(uow: UnitOfWork, caller: Caller, page: int) -> Page:
             page = -(-total // PAGE_SIZE)
             lines, total = _open_lines(uow, wijk, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
-    return Page(lines, min(page, pages), pages, total)
+    return Page(lines=lines, page=min(page, pages), pages=pages, total=total)
 
 
-def open_lines(uow: UnitOfWork, wijk: AnyWijk, *, offset: int = 0, limit: int) -> list[Line]:
+def open_lines(uow: UnitOfWork, wijk: Wijk, *, offset: int = 0, limit: int) -> list[Line]:
     """Open ideas with their counts, newest activity first."""
     return _open_lines(uow, wijk, offset, limit)[0]
 
@@ -384,7 +377,7 @@ _PAGE_LINES = (
 )
 
 
-def _open_lines(uow: UnitOfWork, wijk: AnyWijk, offset: int, limit: int) -> tuple[list[Line], int]:
+def _open_lines(uow: UnitOfWork, wijk: Wijk, offset: int, limit: int) -> tuple[list[Line], int]:
     """The lines and how many ideas are open in all (0 when there are no lines)."""
     rows = uow.session.execute(
         _PAGE_LINES, {"wijk": wijk.id, "offset": offset, "limit": limit}
@@ -425,10 +418,10 @@ def _validate(title: str, description: str) -> None:
 def record(
     uow: UnitOfWork,
     idea: Idea,
-    actor: AnyPerson | None,
+    actor: Person | None,
     kind: str,
     *,
-    in_wijk: AnyWijk | None = None,
+    in_wijk: Wijk | None = None,
     **detail: object,
 ) -> None:
     """Log the action and mark the idea active: activity starts the quiet-idea ladder again,
@@ -451,10 +444,10 @@ def record(
 def record_by_id(
     uow: UnitOfWork,
     idea_id: int,
-    actor: AnyPerson | None,
+    actor: Person | None,
     kind: str,
     *,
-    in_wijk: AnyWijk | None = None,
+    in_wijk: Wijk | None = None,
     **detail: object,
 ) -> None:
     """``record`` for an idea known by its id (a vote for it). ``in_wijk``: the wijk the
@@ -465,7 +458,7 @@ def record_by_id(
     record(uow, idea, actor, kind, in_wijk=in_wijk, **detail)
 
 
-def _first_nudge(uow: UnitOfWork, wijk_id: int, wijk: AnyWijk | None = None) -> datetime:
+def _first_nudge(uow: UnitOfWork, wijk_id: int, wijk: Wijk | None = None) -> datetime:
     """When an open idea of that wijk, active now, is first nudged."""
     if wijk is None or wijk.id != wijk_id:
         wijk = uow.session.get(Wijk, wijk_id)
@@ -514,8 +507,8 @@ def propose(
         close = similar.closest(title, [(c.id, c.title) for c in candidates])
         if close:
             by_id = {c.id: c for c in candidates}
-            found = [Similar(i, by_id[i].number, by_id[i].title) for i, _ in close]
-            return Proposed(None, found, title, description)
+            found = [Similar(id=i, number=by_id[i].number, title=by_id[i].title) for i, _ in close]
+            return Proposed(card=None, similar=found, title=title, description=description)
     last = uow.session.scalar(_LAST_NUMBER, {"wijk": wijk.id})
     idea = Idea(
         wijk_id=wijk.id,
@@ -536,7 +529,7 @@ def propose(
     uow.session.add(idea)
     uow.session.flush()
     record(uow, idea, person, "proposed", in_wijk=wijk, on_behalf_of=on_behalf_of)
-    return Proposed(card(uow, idea, new=True))
+    return Proposed(card=card(uow, idea, new=True))
 
 
 _REMEMBER_CARD = (
@@ -560,7 +553,7 @@ def _require_open(idea: Idea) -> None:
         raise Refusal("idea_closed", number=idea.number)
 
 
-def _involvement(uow: UnitOfWork, idea: Idea, person: AnyPerson, kind: Kind) -> Involvement | None:
+def _involvement(uow: UnitOfWork, idea: Idea, person: Person, kind: Kind) -> Involvement | None:
     return uow.session.scalar(
         select(Involvement).where(
             Involvement.idea_id == idea.id,
@@ -600,11 +593,11 @@ def toggle(
         ["idea_id", "person_id", "kind"],
     )
     if not added and only_on:
-        return Toggled(card(uow, idea), on=True)
+        return Toggled(card=card(uow, idea), on=True)
     if not added:  # involved already: a second press takes it back
         uow.session.execute(_UNINVOLVE, {"idea": idea.id, "person": person.id, "kind": kind.value})
         record(uow, idea, person, f"un{kind.value}", in_wijk=caller.wijk)
-        return Toggled(card(uow, idea), on=False)
+        return Toggled(card=card(uow, idea), on=False)
     record(uow, idea, person, kind.value, in_wijk=caller.wijk)
     result = card(uow, idea)
     recruit = False
@@ -622,7 +615,7 @@ def toggle(
                     supporters=result.supporters.count,
                 )
                 recruit = True
-    return Toggled(result, on=True, recruit=recruit)
+    return Toggled(card=result, on=True, recruit=recruit)
 
 
 def toggle_by_id(
@@ -636,7 +629,7 @@ def toggle_number(uow: UnitOfWork, caller: Caller, number: int, kind: Kind) -> T
     return toggle(uow, caller, find(uow, require_wijk(caller), number), kind)
 
 
-def kit(uow: UnitOfWork, idea: Idea, champion: AnyPerson | None = None) -> Kit:
+def kit(uow: UnitOfWork, idea: Idea, champion: Person | None = None) -> Kit:
     wijk = uow.session.get(Wijk, idea.wijk_id)
     assert wijk is not None
     rows = uow.session.scalars(
@@ -647,11 +640,16 @@ def kit(uow: UnitOfWork, idea: Idea, champion: AnyPerson | None = None) -> Kit:
     )
     # Helpers chose to help, so the champion may contact them.
     helpers = [
-        Helper(display_name(p), p.username)
+        Helper(name=display_name(p), username=p.username)
         for p in rows
         if not p.erased and (champion is None or p.id != champion.id)
     ]
-    return Kit(card(uow, idea), wijk.title, helpers, same_interest(uow, idea))
+    return Kit(
+        card=card(uow, idea),
+        wijk_title=wijk.title,
+        helpers=helpers,
+        same_interest=same_interest(uow, idea),
+    )
 
 
 def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Helper]:
@@ -686,7 +684,7 @@ def same_interest(uow: UnitOfWork, idea: Idea, limit: int = 5) -> list[Helper]:
         .distinct()
         .limit(limit)
     )
-    return [Helper(display_name(p), p.username) for p in rows]
+    return [Helper(name=display_name(p), username=p.username) for p in rows]
 
 
 def toggle_contact_ok(uow: UnitOfWork, caller: Caller) -> bool:
@@ -761,7 +759,7 @@ def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
     return kit(uow, idea, person)
 
 
-def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: AnyPerson) -> bool:
+def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:
     if caller.facilitator or idea.author_id == person.id or idea.entered_by_id == person.id:
         return True
     involved = uow.session.scalar(
@@ -820,7 +818,7 @@ def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State) -> St
     return move(uow, idea, caller.person, target)
 
 
-def move(uow: UnitOfWork, idea: Idea, actor: AnyPerson | None, target: State) -> StatusChange:
+def move(uow: UnitOfWork, idea: Idea, actor: Person | None, target: State) -> StatusChange:
     """Move an idea along its lifecycle (the caller checked who may)."""
     old = State(idea.status)
     why = lifecycle.reason(old, target)
@@ -828,7 +826,7 @@ def move(uow: UnitOfWork, idea: Idea, actor: AnyPerson | None, target: State) ->
         raise Refusal(f"transition_{why}", number=idea.number, old=old.value, new=target.value)
     idea.status = target.value
     record(uow, idea, actor, "status", old=old.value, new=target.value)
-    return StatusChange(card(uow, idea), old, target)
+    return StatusChange(card=card(uow, idea), old=old, new=target)
 
 
 def set_status_number(uow: UnitOfWork, caller: Caller, number: int, word: str) -> StatusChange:

@@ -17,7 +17,7 @@ from buddybot.domain.ics import MeetingEvent
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import AnyWijk, Caller, WijkView, display_name
+from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
 from buddybot.storage.queries import upsert
@@ -95,11 +95,11 @@ class FollowUp:
     language: str
 
 
-def _settings(wijk: AnyWijk) -> WijkSettings:
+def _settings(wijk: Wijk) -> WijkSettings:
     return WijkSettings.load(wijk.settings)
 
 
-def require_facilitator(caller: Caller) -> WijkView:
+def require_facilitator(caller: Caller) -> Wijk:
     if caller.wijk is None:
         raise Refusal("group_only")
     if not caller.facilitator:
@@ -107,7 +107,7 @@ def require_facilitator(caller: Caller) -> WijkView:
     return caller.wijk
 
 
-def read_when(uow: UnitOfWork, wijk: AnyWijk, text: str) -> datetime:
+def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
     """The moment a facilitator means, or a refusal that says what was wrong."""
     try:
         return when_.parse_when(text, now=uow.now, zone=wijk.timezone, lang=wijk.language)
@@ -134,7 +134,7 @@ def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
 
 # An RSVP press runs these: built once (see services/ideas.py on building statements).
 _RSVP_COUNTS = (
-    select(Rsvp.answer, func.count())
+    select(Rsvp.answer, func.count().label("n"))
     .where(Rsvp.meeting_id == bindparam("meeting"))
     .group_by(Rsvp.answer)
 )
@@ -145,10 +145,10 @@ _WITH_ORGANISER = (
 )
 
 
-def card(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk | None = None) -> Card:
+def card(uow: UnitOfWork, meeting: Meeting, wijk: Wijk | None = None) -> Card:
     """``wijk``: the meeting's wijk, when the caller has it (one query less)."""
     rows = uow.session.execute(_RSVP_COUNTS, {"meeting": meeting.id})
-    counts: dict[str, int] = {answer: count for answer, count in rows}
+    counts = {row.answer: row.n for row in rows}
     if wijk is None or wijk.id != meeting.wijk_id:
         wijk = uow.session.get(Wijk, meeting.wijk_id)
     assert wijk is not None
@@ -218,7 +218,7 @@ def _own_meeting(uow: UnitOfWork, caller: Caller, meeting_id: int) -> Meeting:
     return meeting
 
 
-def _plan(uow: UnitOfWork, meeting: Meeting, wijk: AnyWijk) -> None:
+def _plan(uow: UnitOfWork, meeting: Meeting, wijk: Wijk) -> None:
     settings = _settings(wijk)
     prefix = f"meeting:{meeting.id}:{meeting.sequence}"
     for offset in settings.reminder_offsets:
@@ -336,7 +336,12 @@ def _answered(uow: UnitOfWork, meeting: Meeting) -> list[Recipient]:
         .where(Rsvp.meeting_id == meeting.id, Rsvp.answer.in_([Answer.YES, Answer.MAYBE]))
     )
     return [
-        Recipient(p.tg_user_id, p.private_ok, p.language, p.tg_language_code)
+        Recipient(
+            tg_user_id=p.tg_user_id,
+            private_ok=p.private_ok,
+            language=p.language,
+            tg_language_code=p.tg_language_code,
+        )
         for p in rows
         if not p.erased
     ]
@@ -356,7 +361,7 @@ def reschedule(uow: UnitOfWork, caller: Caller, number: int, when_text: str) -> 
     meeting.sequence += 1
     meeting.updated_at = uow.now
     _plan(uow, meeting, wijk)
-    return Change(card(uow, meeting), old, _answered(uow, meeting))
+    return Change(card=card(uow, meeting), old_start=old, notify=_answered(uow, meeting))
 
 
 def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
@@ -369,7 +374,9 @@ def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
     meeting.sequence += 1
     meeting.reason = reason or None
     meeting.updated_at = uow.now
-    return Change(card(uow, meeting), meeting.starts_at, _answered(uow, meeting))
+    return Change(
+        card=card(uow, meeting), old_start=meeting.starts_at, notify=_answered(uow, meeting)
+    )
 
 
 def calendar_event(uow: UnitOfWork, caller: Caller, meeting_id: int) -> MeetingEvent:
@@ -423,16 +430,21 @@ def reminder_due(uow: UnitOfWork, payload: dict[str, object]) -> Reminder | None
         .where(Rsvp.meeting_id == meeting.id, Rsvp.answer == Answer.YES)
     )
     recipients = [
-        Recipient(p.tg_user_id, p.private_ok, p.language, p.tg_language_code)
+        Recipient(
+            tg_user_id=p.tg_user_id,
+            private_ok=p.private_ok,
+            language=p.language,
+            tg_language_code=p.tg_language_code,
+        )
         for p in going
         if not p.erased
     ]
     return Reminder(
-        card(uow, meeting),
-        wijk.tg_chat_id,
-        wijk.language,
-        offset,
-        recipients,
+        card=card(uow, meeting),
+        tg_chat_id=wijk.tg_chat_id,
+        language=wijk.language,
+        offset=offset,
+        going=recipients,
     )
 
 
@@ -441,7 +453,7 @@ def followup_due(uow: UnitOfWork, payload: dict[str, object]) -> FollowUp | None
     if found is None:
         return None
     meeting, wijk = found
-    return FollowUp(card(uow, meeting), wijk.tg_chat_id, wijk.language)
+    return FollowUp(card=card(uow, meeting), tg_chat_id=wijk.tg_chat_id, language=wijk.language)
 
 
 def held(uow: UnitOfWork, payload: dict[str, object]) -> None:
@@ -464,5 +476,5 @@ def pin_warning_needed(uow: UnitOfWork, wijk_id: int) -> bool:
     return True
 
 
-def pin_wanted(wijk: AnyWijk | None) -> bool:
+def pin_wanted(wijk: Wijk | None) -> bool:
     return wijk is not None and _settings(wijk).pin_meetings

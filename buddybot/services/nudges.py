@@ -8,7 +8,7 @@ UPDATE SKIP LOCKED`` on PostgreSQL), so two replicas never nudge the same idea t
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,6 @@ from buddybot.services import ideas as ideas_
 from buddybot.services import partners as partners_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.meetings import Status as MeetingStatus
-from buddybot.services.people import AnyWijk
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -106,7 +105,10 @@ def claim(uow: UnitOfWork, *, limit: int, lease: timedelta) -> list[Claimed]:
         .returning(Idea.id, Idea.wijk_id, Idea.nudge_level)
         .execution_options(synchronize_session=False)
     )
-    return [Claimed(int(i), int(w), int(level) + 1, until) for i, w, level in result.all()]
+    return [
+        Claimed(idea_id=row.id, wijk_id=row.wijk_id, level=row.nudge_level + 1, held_until=until)
+        for row in result
+    ]
 
 
 def hold(
@@ -154,9 +156,9 @@ def _sent_today(uow: UnitOfWork, wijken: list[Wijk]) -> dict[int, int]:
         .distinct()
     )
     sent: dict[int, int] = defaultdict(int)
-    for wijk_id, at in rows:
-        if at >= starts[wijk_id]:
-            sent[wijk_id] += 1  # one combined group message has one sent_at
+    for row in rows:
+        if row.sent_at >= starts[row.wijk_id]:
+            sent[row.wijk_id] += 1  # one combined group message has one sent_at
     return sent
 
 
@@ -181,14 +183,14 @@ def _counts(uow: UnitOfWork, idea_ids: list[int]) -> dict[tuple[int, str], int]:
     if not idea_ids:
         return {}
     rows = uow.session.execute(
-        select(Involvement.idea_id, Involvement.kind, func.count())
+        select(Involvement.idea_id, Involvement.kind, func.count().label("n"))
         .where(
             Involvement.idea_id.in_(idea_ids),
             or_(Involvement.kind != ideas_.Kind.CHAMPION, Involvement.confirmed.is_(True)),
         )
         .group_by(Involvement.idea_id, Involvement.kind)
     )
-    return {(int(i), str(k)): int(n) for i, k, n in rows}
+    return {(row.idea_id, row.kind): row.n for row in rows}
 
 
 def _partners(
@@ -204,12 +206,12 @@ def _partners(
     ):
         partners[p.wijk_id].append(p)
     if partners and idea_ids:
-        for idea_id, partner_id in uow.session.execute(
+        for row in uow.session.execute(
             select(IdeaPartner.idea_id, IdeaPartner.partner_id).where(
                 IdeaPartner.idea_id.in_(idea_ids)
             )
         ):
-            linked[int(idea_id)].add(int(partner_id))
+            linked[row.idea_id].add(row.partner_id)
     return partners, linked
 
 
@@ -224,7 +226,10 @@ def _people(uow: UnitOfWork, ids: list[int]) -> list[Recipient]:
             Person.erased.is_(False),
         )
     )
-    return [Recipient(p.tg_user_id, p.language, p.tg_language_code) for p in rows]
+    return [
+        Recipient(tg_user_id=p.tg_user_id, language=p.language, tg_language_code=p.tg_language_code)
+        for p in rows
+    ]
 
 
 def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
@@ -241,7 +246,7 @@ def _champions_or_author(uow: UnitOfWork, idea: Idea) -> list[Recipient]:
     return _people(uow, ids)
 
 
-def facilitators(uow: UnitOfWork, wijk: AnyWijk, telegram_admins: list[int]) -> list[Recipient]:
+def facilitators(uow: UnitOfWork, wijk: Wijk, telegram_admins: list[int]) -> list[Recipient]:
     """The wijk's facilitators who may get a private nudge (appointed ones and admins)."""
     appointed = list(
         uow.session.scalars(
@@ -269,7 +274,6 @@ def prepare(
     at once: a few queries per batch, not per idea."""
     if not claimed:
         return []
-    held_until = claimed[0].held_until  # one claim: the same for every idea of the batch
     order = list(dict.fromkeys(c.wijk_id for c in claimed))
     wijken = {w.id: w for w in uow.session.scalars(select(Wijk).where(Wijk.id.in_(order)))}
     by_wijk: dict[int, list[Idea]] = defaultdict(list)
@@ -319,13 +323,13 @@ def prepare(
                 meeting_planned=wijk.id in planned,
             )
             item = Item(
-                idea.id,
-                idea.number,
-                idea.title,
-                level,
-                step,
-                best.partner.name if best else None,
-                best.partner.id if best else None,
+                idea_id=idea.id,
+                number=idea.number,
+                title=idea.title,
+                level=level,
+                step=step,
+                partner=best.partner.name if best else None,
+                partner_id=best.partner.id if best else None,
             )
             if level == 1:
                 if cap_left <= 0:
@@ -346,27 +350,22 @@ def prepare(
                     f"{h.name} (@{h.username})" if h.username else h.name
                     for h in ideas_.same_interest(uow, idea)
                 ]
-                private.append(_with(item, who, near))
+                private.append(replace(item, recipients=who, neighbours=near))
             else:
                 if steering is None:
                     steering = facilitators(uow, wijk, admins.get(wijk.tg_chat_id, []))
-                private.append(_with(item, steering))
-        out.append(WijkNudges(wijk.id, wijk.tg_chat_id, wijk.language, group, private, held_until))
+                private.append(replace(item, recipients=steering))
+        out.append(
+            WijkNudges(
+                wijk_id=wijk.id,
+                tg_chat_id=wijk.tg_chat_id,
+                language=wijk.language,
+                group=group,
+                private=private,
+                held_until=claimed[0].held_until,  # one claim: the same for the whole batch
+            )
+        )
     return out
-
-
-def _with(item: Item, recipients: list[Recipient], neighbours: list[str] | None = None) -> Item:
-    return Item(
-        item.idea_id,
-        item.number,
-        item.title,
-        item.level,
-        item.step,
-        item.partner,
-        item.partner_id,
-        recipients,
-        neighbours or [],
-    )
 
 
 def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:

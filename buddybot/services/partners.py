@@ -22,18 +22,8 @@ CONTACT_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
-class View:
-    id: int
-    name: str
-    themes: list[str]
-    offer: str
-    contact: str
-    linked_account: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Suggestion:
-    partner: View
+    partner: Partner
     shared_themes: list[str]
     shared_words: list[str]
 
@@ -41,18 +31,14 @@ class Suggestion:
 @dataclass(frozen=True, slots=True)
 class Linked:
     card: ideas_.Card
-    partner: View
+    partner: Partner
     notify: int | None  # the partner's Telegram user id, when the bot may write to them
     notify_language: str | None
 
 
-def _view(p: Partner) -> View:
-    return View(p.id, p.name, list(p.themes), p.offer, p.contact, p.person_id is not None)
-
-
 def save(
     uow: UnitOfWork, caller: Caller, name: str, theme_words: str, offer: str, contact: str
-) -> tuple[View, bool]:
+) -> tuple[Partner, bool]:
     """Register a partner, or update the one with that name. Returns (partner, created)."""
     wijk = require_facilitator(caller)
     name, offer, contact = " ".join(name.split()), offer.strip(), contact.strip()
@@ -78,7 +64,7 @@ def save(
     partner.offer = offer
     partner.contact = contact
     uow.session.flush()
-    return _view(partner), created
+    return partner, created
 
 
 def _partner(uow: UnitOfWork, wijk: Wijk, partner_id: int) -> Partner:
@@ -99,24 +85,23 @@ def by_name(uow: UnitOfWork, wijk: Wijk, name: str) -> Partner:
     return found[0]
 
 
-def remove(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
+def remove(uow: UnitOfWork, caller: Caller, partner_id: int) -> Partner:
     wijk = require_facilitator(caller)
     partner = _partner(uow, wijk, partner_id)
-    view = _view(partner)
     uow.session.delete(partner)
-    return view
+    return partner
 
 
-def alliance(uow: UnitOfWork, caller: Caller) -> list[View]:
+def alliance(uow: UnitOfWork, caller: Caller) -> list[Partner]:
     if caller.wijk is None:
         raise Refusal("group_only")
     rows = uow.session.scalars(
         select(Partner).where(Partner.wijk_id == caller.wijk.id).order_by(Partner.name)
     )
-    return [_view(p) for p in rows]
+    return list(rows)
 
 
-def link_account(uow: UnitOfWork, caller: Caller, name: str, account: ActorRef | None) -> View:
+def link_account(uow: UnitOfWork, caller: Caller, name: str, account: ActorRef | None) -> Partner:
     """A facilitator replies ``/partner koppel <name>`` to a message of the partner."""
     wijk = require_facilitator(caller)
     if account is None:
@@ -125,10 +110,10 @@ def link_account(uow: UnitOfWork, caller: Caller, name: str, account: ActorRef |
     person = ensure_person(uow, account)
     ensure_membership(uow, wijk, person)
     partner.person_id = person.id
-    return _view(partner)
+    return partner
 
 
-def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
+def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> Partner:
     """The partner opened the invitation link in private: link their account."""
     if caller.person is None:
         raise Refusal("who_are_you")
@@ -139,7 +124,7 @@ def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> View:
     wijk = uow.session.get(Wijk, partner.wijk_id)
     if wijk is not None:
         ensure_membership(uow, wijk, caller.person)
-    return _view(partner)
+    return partner
 
 
 def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]:
@@ -164,7 +149,11 @@ def rank(idea: Idea, partners: list[Partner], linked: set[int], limit: int = 3) 
     )
     by_id = {p.id: p for p in candidates}
     return [
-        Suggestion(_view(by_id[m.partner_id]), list(m.shared_themes), list(m.shared_words))
+        Suggestion(
+            partner=by_id[m.partner_id],
+            shared_themes=list(m.shared_themes),
+            shared_words=list(m.shared_words),
+        )
         for m in ranked
     ]
 
@@ -223,10 +212,10 @@ def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) -> Linke
     account = uow.session.get(Person, partner.person_id) if partner.person_id else None
     notify = account.tg_user_id if account is not None and account.private_ok else None
     return Linked(
-        ideas_.card(uow, idea),
-        _view(partner),
-        notify,
-        account.language if account else None,
+        card=ideas_.card(uow, idea),
+        partner=partner,
+        notify=notify,
+        notify_language=account.language if account else None,
     )
 
 

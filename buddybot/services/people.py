@@ -26,13 +26,6 @@ from buddybot.storage.models import Membership, Person, Wijk
 # turn every read-only command into a write.
 SEEN_GRANULARITY = timedelta(minutes=15)
 
-# The names other services know these shapes by: the ORM classes themselves.
-WijkView = Wijk
-PersonView = Person
-MemberView = Membership
-AnyWijk = Wijk
-AnyPerson = Person
-
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -211,16 +204,28 @@ def identify(
         anonymous_admin=authority.anonymous_admin,
         superadmin=superadmin,
     )
-    if wijk is not None:
-        lang = wijk.language
-    else:
-        chosen = person.language if person else None
-        telegram_code = actor.language_code if actor else None
-        home = None
-        if person is not None and not chosen and not supported(telegram_code):
-            home = _home_language(uow, person)
-        lang = language.for_person(chosen, telegram_code, home, policy.default_language)
-    return Caller(person, wijk, member, facilitator, superadmin, lang, authority)
+    return Caller(
+        person=person,
+        wijk=wijk,
+        membership=member,
+        facilitator=facilitator,
+        superadmin=superadmin,
+        language=wijk.language if wijk else _private_language(uow, policy, person, actor),
+        authority=authority,
+    )
+
+
+def _private_language(
+    uow: UnitOfWork, policy: Policy, person: Person | None, actor: ActorRef | None
+) -> str:
+    """The language to answer in outside a wijk's group: the person's choice, their
+    Telegram language, or that of a wijk they take part in."""
+    chosen = person.language if person else None
+    telegram_code = actor.language_code if actor else None
+    home = None
+    if person is not None and not chosen and not supported(telegram_code):
+        home = _home_language(uow, person)
+    return language.for_person(chosen, telegram_code, home, policy.default_language)
 
 
 def _home_language(uow: UnitOfWork, person: Person) -> str | None:
@@ -312,7 +317,7 @@ def appoint(
             old.role = Role.FACILITATOR.value
     granted = member.role != role
     member.role = role.value if granted else Role.RESIDENT.value
-    return Appointment(display_name(person), role.value, granted)
+    return Appointment(name=display_name(person), role=role.value, granted=granted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,9 +339,9 @@ def team(uow: UnitOfWork, wijk: Wijk) -> Team:
         )
         .order_by(Person.first_name)
     )
-    for role, person in rows:
-        (buddy if role == Role.BUDDY else facilitators).append(display_name(person))
-    return Team(buddy, facilitators)
+    for row in rows:
+        (buddy if row.role == Role.BUDDY else facilitators).append(display_name(row.Person))
+    return Team(buddy=buddy, facilitators=facilitators)
 
 
 def member_joined(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
@@ -363,7 +368,7 @@ def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:
         .where(Membership.person_id == person.id, Membership.left.is_(False), Wijk.active)
         .order_by(Wijk.title)
     )
-    return [(wijk, role) for wijk, role in rows]
+    return [(row.Wijk, row.role) for row in rows]
 
 
 def wijk_chats_of(uow: UnitOfWork, tg_user_id: int) -> list[int]:

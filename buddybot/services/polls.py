@@ -122,7 +122,7 @@ def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft
             raise Refusal("poll_question_missing")
         if len(question) > QUESTION_MAX:
             raise Refusal("poll_question_long", maximum=QUESTION_MAX, length=len(question))
-        options = [Option(t, None) for t in texts]
+        options = [Option(text=t, idea_id=None) for t in texts]
     elif rest:
         numbers = []
         for word in rest.replace(",", " ").split():
@@ -163,15 +163,15 @@ def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft
     )
     uow.session.add(poll)
     uow.session.flush()
-    return _draft_view(poll, wijk, proposed)
+    return _as_draft(poll, wijk, proposed)
 
 
-def _draft_view(poll: Poll, wijk: Wijk, proposed: bool) -> Draft:
+def _as_draft(poll: Poll, wijk: Wijk, proposed: bool) -> Draft:
     return Draft(
         id=poll.id,
         number=poll.number,
         question=poll.question,
-        options=[Option(o["text"], o.get("idea_id")) for o in poll.options],
+        options=[Option(text=o["text"], idea_id=o.get("idea_id")) for o in poll.options],
         anonymous=poll.anonymous,
         multiple=poll.multiple,
         deadline=poll.deadline,
@@ -184,13 +184,15 @@ def _idea_option(uow: UnitOfWork, wijk: Wijk, number: int) -> Option:
     idea = ideas_.find(uow, wijk, number)
     if lifecycle.State(idea.status) not in lifecycle.OPEN:
         raise Refusal("idea_closed", number=number)
-    return Option(f"#{idea.number} {idea.title}"[:OPTION_MAX], idea.id)
+    return Option(text=f"#{idea.number} {idea.title}"[:OPTION_MAX], idea_id=idea.id)
 
 
 def _top_ideas(uow: UnitOfWork, wijk: Wijk) -> list[Option]:
     lines = ideas_.open_lines(uow, wijk, limit=500)
     ranked = sorted(lines, key=lambda line: (-line.supporters, line.number))[:MAX_OPTIONS]
-    return [Option(f"#{line.number} {line.title}"[:OPTION_MAX], line.id) for line in ranked]
+    return [
+        Option(text=f"#{line.number} {line.title}"[:OPTION_MAX], idea_id=line.id) for line in ranked
+    ]
 
 
 def draft_of(uow: UnitOfWork, caller: Caller, poll_id: int) -> Poll:
@@ -208,7 +210,7 @@ def to_send(uow: UnitOfWork, poll_id: int) -> Draft:
     assert poll is not None
     wijk = uow.session.get(Wijk, poll.wijk_id)
     assert wijk is not None
-    return _draft_view(poll, wijk, False)
+    return _as_draft(poll, wijk, False)
 
 
 def discard(uow: UnitOfWork, caller: Caller, poll_id: int) -> None:
@@ -241,7 +243,10 @@ def open_polls(uow: UnitOfWork, caller: Caller) -> list[Line]:
         .where(Poll.wijk_id == caller.wijk.id, Poll.status == "open")
         .order_by(Poll.deadline)
     )
-    return [Line(p.number, p.question, p.deadline, caller.wijk.timezone) for p in rows]
+    return [
+        Line(number=p.number, question=p.question, deadline=p.deadline, zone=caller.wijk.timezone)
+        for p in rows
+    ]
 
 
 def _activity(
@@ -361,7 +366,12 @@ def result_of(uow: UnitOfWork, poll: Poll) -> Result:
     winners = _winners(tallies)
     ranking = sorted(
         (
-            Ranked(o["text"], tallies[i], tallies[i] / cast if cast else 0.0, i in winners)
+            Ranked(
+                text=o["text"],
+                count=tallies[i],
+                share=tallies[i] / cast if cast else 0.0,
+                winner=i in winners,
+            )
             for i, o in enumerate(poll.options)
         ),
         key=lambda r: -r.count,

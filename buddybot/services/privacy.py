@@ -62,47 +62,46 @@ def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
         )
     ]
     involvements = [
-        {"wijk": wijk_titles.get(w, ""), "idea": n, "title": t, "as": k, "since": _iso(at)}
-        for w, n, t, k, at in (
-            s.execute(
-                select(
-                    Idea.wijk_id, Idea.number, Idea.title, Involvement.kind, Involvement.created_at
-                )
-                .join(Idea, Idea.id == Involvement.idea_id)
-                .where(Involvement.person_id == person.id)
-            )
-        ).all()
+        {
+            "wijk": wijk_titles.get(row.wijk_id, ""),
+            "idea": row.number,
+            "title": row.title,
+            "as": row.kind,
+            "since": _iso(row.created_at),
+        }
+        for row in s.execute(
+            select(Idea.wijk_id, Idea.number, Idea.title, Involvement.kind, Involvement.created_at)
+            .join(Idea, Idea.id == Involvement.idea_id)
+            .where(Involvement.person_id == person.id)
+        )
     ]
     updates = [
-        {"idea": n, "kind": k, "detail": d, "at": _iso(at)}
-        for n, k, d, at in (
-            s.execute(
-                select(Idea.number, IdeaEvent.kind, IdeaEvent.detail, IdeaEvent.at)
-                .join(Idea, Idea.id == IdeaEvent.idea_id)
-                .where(IdeaEvent.actor_id == person.id)
-                .order_by(IdeaEvent.at)
-            )
-        ).all()
+        {"idea": row.number, "kind": row.kind, "detail": row.detail, "at": _iso(row.at)}
+        for row in s.execute(
+            select(Idea.number, IdeaEvent.kind, IdeaEvent.detail, IdeaEvent.at)
+            .join(Idea, Idea.id == IdeaEvent.idea_id)
+            .where(IdeaEvent.actor_id == person.id)
+            .order_by(IdeaEvent.at)
+        )
     ]
     rsvps = [
-        {"meeting": t, "starts": _iso(st), "answer": a}
-        for t, st, a in (
-            s.execute(
-                select(Meeting.title, Meeting.starts_at, Rsvp.answer)
-                .join(Meeting, Meeting.id == Rsvp.meeting_id)
-                .where(Rsvp.person_id == person.id)
-            )
-        ).all()
+        {"meeting": row.title, "starts": _iso(row.starts_at), "answer": row.answer}
+        for row in s.execute(
+            select(Meeting.title, Meeting.starts_at, Rsvp.answer)
+            .join(Meeting, Meeting.id == Rsvp.meeting_id)
+            .where(Rsvp.person_id == person.id)
+        )
     ]
     votes = [
-        {"question": q, "options": [opts[i]["text"] for i in ids if i < len(opts)]}
-        for q, opts, ids in (
-            s.execute(
-                select(Poll.question, Poll.options, PollVote.option_ids)
-                .join(Poll, Poll.id == PollVote.poll_id)
-                .where(PollVote.person_id == person.id)
-            )
-        ).all()
+        {
+            "question": row.question,
+            "options": [row.options[i]["text"] for i in row.option_ids if i < len(row.options)],
+        }
+        for row in s.execute(
+            select(Poll.question, Poll.options, PollVote.option_ids)
+            .join(Poll, Poll.id == PollVote.poll_id)
+            .where(PollVote.person_id == person.id)
+        )
     ]
     partners = list(s.scalars(select(Partner.name).where(Partner.person_id == person.id)))
     return {
@@ -145,17 +144,11 @@ def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     person = person_to_change(uow, caller.person)
     s = uow.session
     name = display_name(person)
-    involved = list(
-        (
-            s.execute(
-                select(Involvement.idea_id, Involvement.kind).where(
-                    Involvement.person_id == person.id
-                )
-            )
-        ).all()
-    )
-    touched = sorted({i for i, _ in involved})
-    championed = sorted({i for i, k in involved if k == ideas_.Kind.CHAMPION})
+    involved = s.execute(
+        select(Involvement.idea_id, Involvement.kind).where(Involvement.person_id == person.id)
+    ).all()
+    touched = sorted({row.idea_id for row in involved})
+    championed = sorted({row.idea_id for row in involved if row.kind == ideas_.Kind.CHAMPION})
     # Events keep the fact that something happened, not who did it.
     s.execute(delete(Prompt).where(Prompt.person_id == person.id))
     s.delete(person)  # cascades: memberships, involvements, RSVPs, votes; SET NULL links
@@ -168,7 +161,7 @@ def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
         card = ideas_.card(uow, idea)
         if card.champions.count == 0 and card.open:
             released.append(card)
-    return Forgotten(touched, released, name)
+    return Forgotten(ideas_touched=touched, released=released, name=name)
 
 
 def purge_wijk(uow: UnitOfWork, wijk_id: int) -> str:

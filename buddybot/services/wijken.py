@@ -54,7 +54,7 @@ def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | Non
     if by is not None:
         ensure_membership(uow, wijk, ensure_person(uow, by))
     announcements.plan_digest(uow, wijk.id)
-    return Joined(wijk.id, wijk.language, rejoined, wijk.title)
+    return Joined(wijk_id=wijk.id, language=wijk.language, rejoined=rejoined, title=wijk.title)
 
 
 def bot_removed(uow: UnitOfWork, tg_chat_id: int) -> bool:
@@ -89,9 +89,6 @@ def migrated(uow: UnitOfWork, old_chat_id: int, new_chat_id: int) -> int | None:
     return old.id
 
 
-def chat_of(uow: UnitOfWork, wijk_id: int) -> tuple[int, str, bool] | None:
-    """The current chat id, language and active flag of a wijk."""
-    wijk = uow.session.get(Wijk, wijk_id)
-    if wijk is None:
-        return None
-    return wijk.tg_chat_id, wijk.language, wijk.active
+def by_id(uow: UnitOfWork, wijk_id: int) -> Wijk | None:
+    """The wijk, with its current chat id (it changes when the group migrates)."""
+    return uow.session.get(Wijk, wijk_id)

@@ -95,7 +95,7 @@ def profile_of(caller: Caller) -> Profile:
 
 def _profile(wijk: Wijk) -> Profile:
     stored = dict(wijk.profile or {})
-    return Profile(wijk.title, {k: str(stored[k]) for k in ORDER if stored.get(k)})
+    return Profile(title=wijk.title, fields={k: str(stored[k]) for k in ORDER if stored.get(k)})
 
 
 def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profile:
@@ -154,10 +154,10 @@ def figures(uow: UnitOfWork, wijk: Wijk) -> Figures:
     visible = (Idea.wijk_id == wijk.id, Idea.hidden.is_(False))
     new_ideas = s.scalar(select(func.count()).where(*visible, Idea.created_at >= month))
     funnel = {state: 0 for state in State}
-    for status, count in (
-        s.execute(select(Idea.status, func.count()).where(*visible).group_by(Idea.status))
-    ).all():
-        funnel[State(status)] = int(count)
+    for row in s.execute(
+        select(Idea.status, func.count().label("n")).where(*visible).group_by(Idea.status)
+    ):
+        funnel[State(row.status)] = row.n
     champions = select(Involvement.idea_id).where(
         Involvement.kind == "champion", Involvement.confirmed.is_(True)
     )

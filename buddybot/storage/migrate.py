@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-import migrations
+from buddybot import migrations
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

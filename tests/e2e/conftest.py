@@ -6,7 +6,6 @@ import pytest
 
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
-from handlers import register
 from tests.support.harness import BOT_USERNAME, TOKEN, Harness, World, local_settings
 
 
@@ -26,7 +25,7 @@ async def tg(server: FakegramServer) -> AsyncIterator[FakegramClient]:
 async def bot(
     server: FakegramServer, tg: FakegramClient, database_url: str, clock: FakeClock
 ) -> AsyncIterator[Harness]:
-    harness = Harness(server, tg, local_settings(server, database_url), clock, register)
+    harness = Harness(server, tg, local_settings(server, database_url), clock)
     await harness.start()
     yield harness
     await harness.close()

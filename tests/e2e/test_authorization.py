@@ -31,7 +31,6 @@ from buddybot.storage.models import (
     Poll,
     Wijk,
 )
-from handlers import register
 from tests.support.harness import Harness, local_settings
 
 Snap = dict[str, Any]
@@ -101,7 +100,7 @@ async def town(
         superadmins=frozenset({ids["superadmin"]}),
         person_actions_per_minute=100_000,  # the flood guard is not what this file tests
     )
-    bot = Harness(server, tg, settings, clock, register)
+    bot = Harness(server, tg, settings, clock)
     await bot.start()
     try:
         yield await _build(Town(bot, ids=ids))

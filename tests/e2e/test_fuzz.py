@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer, shapes
+from buddybot.handlers.commands import COMMANDS
 from buddybot.storage.models import (
     Announcement,
     Idea,
@@ -50,8 +51,6 @@ from buddybot.storage.models import (
     Poll,
     Wijk,
 )
-from handlers import register
-from handlers.commands import COMMANDS
 from tests.support import dbs
 from tests.support.harness import BOT_USERNAME, TOKEN, Harness, World, local_settings
 
@@ -418,7 +417,6 @@ async def scene(template: Path) -> AsyncIterator[Scene]:
                     tg,
                     local_settings(server, url, person_actions_per_minute=100_000),
                     FakeClock(),
-                    register,
                 )
                 await stage.start()
                 try:

@@ -218,8 +218,6 @@ async def test_two_instances_on_one_database_nudge_each_idea_once(
 ) -> None:
     import asyncio
 
-    from handlers import register
-
     titles = ["Moestuin", "Jeu de boules", "Bankjes", "Kerstmarkt", "Zebrapad", "Repaircafe"]
     for i, title in enumerate(titles):  # two authors: at most five ideas an hour each
         await bot.say(world.group, world.anna if i % 2 else world.bert, f"/idee {title}")
@@ -228,7 +226,7 @@ async def test_two_instances_on_one_database_nudge_each_idea_once(
         assert wijk is not None
         wijk.settings = {"nudge_cap": 10, "digest": False}
         assert len(uow.session.scalars(select(Idea.id)).all()) == 6
-    other = Harness(bot.server, bot.tg, bot.settings, bot.clock, register)
+    other = Harness(bot.server, bot.tg, bot.settings, bot.clock)
     await other.start(polling=False)  # a second replica: same database, same Telegram
     try:
         bot.clock.advance(WEEK)
@@ -261,10 +259,9 @@ def _before_sending(
 async def test_a_replica_that_stalled_past_its_claim_does_not_nudge_again(
     world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import register
 
     await bot.say(world.group, world.anna, "/idee Moestuin")
-    other = Harness(bot.server, bot.tg, bot.settings, bot.clock, register)
+    other = Harness(bot.server, bot.tg, bot.settings, bot.clock)
     await other.start(polling=False)  # a second replica: same database, same Telegram
 
     async def stall() -> None:  # the claim runs out; the other replica takes the idea

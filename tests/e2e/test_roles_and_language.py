@@ -167,11 +167,10 @@ async def test_a_demoted_admin_is_no_admin_on_the_other_replicas_either(
     trusting what they kept (PostgreSQL, where replicas share a database)."""
     if bot.db.dialect != "postgresql":
         pytest.skip("replicas share a PostgreSQL database: run with BUDDYBOT_TEST_DB=postgresql")
-    from handlers import register
 
     await bot.tg.promote(world.group, world.bert, by=world.admin)
     await bot.settle()
-    other = Harness(bot.server, bot.tg, bot.settings, bot.clock, register)
+    other = Harness(bot.server, bot.tg, bot.settings, bot.clock)
     await other.start(polling=False)  # a second replica: same database, same Telegram
     try:
         admins = other.deps.admins

@@ -10,7 +10,6 @@ import pytest
 
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
-from handlers import register
 from tests.support.harness import Harness, World, local_settings
 
 SECRET = "s3cret-token_1"
@@ -36,7 +35,7 @@ async def hooked(
         listen="127.0.0.1",
         port=port,
     )
-    harness = Harness(server, tg, settings, clock, register)
+    harness = Harness(server, tg, settings, clock)
     await harness.start()
     yield harness, url
     await harness.close()

@@ -30,7 +30,7 @@ def _plan(db: Database, key: str, minutes: int, wijk_id: int | None = None) -> N
         )
 
 
-def _claim(db: Database, worker: str = "w1", limit: int = 50) -> list[due.Claimed]:
+def _claim(db: Database, worker: str = "w1", limit: int = 50) -> list[DueItem]:
     with db.transaction() as uow:
         return due.claim(uow, worker=worker, limit=limit, lease=LEASE)
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from buddybot import app as bot_app
 from buddybot.bot.runtime import Deps
-from buddybot.bot.tick import run_tick
 from buddybot.settings import Settings
 from buddybot.stage import TOKEN
 from buddybot.storage.db import Database
@@ -66,19 +65,18 @@ def settings_for(db_url: str, api: str, files: str) -> Settings:
 
 
 async def run(args: argparse.Namespace) -> None:
-    from handlers import register
 
     clock = FileClock(Path(args.clock))
     settings = settings_for(args.db, args.api, args.files)
     db = Database(settings.database_url, clock)
     deps = Deps.build(settings, db, clock)
-    app = bot_app.build_application(deps, register)
+    app = bot_app.build_application(deps)
     await bot_app.start(app, polling=True)
     print("ready", flush=True)
     log = logging.getLogger("chaos_bot")
     while True:
         try:
-            await run_tick(app.bot, deps)
+            await bot_app.run_tick(app.bot, deps)
         except Exception:
             log.exception("tick failed")
         await asyncio.sleep(args.tick_interval)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from buddybot.handlers.commands import COMMANDS
 from buddybot.i18n import LOCALES, t
 from buddybot.i18n.compile import compiled, po_files
 from buddybot.settings import LANGUAGES
-from handlers.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 

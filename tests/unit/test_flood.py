@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from handlers.flood import PRUNE_EVERY, WINDOW, FloodGuard
+from buddybot.handlers.flood import PRUNE_EVERY, WINDOW, FloodGuard
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from handlers.live import LiveMessages, View
+from buddybot.bot.live import LiveMessages, View
 
 
 class FakeDeps:
@@ -25,20 +25,20 @@ class FakeBot:
     def __init__(self) -> None:
         self.edits: list[str] = []
 
-    async def do_api_request(self, endpoint: str, api_kwargs: dict[str, object]) -> None:
-        assert endpoint == "edit_message_text"
-        self.edits.append(str(api_kwargs["text"]))
+    async def edit_message_text(
+        self, text: str, chat_id: int, message_id: int, **_: object
+    ) -> None:
+        self.edits.append(text)
         await asyncio.sleep(0)  # an edit takes a while: presses can arrive meanwhile
 
 
 def _live(db: dict[str, str]) -> tuple[LiveMessages, FakeDeps]:
     deps = FakeDeps()
-    live = LiveMessages(deps)  # type: ignore[arg-type]
 
     async def render(_deps: object, item: int) -> View:
         return (-1, 7, db["card"], None)
 
-    live.kind("idea", render)
+    live = LiveMessages(deps, {"idea": render})  # type: ignore[arg-type]
     return live, deps
 
 

@@ -9,31 +9,28 @@ presses give two or three edits, not ten.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
-from buddybot.bot import send
-from buddybot.bot.keyboard import Keyboard
 from buddybot.bot.runtime import Deps
 
 log = logging.getLogger(__name__)
 
 # (chat id, message id, text, buttons) of the message as it should look now; None: leave it.
-View = tuple[int, int, str, InlineKeyboardMarkup | Keyboard | None]
+View = tuple[int, int, str, InlineKeyboardMarkup | None]
 Render = Callable[[Deps, int], Awaitable[View | None]]
 
 
 class LiveMessages:
-    def __init__(self, deps: Deps) -> None:
+    """``renderers``: kind of live message -> how it should look now."""
+
+    def __init__(self, deps: Deps, renderers: Mapping[str, Render]) -> None:
         self.deps = deps
-        self._renderers: dict[str, Render] = {}
+        self._renderers = dict(renderers)
         self._running: set[tuple[str, int]] = set()
         self._stale: set[tuple[str, int]] = set()
-
-    def kind(self, name: str, render: Render) -> None:
-        self._renderers[name] = render
 
     def request(self, bot: Bot, kind: str, item_id: int, view: View | None = None) -> None:
         """``view``: the message as the caller just computed it in its own transaction,
@@ -70,7 +67,7 @@ class LiveMessages:
     async def _show(self, bot: Bot, key: tuple[str, int], view: View) -> None:
         chat_id, message_id, text, markup = view
         try:
-            await send.edit_text(bot, chat_id, message_id, text, markup)
+            await bot.edit_message_text(text, chat_id, message_id, reply_markup=markup)
         except BadRequest as exc:
             if "not modified" not in exc.message:
                 log.info("live message %s not edited: %s", key, exc.message)
