@@ -8,6 +8,7 @@ from telegram.error import Forbidden
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
 from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t, when
@@ -25,13 +26,10 @@ def _moment(lang: str, planned: announcements.Planned) -> str:
 
 def _buttons(turn: Turn, planned: announcements.Planned) -> list[InlineKeyboardButton]:
     return [
-        InlineKeyboardButton(
-            turn.t("button.cancel_announcement"),
-            callback_data=callbacks.pack("anc", planned.id),
+        callbacks.button(
+            turn.t("button.cancel_announcement"), Button.CANCEL_ANNOUNCEMENT, planned.id
         ),
-        InlineKeyboardButton(
-            turn.t("button.other_channels"), callback_data=callbacks.pack("atx", planned.id)
-        ),
+        callbacks.button(turn.t("button.other_channels"), Button.ANNOUNCEMENT_TEXT, planned.id),
     ]
 
 
@@ -69,11 +67,7 @@ async def announce(turn: Turn) -> None:
             )
         )
         rows.append(
-            [
-                InlineKeyboardButton(
-                    turn.t("button.cancel_n", n=i), callback_data=callbacks.pack("anc", p.id)
-                )
-            ]
+            [callbacks.button(turn.t("button.cancel_n", n=i), Button.CANCEL_ANNOUNCEMENT, p.id)]
         )
     await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
 
@@ -82,7 +76,7 @@ async def announce(turn: Turn) -> None:
 async def cancel_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    announcement_id = button_id(turn, "anc")
+    announcement_id = button_id(turn, Button.CANCEL_ANNOUNCEMENT)
     planned = await turn.run(
         lambda uow, caller: announcements.cancel(uow, caller, announcement_id), need_admin=True
     )
@@ -93,7 +87,7 @@ async def cancel_button(turn: Turn) -> str | None:
 @button
 async def text_button(turn: Turn) -> str | None:
     """The announcement as plain text in private, for the wijk's other channels."""
-    announcement_id = button_id(turn, "atx")
+    announcement_id = button_id(turn, Button.ANNOUNCEMENT_TEXT)
     text = await turn.run(
         lambda uow, caller: announcements.text_of(uow, caller, announcement_id), need_admin=True
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.commands import visible
 from buddybot.handlers.common import Turn, button, command, safe_edit
 from buddybot.i18n import Html, join_lines, t
@@ -73,8 +74,8 @@ def _home_markup(lang: str, show: bool, contact: bool) -> InlineKeyboardMarkup:
     reach = t(lang, "start.contact_off" if contact else "start.contact_on")
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(name, callback_data=callbacks.pack("nm"))],
-            [InlineKeyboardButton(reach, callback_data=callbacks.pack("ct"))],
+            [callbacks.button(name, Button.SHOW_MY_NAME)],
+            [callbacks.button(reach, Button.CONTACT_OK)],
         ]
     )
 
@@ -84,7 +85,7 @@ async def name_button(turn: Turn) -> str | None:
     """Show my name on idea cards, or count me only."""
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "nm", 0)
+    callbacks.unpack(query.data, Button.SHOW_MY_NAME, 0)
     if turn.in_group:
         raise Refusal("private_only")
 
@@ -102,7 +103,7 @@ async def contact_button(turn: Turn) -> str | None:
     """May champions of similar ideas contact me?"""
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "ct", 0)
+    callbacks.unpack(query.data, Button.CONTACT_OK, 0)
     if turn.in_group:
         raise Refusal("private_only")
 
@@ -177,9 +178,7 @@ def _language_buttons(scope: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    t(code, "language.name"), callback_data=callbacks.pack("taal", scope, code)
-                )
+                callbacks.button(t(code, "language.name"), Button.CHOOSE_LANGUAGE, scope, code)
                 for code in LANGUAGES
             ]
         ]
@@ -216,7 +215,7 @@ async def language(turn: Turn) -> None:
 async def language_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    scope, code = callbacks.unpack(query.data, "taal", 2)
+    scope, code = callbacks.unpack(query.data, Button.CHOOSE_LANGUAGE, 2)
     if (scope == "g") != turn.in_group:
         raise Refusal("stale_button")
     change = people.set_wijk_language if scope == "g" else people.set_person_language

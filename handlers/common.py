@@ -191,7 +191,7 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
     return run
 
 
-def button_id(turn: Turn, kind: str) -> int:
+def button_id(turn: Turn, kind: callbacks.Button) -> int:
     """The one id in a pressed button's data (``1:<kind>:<id>``), or a stale-button refusal."""
     query = turn.update.callback_query
     assert query is not None

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas
 
@@ -69,28 +70,32 @@ def card_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
         rows.append(
             [
                 callbacks.button(
-                    t(lang, "button.support", count=card.supporters.count), "sup", card.id
+                    t(lang, "button.support", count=card.supporters.count), Button.SUPPORT, card.id
                 ),
-                callbacks.button(t(lang, "button.join", count=card.helpers.count), "join", card.id),
+                callbacks.button(
+                    t(lang, "button.join", count=card.helpers.count), Button.JOIN, card.id
+                ),
             ]
         )
         rows.append(
             [
-                callbacks.button(t(lang, "button.champion"), "champ", card.id),
-                callbacks.button(t(lang, "button.partners"), "ptn", card.id),
-                callbacks.button(t(lang, "button.status"), "stm", card.id),
+                callbacks.button(t(lang, "button.champion"), Button.CHAMPION, card.id),
+                callbacks.button(t(lang, "button.partners"), Button.PARTNER_MATCHES, card.id),
+                callbacks.button(t(lang, "button.status"), Button.STATUS_MENU, card.id),
             ]
         )
     elif card.status is State.PARKED:
-        rows.append([callbacks.button(t(lang, "button.status"), "stm", card.id)])
+        rows.append([callbacks.button(t(lang, "button.status"), Button.STATUS_MENU, card.id)])
     return InlineKeyboardMarkup(rows)
 
 
 def status_markup(lang: str, card: ideas.Card) -> InlineKeyboardMarkup:
     targets = lifecycle.targets(card.status)
-    buttons = [callbacks.button(state_name(lang, s), "stv", card.id, s.value) for s in targets]
+    buttons = [
+        callbacks.button(state_name(lang, s), Button.SET_STATUS, card.id, s.value) for s in targets
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([callbacks.button(t(lang, "button.back"), "stb", card.id)])
+    rows.append([callbacks.button(t(lang, "button.back"), Button.STATUS_BACK, card.id)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -115,13 +120,15 @@ def page_text(lang: str, page: ideas.Page) -> Html:
 
 
 def page_markup(lang: str, page: ideas.Page) -> InlineKeyboardMarkup:
-    numbers = [callbacks.button(f"#{line.number}", "show", line.id) for line in page.lines]
+    numbers = [
+        callbacks.button(f"#{line.number}", Button.SHOW_IDEA, line.id) for line in page.lines
+    ]
     rows = [numbers[i : i + 4] for i in range(0, len(numbers), 4)]
     nav = []
     if page.page > 1:
-        nav.append(callbacks.button(t(lang, "button.previous"), "pg", page.page - 1))
+        nav.append(callbacks.button(t(lang, "button.previous"), Button.IDEAS_PAGE, page.page - 1))
     if page.page < page.pages:
-        nav.append(callbacks.button(t(lang, "button.next"), "pg", page.page + 1))
+        nav.append(callbacks.button(t(lang, "button.next"), Button.IDEAS_PAGE, page.page + 1))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)

@@ -19,6 +19,7 @@ from buddybot.bot.live import LiveMessages, View
 from buddybot.bot.runtime import Deps
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Callback, Turn, button, button_id, command, safe_edit
 from buddybot.handlers.idea_views import (
     card_markup,
@@ -134,11 +135,10 @@ async def _present(
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    turn.t("similar.support", number=first.number),
-                    callback_data=callbacks.pack("dup", first.id),
+                callbacks.button(
+                    turn.t("similar.support", number=first.number), Button.SUPPORT_SIMILAR, first.id
                 ),
-                InlineKeyboardButton(turn.t("similar.new"), callback_data=callbacks.pack("new")),
+                callbacks.button(turn.t("similar.new"), Button.PROPOSE_ANYWAY),
             ]
         ]
     )
@@ -215,7 +215,7 @@ async def list_ideas(turn: Turn) -> None:
 async def page_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    (page,) = callbacks.unpack(query.data, "pg", 1)
+    (page,) = callbacks.unpack(query.data, Button.IDEAS_PAGE, 1)
     if not callbacks.is_id(page):
         raise Refusal("stale_button")
     msg = query.message if isinstance(query.message, Message) else None
@@ -235,7 +235,7 @@ async def show(turn: Turn) -> None:
 
 @button
 async def show_button(turn: Turn) -> str | None:
-    idea_id = button_id(turn, "show")
+    idea_id = button_id(turn, Button.SHOW_IDEA)
     card = await turn.run(lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)))
     await post_card(turn, card, turn.lang)
     return None
@@ -256,9 +256,7 @@ async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
 async def _recruit_call(turn: Turn, chat_id: int, result: ideas.Toggled) -> None:
     card = result.card
     text = turn.t("recruit.call", number=card.number, title=card.title, count=card.supporters.count)
-    button = InlineKeyboardButton(
-        turn.t("button.champion"), callback_data=callbacks.pack("champ", card.id)
-    )
+    button = callbacks.button(turn.t("button.champion"), Button.CHAMPION, card.id)
     try:
         await to_group(
             turn.context.bot,
@@ -298,7 +296,7 @@ def _toggle_command(kind: ideas.Kind, example: str) -> Callback:
     return run
 
 
-def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
+def _toggle_button(kind: ideas.Kind, data_kind: Button) -> Callback:
     @button
     async def run(turn: Turn) -> str | None:
         idea_id = button_id(turn, data_kind)
@@ -311,8 +309,8 @@ def _toggle_button(kind: ideas.Kind, data_kind: str) -> Callback:
 
 support = _toggle_command(ideas.Kind.SUPPORTER, "/steun 3")
 join = _toggle_command(ideas.Kind.HELPER, "/meedoen 3")
-support_button = _toggle_button(ideas.Kind.SUPPORTER, "sup")
-join_button = _toggle_button(ideas.Kind.HELPER, "join")
+support_button = _toggle_button(ideas.Kind.SUPPORTER, Button.SUPPORT)
+join_button = _toggle_button(ideas.Kind.HELPER, Button.JOIN)
 
 
 async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
@@ -327,7 +325,9 @@ async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
                 [
                     InlineKeyboardButton(
                         turn.t("button.confirm_champion"),
-                        callback_data=callbacks.pack("cfc", card.id, result.tg_user_id),
+                        callback_data=callbacks.pack(
+                            Button.CONFIRM_CHAMPION, card.id, result.tg_user_id
+                        ),
                     )
                 ]
             ]
@@ -425,7 +425,7 @@ async def champion(turn: Turn) -> None:
 
 @button
 async def champion_button(turn: Turn) -> str | None:
-    idea_id = button_id(turn, "champ")
+    idea_id = button_id(turn, Button.CHAMPION)
     result = await turn.run(
         lambda uow, caller: ideas.volunteer(uow, caller, ideas.by_id(uow, caller, idea_id))
     )
@@ -437,7 +437,7 @@ async def champion_button(turn: Turn) -> str | None:
 async def confirm_champion_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    raw_idea, raw_user = callbacks.unpack(query.data, "cfc", 2)
+    raw_idea, raw_user = callbacks.unpack(query.data, Button.CONFIRM_CHAMPION, 2)
     if not callbacks.is_id(raw_idea) or not callbacks.is_tg_id(raw_user):
         raise Refusal("stale_button")
     idea_id, tg_user_id = int(raw_idea), int(raw_user)
@@ -508,7 +508,7 @@ async def set_status(turn: Turn) -> None:
 async def status_menu_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    idea_id = button_id(turn, "stm")
+    idea_id = button_id(turn, Button.STATUS_MENU)
 
     def work(uow: UnitOfWork, caller: Caller) -> ideas.Card:
         idea = ideas.by_id(uow, caller, idea_id)
@@ -524,7 +524,7 @@ async def status_menu_button(turn: Turn) -> str | None:
 async def status_back_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    idea_id = button_id(turn, "stb")
+    idea_id = button_id(turn, Button.STATUS_BACK)
     card = await turn.run(lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)))
     await safe_edit(query, markup=card_markup(turn.lang, card))
     return None
@@ -534,7 +534,7 @@ async def status_back_button(turn: Turn) -> str | None:
 async def status_set_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    raw_id, raw_state = callbacks.unpack(query.data, "stv", 2)
+    raw_id, raw_state = callbacks.unpack(query.data, Button.SET_STATUS, 2)
     if not callbacks.is_id(raw_id) or raw_state not in {s.value for s in State}:
         raise Refusal("stale_button")
     idea_id, target = int(raw_id), State(raw_state)
@@ -610,7 +610,7 @@ async def _close_question(turn: Turn) -> None:
 
 @button
 async def similar_support_button(turn: Turn) -> str | None:
-    idea_id = button_id(turn, "dup")
+    idea_id = button_id(turn, Button.SUPPORT_SIMILAR)
     question = _question(turn)
 
     def work(uow: UnitOfWork, caller: Caller) -> ideas.Toggled:
@@ -628,7 +628,7 @@ async def similar_support_button(turn: Turn) -> str | None:
 async def similar_new_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "new", 0)
+    callbacks.unpack(query.data, Button.PROPOSE_ANYWAY, 0)
     question = _question(turn)
 
     def work(uow: UnitOfWork, caller: Caller) -> ideas.Proposed:

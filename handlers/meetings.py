@@ -18,6 +18,7 @@ from buddybot.bot.live import View
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
 from buddybot.handlers.replies import After, Form, ask
 from buddybot.i18n import Html, join_lines, t, when
@@ -67,14 +68,18 @@ def card_markup(lang: str, card: meetings.Card) -> InlineKeyboardMarkup:
     if card.status in (meetings.Status.PLANNED, meetings.Status.MOVED):
         rows.append(
             [
-                callbacks.button(t(lang, "button.rsvp_yes", count=card.yes), "rsvp", card.id, "y"),
                 callbacks.button(
-                    t(lang, "button.rsvp_maybe", count=card.maybe), "rsvp", card.id, "m"
+                    t(lang, "button.rsvp_yes", count=card.yes), Button.RSVP, card.id, "y"
                 ),
-                callbacks.button(t(lang, "button.rsvp_no", count=card.no), "rsvp", card.id, "n"),
+                callbacks.button(
+                    t(lang, "button.rsvp_maybe", count=card.maybe), Button.RSVP, card.id, "m"
+                ),
+                callbacks.button(
+                    t(lang, "button.rsvp_no", count=card.no), Button.RSVP, card.id, "n"
+                ),
             ]
         )
-    rows.append([callbacks.button(t(lang, "button.calendar"), "ics", card.id)])
+    rows.append([callbacks.button(t(lang, "button.calendar"), Button.CALENDAR_FILE, card.id)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -156,8 +161,10 @@ async def _show_draft(turn: Turn, card: meetings.Card) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                callbacks.button(turn.t("button.draft_ok"), "mok", card.id),
-                callbacks.button(turn.t("button.draft_change"), "mno", card.id),
+                callbacks.button(turn.t("button.draft_ok"), Button.MEETING_DRAFT_OK, card.id),
+                callbacks.button(
+                    turn.t("button.draft_change"), Button.MEETING_DRAFT_CHANGE, card.id
+                ),
             ]
         ]
     )
@@ -215,7 +222,7 @@ FORM = Form(
 async def draft_ok(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.chat is not None
-    meeting_id = button_id(turn, "mok")
+    meeting_id = button_id(turn, Button.MEETING_DRAFT_OK)
 
     def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card, bool]:
         return meetings.confirm(uow, caller, meeting_id), meetings.pin_wanted(caller.wijk)
@@ -225,7 +232,7 @@ async def draft_ok(turn: Turn) -> str | None:
         query,
         text=turn.t("draft.posted", number=card.number),
         markup=InlineKeyboardMarkup(
-            [[callbacks.button(turn.t("button.other_channels"), "mtx", card.id)]]
+            [[callbacks.button(turn.t("button.other_channels"), Button.MEETING_TEXT, card.id)]]
         ),
     )
     msg = await send.to_group(
@@ -258,7 +265,7 @@ async def _pin(turn: Turn, msg: Message, wijk_id: int) -> None:
 async def draft_change(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    meeting_id = button_id(turn, "mno")
+    meeting_id = button_id(turn, Button.MEETING_DRAFT_CHANGE)
     await turn.run(lambda uow, caller: meetings.discard(uow, caller, meeting_id), need_admin=True)
     await safe_edit(query, text=turn.t("draft.discarded"))
     return None
@@ -267,7 +274,7 @@ async def draft_change(turn: Turn) -> str | None:
 @button
 async def other_channels(turn: Turn) -> str | None:
     """The announcement as plain text, in private, for the wijkkrant or a Facebook page."""
-    meeting_id = button_id(turn, "mtx")
+    meeting_id = button_id(turn, Button.MEETING_TEXT)
 
     def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card, Caller]:
         meetings.require_facilitator(caller)
@@ -305,7 +312,7 @@ def _person_lang(caller: Caller, turn: Turn) -> str:
 async def rsvp_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    raw_id, raw_answer = callbacks.unpack(query.data, "rsvp", 2)
+    raw_id, raw_answer = callbacks.unpack(query.data, Button.RSVP, 2)
     if not callbacks.is_id(raw_id) or raw_answer not in ANSWERS:
         raise Refusal("stale_button")
     answer = ANSWERS[raw_answer]
@@ -318,7 +325,7 @@ async def rsvp_button(turn: Turn) -> str | None:
 @button
 async def calendar_button(turn: Turn) -> str | None:
     """The .ics file in private; in the group when the bot cannot write privately."""
-    meeting_id = button_id(turn, "ics")
+    meeting_id = button_id(turn, Button.CALENDAR_FILE)
 
     def work(
         uow: UnitOfWork, caller: Caller
@@ -492,7 +499,7 @@ async def deliver_followup(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     if work is None:
         return DueStatus.SKIPPED
     lang = work.language
-    markup = InlineKeyboardMarkup([[callbacks.button(t(lang, "button.add_idea"), "ask")]])
+    markup = InlineKeyboardMarkup([[callbacks.button(t(lang, "button.add_idea"), Button.ADD_IDEA)]])
     sent = await send.to_group(
         bot,
         deps,
@@ -511,7 +518,7 @@ async def add_idea_button(turn: Turn) -> str | None:
     """From the follow-up: ask the person who pressed for their idea."""
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "ask", 0)
+    callbacks.unpack(query.data, Button.ADD_IDEA, 0)
 
     def work(uow: UnitOfWork, caller: Caller) -> Caller:
         if caller.wijk is None or caller.person is None:

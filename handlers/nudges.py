@@ -12,6 +12,7 @@ from buddybot.bot.runtime import Deps
 from buddybot.domain import language
 from buddybot.domain.nudges import Step
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, command, safe_edit
 from buddybot.handlers.idea_views import state_name
 from buddybot.handlers.meetings import FORM as MEETING_FORM
@@ -38,20 +39,20 @@ def _step_button(lang: str, item: nudges.Item) -> InlineKeyboardButton | None:
     if item.step is Step.CHAMPION:
         label, data = (
             t(lang, "nudge.button.champion", number=item.number),
-            callbacks.pack("champ", item.idea_id),
+            callbacks.pack(Button.CHAMPION, item.idea_id),
         )
     elif item.step is Step.HELPERS:
         label, data = (
             t(lang, "nudge.button.join", number=item.number),
-            callbacks.pack("join", item.idea_id),
+            callbacks.pack(Button.JOIN, item.idea_id),
         )
     elif item.step is Step.PARTNER and item.partner_id is not None:
         label = t(lang, "nudge.button.partner", number=item.number, name=(item.partner or "")[:24])
-        data = callbacks.pack("plk", item.idea_id, item.partner_id)
+        data = callbacks.pack(Button.LINK_PARTNER, item.idea_id, item.partner_id)
     elif item.step is Step.MEETING:
         label, data = (
             t(lang, "nudge.button.meeting", number=item.number),
-            callbacks.pack("mtg", item.idea_id),
+            callbacks.pack(Button.PLAN_MEETING, item.idea_id),
         )
     else:
         return None
@@ -114,8 +115,8 @@ def _private_keys(lang: str, item: nudges.Item) -> InlineKeyboardMarkup:
     stop = t(lang, "nudge.button.stop")
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(park, callback_data=callbacks.pack("park", item.idea_id))],
-            [InlineKeyboardButton(stop, callback_data=callbacks.pack("nonudge"))],
+            [callbacks.button(park, Button.PARK_IDEA, item.idea_id)],
+            [callbacks.button(stop, Button.STOP_NUDGES)],
         ]
     )
 
@@ -124,7 +125,7 @@ def _private_keys(lang: str, item: nudges.Item) -> InlineKeyboardMarkup:
 async def park_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.actor is not None
-    (raw,) = callbacks.unpack(query.data, "park", 1)
+    (raw,) = callbacks.unpack(query.data, Button.PARK_IDEA, 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     idea_id, tg_user_id = int(raw), turn.actor.tg_user_id
@@ -161,7 +162,7 @@ async def park_button(turn: Turn) -> str | None:
 async def stop_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.actor is not None
-    callbacks.unpack(query.data, "nonudge", 0)
+    callbacks.unpack(query.data, Button.STOP_NUDGES, 0)
     tg_user_id = turn.actor.tg_user_id
     await turn.run(lambda uow, _caller: nudges.opt_out(uow, tg_user_id))
     await safe_edit(query, markup=None)
@@ -173,7 +174,7 @@ async def meeting_button(turn: Turn) -> str | None:
     """ "Plan een overleg": facilitators start the meeting dialogue; others ask for one."""
     query = turn.update.callback_query
     assert query is not None
-    (raw,) = callbacks.unpack(query.data, "mtg", 1)
+    (raw,) = callbacks.unpack(query.data, Button.PLAN_MEETING, 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     idea_id = int(raw)

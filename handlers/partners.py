@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, actor_ref, button, command, safe_edit
 from buddybot.handlers.replies import After, Form
 from buddybot.i18n import Html, join_lines, t
@@ -63,9 +64,7 @@ def invite_link(turn: Turn, partner_id: int) -> str:
 
 
 async def _saved(turn: Turn, view: Partner, created: bool) -> None:
-    remove = InlineKeyboardButton(
-        turn.t("button.remove"), callback_data=callbacks.pack("prm", view.id)
-    )
+    remove = callbacks.button(turn.t("button.remove"), Button.REMOVE_PARTNER, view.id)
     invite = InlineKeyboardButton(turn.t("button.invite"), url=invite_link(turn, view.id))
     markup = InlineKeyboardMarkup([[remove], [invite]])
     head = turn.t("partner.added" if created else "partner.updated", name=view.name)
@@ -136,7 +135,7 @@ FORM = Form(
 async def remove_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    (raw,) = callbacks.unpack(query.data, "prm", 1)
+    (raw,) = callbacks.unpack(query.data, Button.REMOVE_PARTNER, 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     partner_id = int(raw)
@@ -197,7 +196,7 @@ async def link(turn: Turn) -> None:
 async def matches_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    (raw,) = callbacks.unpack(query.data, "ptn", 1)
+    (raw,) = callbacks.unpack(query.data, Button.PARTNER_MATCHES, 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     idea_id = int(raw)
@@ -210,9 +209,11 @@ async def matches_button(turn: Turn) -> str | None:
     lines += [reasons(turn.lang, s) for s in found]
     rows = [
         [
-            InlineKeyboardButton(
+            callbacks.button(
                 turn.t("button.link", name=s.partner.name[:30]),
-                callback_data=callbacks.pack("plk", card.id, s.partner.id),
+                Button.LINK_PARTNER,
+                card.id,
+                s.partner.id,
             )
         ]
         for s in found
@@ -225,7 +226,7 @@ async def matches_button(turn: Turn) -> str | None:
 async def link_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    raw_idea, raw_partner = callbacks.unpack(query.data, "plk", 2)
+    raw_idea, raw_partner = callbacks.unpack(query.data, Button.LINK_PARTNER, 2)
     if not callbacks.is_id(raw_idea) or not callbacks.is_id(raw_partner):
         raise Refusal("stale_button")
     idea_id, partner_id = int(raw_idea), int(raw_partner)

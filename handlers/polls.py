@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, Update
+from telegram import Bot, InlineKeyboardMarkup, InputPollOption, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from buddybot.bot import send
 from buddybot.bot.context import BotContext
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.scheduling.due import Status as DueStatus
@@ -82,12 +83,8 @@ async def start_poll(turn: Turn) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        turn.t("button.poll_start"), callback_data=callbacks.pack("pok", draft.id)
-                    ),
-                    InlineKeyboardButton(
-                        turn.t("button.draft_change"), callback_data=callbacks.pack("pno", draft.id)
-                    ),
+                    callbacks.button(turn.t("button.poll_start"), Button.POLL_CONFIRM, draft.id),
+                    callbacks.button(turn.t("button.draft_change"), Button.POLL_DISCARD, draft.id),
                 ]
             ]
         )
@@ -100,7 +97,7 @@ async def start_poll(turn: Turn) -> None:
 async def confirm_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    poll_id = button_id(turn, "pok")
+    poll_id = button_id(turn, Button.POLL_CONFIRM)
     await turn.run(lambda uow, caller: polls.draft_of(uow, caller, poll_id), need_admin=True)
     await safe_edit(query, markup=None)
     await _send_poll(turn, poll_id)
@@ -111,7 +108,7 @@ async def confirm_button(turn: Turn) -> str | None:
 async def discard_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    poll_id = button_id(turn, "pno")
+    poll_id = button_id(turn, Button.POLL_DISCARD)
     await turn.run(lambda uow, caller: polls.discard(uow, caller, poll_id), need_admin=True)
     await safe_edit(query, text=turn.t("poll.discarded"))
     return None
@@ -266,13 +263,6 @@ async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
             sent.chat.id,
             t(lang, "recruit.won", number=card.number, title=card.title),
             reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t(lang, "button.champion"),
-                            callback_data=callbacks.pack("champ", card.id),
-                        )
-                    ]
-                ]
+                [[callbacks.button(t(lang, "button.champion"), Button.CHAMPION, card.id)]]
             ),
         )

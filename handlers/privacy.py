@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardMarkup, InputFile
 
 from buddybot.bot import send
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, command, safe_edit
 from buddybot.i18n import join_lines, t
 from buddybot.services import privacy, wijken
@@ -52,12 +53,8 @@ async def forget_me(turn: Turn) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    turn.t("button.forget_yes"), callback_data=callbacks.pack("fgy")
-                ),
-                InlineKeyboardButton(
-                    turn.t("button.forget_no"), callback_data=callbacks.pack("fgn")
-                ),
+                callbacks.button(turn.t("button.forget_yes"), Button.FORGET_ME_YES),
+                callbacks.button(turn.t("button.forget_no"), Button.FORGET_ME_NO),
             ]
         ]
     )
@@ -68,7 +65,7 @@ async def forget_me(turn: Turn) -> None:
 async def forget_yes(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "fgy", 0)
+    callbacks.unpack(query.data, Button.FORGET_ME_YES, 0)
     _private_only(turn)
 
     def work(uow: UnitOfWork, caller: Caller) -> tuple[privacy.Forgotten, dict[int, Wijk | None]]:
@@ -90,14 +87,7 @@ async def forget_yes(turn: Turn) -> str | None:
             chat_id,
             t(lang, "recruit.released", number=card.number, title=card.title),
             reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t(lang, "button.champion"),
-                            callback_data=callbacks.pack("champ", card.id),
-                        )
-                    ]
-                ]
+                [[callbacks.button(t(lang, "button.champion"), Button.CHAMPION, card.id)]]
             ),
         )
     return None
@@ -107,7 +97,7 @@ async def forget_yes(turn: Turn) -> str | None:
 async def forget_no(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "fgn", 0)
+    callbacks.unpack(query.data, Button.FORGET_ME_NO, 0)
     await safe_edit(query, text=turn.t("forget.kept"))
     return None
 
@@ -133,9 +123,7 @@ async def purge(turn: Turn) -> None:
         _require_purger(caller)
 
     await turn.run(work, need_admin=True)
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(turn.t("button.purge_1"), callback_data=callbacks.pack("pg1"))]]
-    )
+    markup = InlineKeyboardMarkup([[callbacks.button(turn.t("button.purge_1"), Button.PURGE_ASK)]])
     await turn.reply(turn.t("purge.ask_1"), markup=markup)
 
 
@@ -143,10 +131,10 @@ async def purge(turn: Turn) -> None:
 async def purge_first(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "pg1", 0)
+    callbacks.unpack(query.data, Button.PURGE_ASK, 0)
     await turn.run(lambda uow, caller: _require_purger(caller), need_admin=True)
     markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(turn.t("button.purge_2"), callback_data=callbacks.pack("pg2"))]]
+        [[callbacks.button(turn.t("button.purge_2"), Button.PURGE_CONFIRM)]]
     )
     await safe_edit(query, text=turn.t("purge.ask_2"), markup=markup)
     return None
@@ -156,7 +144,7 @@ async def purge_first(turn: Turn) -> str | None:
 async def purge_second(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    callbacks.unpack(query.data, "pg2", 0)
+    callbacks.unpack(query.data, Button.PURGE_CONFIRM, 0)
     await turn.run(privacy.purge_own_wijk, need_admin=True)
     await safe_edit(query, text=turn.t("purge.done"))
     return None

@@ -6,12 +6,13 @@ import asyncio
 from datetime import date
 
 from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardMarkup, InputFile
 from telegram.error import Forbidden
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
+from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, command
 from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t
@@ -159,10 +160,7 @@ async def report(turn: Turn) -> None:
                 quiet=f.quiet,
             )
         )
-    rows = [
-        [InlineKeyboardButton(f.title[:40], callback_data=callbacks.pack("wf", f.wijk_id))]
-        for f in several
-    ]
+    rows = [[callbacks.button(f.title[:40], Button.WIJKFOTO_OF, f.wijk_id)] for f in several]
     await turn.reply(join_lines(lines), markup=InlineKeyboardMarkup(rows))
 
 
@@ -170,7 +168,7 @@ async def report(turn: Turn) -> None:
 async def pick(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.chat is not None
-    (raw,) = callbacks.unpack(query.data, "wf", 1)
+    (raw,) = callbacks.unpack(query.data, Button.WIJKFOTO_OF, 1)
     if not callbacks.is_id(raw):
         raise Refusal("stale_button")
     wijk_id = int(raw)
