@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from buddybot.clock import Clock
 from buddybot.settings import Settings
-from buddybot.storage.models import ProcessedUpdate
+from buddybot.storage.models import Base, ProcessedUpdate
 
 T = TypeVar("T")
 
@@ -180,10 +180,15 @@ class Database:
         self.engine.dispose()
 
 
+# Every update runs this first: a Core insert on the table, built once (the ORM's insert of
+# the mapped class takes its bulk-insert path, several times the cost on SQLite).
+_MARK_HANDLED = insert(Base.metadata.tables[ProcessedUpdate.__tablename__])
+
+
 def _mark_handled(uow: UnitOfWork, update_id: int) -> None:
     """The update's mark, the unit of work's first statement. A key conflict means it was
     handled before; the whole unit of work rolls back then."""
     try:
-        uow.session.execute(insert(ProcessedUpdate).values(update_id=update_id, handled_at=uow.now))
+        uow.session.execute(_MARK_HANDLED, {"update_id": update_id, "handled_at": uow.now})
     except IntegrityError:
         raise AlreadyHandled(update_id) from None
