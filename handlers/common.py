@@ -82,7 +82,7 @@ class Turn:
         self, work: Callable[[UnitOfWork, people.Caller], T], *, need_admin: bool = False
     ) -> T:
         """The update's one unit of work (it records the update id, so use it once): finds
-        out who is asking, then runs ``work(uow, caller)`` on the database's worker thread
+        out who is asking, then runs ``work(uow, caller)`` in one piece (``Database.run``)
         and returns what it returns.
 
         ``need_admin`` asks Telegram who the group's admins are *before* the unit of work
