@@ -54,8 +54,8 @@ class Settings(BaseSettings):
         default=4,
         ge=1,
         le=500,
-        description="Units of work run at once per process on PostgreSQL (worker threads and "
-        "pooled connections); SQLite runs one at a time",
+        description="PostgreSQL units of work (pooled connections) per process at once; "
+        "SQLite runs one at a time",
     )
     api_base_url: str = Field(default=TELEGRAM_API, description="Bot API base URL")
     api_file_url: str = Field(default=TELEGRAM_FILE_API, description="Bot API file URL")

@@ -1,7 +1,7 @@
 """Replies to the bot's own questions (a ForceReply prompt), dispatched by kind through the
 steps ``buddybot.app`` hands in (prompt kind -> step).
 
-A step runs inside the update's one unit of work, on the database's worker thread: it is
+A step runs inside the update's one unit of work (``turn.run``): it is
 synchronous, awaits nothing and does not touch the update. It returns what to send after
 the commit (or None). A reply to no question of this person is talk about an idea card.
 """

@@ -6,31 +6,31 @@ The bot opens every unit of work the same way, on both databases::
 
     card = await db.run(lambda uow: ideas.show(uow, caller, 3), update_id=update.update_id)
 
-``Database.run`` runs the whole unit of work in one piece and commits when the work returns,
-or rolls back when it raises:
+``Database.run`` runs the whole unit of work in one piece on the event loop's thread, and
+commits when the work returns, or rolls back when it raises. Given an ``update_id`` it first
+records that Telegram update as handled, in the same transaction: a redelivered update
+raises ``AlreadyHandled`` before it changes anything twice.
 
-- on PostgreSQL, on one of ``DATABASE_CONCURRENCY`` worker threads, so the event loop goes on
-  while a unit of work waits for the server;
-- on SQLite, on the event loop's own thread. SQLite has one writer at a time and answers
-  from a local file in well under a millisecond; handing each unit of work to a thread cost
-  more than the work itself (two busy threads take turns with the GIL; see
-  docs/benchmark-log.md). The price: while a unit of work runs, every chat waits, and a
-  unit of work that waits for another process's write lock (``buddybot purge``) holds the
-  bot for up to ``busy_timeout``. Run several bot processes on PostgreSQL, not SQLite.
-Given an ``update_id`` it first records that Telegram update as handled, in the same
-transaction: a redelivered update raises ``AlreadyHandled`` before it changes anything twice.
+- On PostgreSQL the work runs through ``AsyncSession.run_sync`` on asyncpg: the services'
+  code stays synchronous, and SQLAlchemy lets the event loop go on while a statement waits
+  for the server. At most ``DATABASE_CONCURRENCY`` units of work hold a connection at once
+  (two more in a burst); the others wait for one.
+- On SQLite it runs straight on ``sqlite3``: SQLite has one writer at a time and answers
+  from a local file in well under a millisecond. The price: while a unit of work runs,
+  every chat waits, and one that waits for another process's write lock (``buddybot
+  purge``) holds the bot for up to ``busy_timeout``. Run several bot processes on
+  PostgreSQL, not SQLite.
 
-``Database.transaction`` opens the same unit of work on the calling thread, for command-line
-tools and tests.
+Units of work on worker threads measured slower on both databases: busy threads take turns
+with the GIL (docs/benchmark-log.md, issue 21).
+
+``Database.transaction`` opens the same unit of work on the calling thread, synchronously
+(psycopg on PostgreSQL), for command-line tools and tests.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from buddybot.clock import Clock
@@ -61,9 +62,8 @@ class UnitOfWork:
 
 
 def engine_url(url: str | URL) -> URL:
-    """The synchronous driver for a configured URL. Settings name the drivers operators have
-    always written (``sqlite+aiosqlite``, ``postgresql+asyncpg``); the bot runs its units of
-    work on the standard library's ``sqlite3`` and on psycopg."""
+    """The synchronous driver for a configured URL (``sqlite3``, psycopg), whichever driver
+    the setting names (``sqlite+aiosqlite`` and ``postgresql+asyncpg`` are still accepted)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -126,14 +126,24 @@ class Database:
     def __init__(
         self, url: str, clock: Clock, *, workers: int = 4, read_only: bool = False
     ) -> None:
-        """``workers``: PostgreSQL units of work run at once (SQLite runs one at a time)."""
+        """``workers``: PostgreSQL units of work holding a connection at once."""
         self.url = url
         self.clock = clock
-        self._on_loop = make_url(url).get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {} if self._on_loop else {"pool_size": workers, "max_overflow": 2}
-        self.engine = make_engine(url, read_only=read_only, **kwargs)
+        postgresql = make_url(url).get_backend_name() == "postgresql"
+        pool: dict[str, Any] = {"pool_size": workers, "max_overflow": 2} if postgresql else {}
+        self.engine = make_engine(url, read_only=read_only, **pool)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._workers = ThreadPoolExecutor(workers, thread_name_prefix="unit-of-work")
+        # PostgreSQL only: the bot's units of work (``run``), on asyncpg.
+        self._async_engine = (
+            create_async_engine(engine_url(url).set(drivername="postgresql+asyncpg"), **pool)
+            if postgresql
+            else None
+        )
+        self._async_sessions = (
+            async_sessionmaker(self._async_engine, expire_on_commit=False)
+            if self._async_engine is not None
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -160,23 +170,33 @@ class Database:
     async def run(self, work: Callable[[UnitOfWork], T], *, update_id: int | None = None) -> T:
         """Run ``work`` as one unit of work and return what it returns. ``work`` is plain
         synchronous code: no Telegram call, nothing awaited."""
-
-        def unit() -> T:
+        if self._async_sessions is None:
             with self.transaction(update_id) as uow:
                 return work(uow)
+        now = self.clock.now()
 
-        if self._on_loop:
-            return unit()
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        return await loop.run_in_executor(self._workers, functools.partial(context.run, unit))
+        def in_session(session: Session) -> T:
+            uow = UnitOfWork(session, now)
+            if update_id is not None:
+                _mark_handled(uow, update_id)
+            return work(uow)
+
+        async with self._async_sessions.begin() as session:
+            return await session.run_sync(in_session)
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine this database connects through (for the async one, its synchronous
+        face, where SQLAlchemy's events are heard)."""
+        if self._async_engine is None:
+            return (self.engine,)
+        return (self.engine, self._async_engine.sync_engine)
 
     async def dispose(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self._close)
-
-    def _close(self) -> None:
-        self._workers.shutdown(wait=True)
+        """Close every pooled connection. The database stays usable: it connects again when
+        it next needs to."""
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
         self.engine.dispose()
 
 

@@ -20,14 +20,16 @@ async def _notices(bot: Harness, chat: int) -> list[str]:
 async def test_a_database_that_is_briefly_away(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
     # The outage: the pool's connections are gone and no new one can be made.
-    engine = bot.db.engine
-    dbapi = engine.dialect.loaded_dbapi
+    refusals = []
+    for engine in bot.db.engines:
+        dbapi = engine.dialect.loaded_dbapi
 
-    def refuse(*_: Any) -> None:
-        raise dbapi.OperationalError("the database is away")
+        def refuse(*_: Any, dbapi: Any = dbapi) -> None:
+            raise dbapi.OperationalError("the database is away")
 
-    event.listen(engine, "do_connect", refuse)
-    engine.dispose()
+        event.listen(engine, "do_connect", refuse)
+        refusals.append((engine, refuse))
+    await bot.db.dispose()
     try:
         bot.clock.advance(timedelta(days=1))
         with pytest.raises(OperationalError):
@@ -35,7 +37,8 @@ async def test_a_database_that_is_briefly_away(world: World, bot: Harness) -> No
         await bot.say(world.group, world.anna, "/wie")  # a person gets an apology, no traceback
         assert "Sorry, er ging iets mis" in await bot.last_text(world.group)
     finally:
-        event.remove(engine, "do_connect", refuse)
+        for engine, refuse in refusals:
+            event.remove(engine, "do_connect", refuse)
     await bot.tick()
     await bot.tick()
     assert await _notices(bot, world.group) == ["📣 Koffie"]

@@ -1,6 +1,6 @@
 """The one storage contract: a unit of work commits whole or not at all, records its update
 as handled in the same transaction (a redelivered update changes nothing), and runs on a
-worker thread without holding up the event loop."""
+way on both databases."""
 
 from __future__ import annotations
 
@@ -67,22 +67,20 @@ async def test_units_of_work_at_once_all_commit(db: Database) -> None:
 
 
 async def test_the_event_loop_runs_while_a_unit_of_work_waits(db: Database) -> None:
-    """On PostgreSQL a unit of work runs on a worker thread: other tasks go on meanwhile."""
+    """On PostgreSQL a unit of work that waits for the server (here for a lock another
+    connection holds) lets the others go on."""
     if dbs.BACKEND != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite's units of work run on the event loop")
-    started = asyncio.Event()
-    release = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def slow(uow: UnitOfWork) -> int:
-        loop.call_soon_threadsafe(started.set)
-        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
-        return _count_wijken(uow)
-
-    running = asyncio.create_task(db.run(slow))
-    await asyncio.wait_for(started.wait(), 10)
-    release.set()  # (only possible because the loop is free while the work runs)
-    assert await running == 0
+        pytest.skip("PostgreSQL only: SQLite's units of work run one at a time")
+    lock = text("SELECT pg_advisory_xact_lock(4242)")
+    with db.engine.connect() as holder:
+        holder.execute(lock)
+        waiting = asyncio.create_task(db.run(lambda uow: uow.session.execute(lock) and None))
+        async with asyncio.timeout(10):
+            assert await db.run(_count_wijken) == 0
+        assert not waiting.done()
+        holder.rollback()  # lets go of the lock
+    async with asyncio.timeout(10):
+        await waiting
 
 
 async def test_a_read_only_tool_does_not_hold_up_the_bot(tmp_path: Path, clock: FakeClock) -> None:
