@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -30,8 +30,10 @@ from itertools import cycle
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
+import psycopg
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
-from sqlalchemy import Engine, Select, func, insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
 
 from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.fakegram.state import RecordedCall
@@ -613,30 +615,60 @@ def plan_announcements(database_url: str, per_group: int, tag: str) -> tuple[lis
     return markers, [str(d["key"]) for d in due]
 
 
-def _due_rows(engine: Engine, query: Select[str, str | None]) -> list[tuple[str, str | None]]:
-    with engine.connect() as conn:
-        return list(conn.execute(query).all())
+# A test-only trigger: every due item that becomes "done" sends its key on DUE_DONE, so the
+# run waits for exactly that instead of asking the database again and again.
+DUE_DONE = "buddybot_test_due_done"
+_DUE_DONE_TRIGGER = f"""
+CREATE OR REPLACE FUNCTION {DUE_DONE}() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('{DUE_DONE}', NEW.key);
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER {DUE_DONE} AFTER UPDATE OF status ON due_item
+    FOR EACH ROW WHEN (NEW.status = 'done') EXECUTE FUNCTION {DUE_DONE}();
+"""
 
 
-async def due_outcome(
-    database_url: str, keys: list[str], limit: float = 10.0
-) -> tuple[Counter[str], Counter[str]]:
-    """These due items by status and by the replica (worker) that claimed them, once all are
-    done (a replica records "done" just after posting) or at ``limit``. The replicas are other
-    processes: the database is asked again until then."""
+class DueDone:
+    """Listens for the due items the replicas finish (through the trigger above)."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._conn = conn
+        self.keys: set[str] = set()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def listening(cls, database_url: str) -> AsyncIterator[DueDone]:
+        url = make_url(database_url).set(drivername="postgresql")
+        conn = await psycopg.AsyncConnection.connect(
+            url.render_as_string(hide_password=False), autocommit=True
+        )
+        try:
+            await conn.execute(_DUE_DONE_TRIGGER)
+            await conn.execute(f"LISTEN {DUE_DONE}")
+            yield cls(conn)
+        finally:
+            await conn.close()
+
+    async def wait(self, keys: list[str], limit: float) -> None:
+        """Until every one of ``keys`` is done, or ``limit`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit):
+                while not self.keys.issuperset(keys):
+                    async for notice in self._conn.notifies(stop_after=1):
+                        self.keys.add(notice.payload)
+
+
+def due_outcome(database_url: str, keys: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """These due items by status and by the replica (worker) that claimed them."""
     engine = make_engine(database_url)
     query = select(DueItem.status, DueItem.claimed_by).where(DueItem.key.in_(keys))
-    expected = len(keys)
-    deadline = time.monotonic() + limit
     try:
-        while True:
-            rows = await asyncio.to_thread(_due_rows, engine, query)
-            statuses = Counter(str(r[0]) for r in rows)
-            if statuses == Counter({"done": expected}) or time.monotonic() > deadline:
-                return statuses, Counter(str(r[1]) for r in rows)
-            await asyncio.sleep(0.05)
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
     finally:
         engine.dispose()
+    return Counter(str(r.status) for r in rows), Counter(str(r.claimed_by) for r in rows)
 
 
 # -- one measured run -----------------------------------------------------------------------
@@ -717,12 +749,15 @@ async def run_load(
     spread = [cluster.balancer.per_replica[i] for i in range(cluster.n)]
 
     tag = f"r{cluster.n}x{time.monotonic_ns()}"
-    markers, keys = await asyncio.to_thread(plan_announcements, url, announcements, tag)
-    planned_at = time.time()
-    answers.expect(markers=markers)
-    await cluster.wait(f"{len(markers)} announcements", answers.done, 120)
-    due_seconds = max(answers.marker_at[m] for m in markers) - planned_at
-    statuses, workers = await due_outcome(url, keys)
+    async with DueDone.listening(url) as done:
+        markers, keys = await asyncio.to_thread(plan_announcements, url, announcements, tag)
+        planned_at = time.time()
+        answers.expect(markers=markers)
+        await cluster.wait(f"{len(markers)} announcements", answers.done, 120)
+        due_seconds = max(answers.marker_at[m] for m in markers) - planned_at
+        # A replica records "done" just after posting: wait for those records too.
+        await done.wait(keys, 10.0)
+    statuses, workers = await asyncio.to_thread(due_outcome, url, keys)
     answers.scan()
     due_checks = {
         "each announcement posted once": all(answers.markers[m] == 1 for m in markers),
