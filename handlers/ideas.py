@@ -213,13 +213,10 @@ async def list_ideas(turn: Turn) -> None:
 
 @button
 async def page_button(turn: Turn) -> str | None:
+    page = button_id(turn, Button.IDEAS_PAGE)
     query = turn.update.callback_query
-    assert query is not None
-    (page,) = callbacks.unpack(query.data, Button.IDEAS_PAGE, 1)
-    if not callbacks.is_id(page):
-        raise Refusal("stale_button")
-    msg = query.message if isinstance(query.message, Message) else None
-    await _send_page(turn, int(page), edit=msg)
+    msg = query.message if query is not None and isinstance(query.message, Message) else None
+    await _send_page(turn, page, edit=msg)
     return None
 
 

@@ -26,7 +26,7 @@ from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import meetings
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import Answer
-from buddybot.services.people import Caller
+from buddybot.services.people import Caller, require_facilitator
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import DueItem
 
@@ -177,7 +177,7 @@ async def announce_meeting(turn: Turn) -> None:
 
     def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card | None, Caller]:
         if not text.strip():
-            meetings.require_facilitator(caller)
+            require_facilitator(caller)
             return None, caller
         parts = [p.strip() for p in text.split("|")]
         if len(parts) < 3:
@@ -194,7 +194,7 @@ async def announce_meeting(turn: Turn) -> None:
 
 
 def _check_answer(uow: UnitOfWork, caller: Caller, field: str, value: str) -> None:
-    wijk = meetings.require_facilitator(caller)
+    wijk = require_facilitator(caller)
     if field == "when":
         meetings.read_when(uow, wijk, value)  # a bad date is refused now, not at the end
 
@@ -277,7 +277,7 @@ async def other_channels(turn: Turn) -> str | None:
     meeting_id = button_id(turn, Button.MEETING_TEXT)
 
     def work(uow: UnitOfWork, caller: Caller) -> tuple[meetings.Card, Caller]:
-        meetings.require_facilitator(caller)
+        require_facilitator(caller)
         card = meetings.card_by_id(uow, meeting_id)
         if card is None or caller.wijk is None or card.wijk_id != caller.wijk.id:
             raise Refusal("stale_button")

@@ -13,7 +13,7 @@ from buddybot.domain import language
 from buddybot.domain.nudges import Step
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, button, command, safe_edit
+from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
 from buddybot.handlers.idea_views import state_name
 from buddybot.handlers.meetings import FORM as MEETING_FORM
 from buddybot.i18n import Html, join_lines, t
@@ -125,10 +125,7 @@ def _private_keys(lang: str, item: nudges.Item) -> InlineKeyboardMarkup:
 async def park_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.actor is not None
-    (raw,) = callbacks.unpack(query.data, Button.PARK_IDEA, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    idea_id, tg_user_id = int(raw), turn.actor.tg_user_id
+    idea_id, tg_user_id = button_id(turn, Button.PARK_IDEA), turn.actor.tg_user_id
     chat_id = await turn.deps.db.run(lambda uow: nudges.wijk_chat_of_idea(uow, idea_id))
     if chat_id is None:
         raise Refusal("stale_button")
@@ -172,12 +169,7 @@ async def stop_button(turn: Turn) -> str | None:
 @button
 async def meeting_button(turn: Turn) -> str | None:
     """ "Plan een overleg": facilitators start the meeting dialogue; others ask for one."""
-    query = turn.update.callback_query
-    assert query is not None
-    (raw,) = callbacks.unpack(query.data, Button.PLAN_MEETING, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    idea_id = int(raw)
+    idea_id = button_id(turn, Button.PLAN_MEETING)
 
     def ask(uow: UnitOfWork, caller: Caller) -> Caller:
         idea = ideas.by_id(uow, caller, idea_id)

@@ -12,13 +12,12 @@ from telegram.error import TelegramError
 
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, actor_ref, button, command, safe_edit
+from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
 from buddybot.handlers.replies import After, Form
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import partners
 from buddybot.services.errors import Refusal
-from buddybot.services.meetings import require_facilitator
-from buddybot.services.people import Caller
+from buddybot.services.people import Caller, require_facilitator
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Partner
 
@@ -135,10 +134,7 @@ FORM = Form(
 async def remove_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
-    (raw,) = callbacks.unpack(query.data, Button.REMOVE_PARTNER, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    partner_id = int(raw)
+    partner_id = button_id(turn, Button.REMOVE_PARTNER)
     view = await turn.run(
         lambda uow, caller: partners.remove(uow, caller, partner_id), need_admin=True
     )
@@ -194,12 +190,7 @@ async def link(turn: Turn) -> None:
 
 @button
 async def matches_button(turn: Turn) -> str | None:
-    query = turn.update.callback_query
-    assert query is not None
-    (raw,) = callbacks.unpack(query.data, Button.PARTNER_MATCHES, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    idea_id = int(raw)
+    idea_id = button_id(turn, Button.PARTNER_MATCHES)
     card, found = await turn.run(
         lambda uow, caller: partners.matches_for(uow, caller, idea_id), need_admin=True
     )

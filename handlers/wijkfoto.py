@@ -13,7 +13,7 @@ from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, button, command
+from buddybot.handlers.common import Turn, button, button_id, command
 from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import export, people, wijkfoto
@@ -166,12 +166,8 @@ async def report(turn: Turn) -> None:
 
 @button
 async def pick(turn: Turn) -> str | None:
-    query = turn.update.callback_query
-    assert query is not None and turn.chat is not None
-    (raw,) = callbacks.unpack(query.data, Button.WIJKFOTO_OF, 1)
-    if not callbacks.is_id(raw):
-        raise Refusal("stale_button")
-    wijk_id = int(raw)
+    assert turn.chat is not None
+    wijk_id = button_id(turn, Button.WIJKFOTO_OF)
     admin_of = await _admin_of(turn)
     figures = await turn.run(
         lambda uow, caller: wijkfoto.figures_of(

@@ -14,8 +14,8 @@ from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import Refusal
 from buddybot.services.meetings import Status as MeetingStatus
-from buddybot.services.meetings import read_when, require_facilitator
-from buddybot.services.people import Caller
+from buddybot.services.meetings import read_when
+from buddybot.services.people import Caller, require_facilitator
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Announcement, Idea, IdeaEvent, Meeting, Poll, Wijk
 

@@ -6,8 +6,7 @@ import re
 
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import Refusal
-from buddybot.services.meetings import require_facilitator
-from buddybot.services.people import Caller, wijk_to_change
+from buddybot.services.people import Caller, require_facilitator, wijk_to_change
 from buddybot.storage.db import UnitOfWork
 
 ON = {"aan", "on", "ja", "yes"}

@@ -16,8 +16,8 @@ from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
-from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name
+from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller, display_name, require_facilitator
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Meeting, Person, Rsvp, Wijk
 from buddybot.storage.queries import upsert
@@ -97,14 +97,6 @@ class FollowUp:
 
 def _settings(wijk: Wijk) -> WijkSettings:
     return WijkSettings.load(wijk.settings)
-
-
-def require_facilitator(caller: Caller) -> Wijk:
-    if caller.wijk is None:
-        raise Refusal("group_only")
-    if not caller.facilitator:
-        raise NotAllowed()
-    return caller.wijk
 
 
 def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:

@@ -22,6 +22,7 @@ from buddybot.services import ideas as ideas_
 from buddybot.services import partners as partners_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.meetings import Status as MeetingStatus
+from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -371,12 +372,12 @@ def prepare(
 def sent(uow: UnitOfWork, items: list[Item], wijk_id: int) -> None:
     """Record the rungs that went out (Nudge rows and IdeaEvents) and plan the next one;
     after the last rung the idea is left alone until something happens."""
+    wijk = uow.session.get(Wijk, wijk_id)
+    settings = WijkSettings.load(wijk.settings if wijk else None)
     for item in items:
         idea = uow.session.get(Idea, item.idea_id)
         if idea is None:
             continue
-        wijk = uow.session.get(Wijk, wijk_id)
-        settings = WijkSettings.load(wijk.settings if wijk else None)
         uow.session.add(
             Nudge(
                 idea_id=idea.id, wijk_id=wijk_id, level=item.level, step=item.step, sent_at=uow.now
@@ -409,7 +410,7 @@ def release(uow: UnitOfWork, idea_ids: list[int], at: datetime, held_until: date
 
 
 def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
-    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    person = queries.person_by_tg(uow.session, tg_user_id)
     if person is None:
         raise Refusal("who_are_you")
     person.no_nudges = True
@@ -419,15 +420,11 @@ def park_from_nudge(
     uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool
 ) -> ideas_.StatusChange:
     """ "Parkeer het idee" under a private nudge: for its champions, author, facilitators."""
-    person = uow.session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    person = queries.person_by_tg(uow.session, tg_user_id)
     idea = uow.session.get(Idea, idea_id)
     if person is None or idea is None:
         raise Refusal("stale_button")
-    member = uow.session.scalar(
-        select(Membership).where(
-            Membership.wijk_id == idea.wijk_id, Membership.person_id == person.id
-        )
-    )
+    member = queries.membership(uow.session, idea.wijk_id, person.id)
     champion = uow.session.scalar(
         select(Involvement.id).where(
             Involvement.idea_id == idea.id,

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from buddybot.domain import matching, themes
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.meetings import require_facilitator
-from buddybot.services.people import Caller, ensure_membership, ensure_person
+from buddybot.services.people import Caller, ensure_person, member_seen, require_facilitator
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, IdeaPartner, Involvement, Partner, Person, Wijk
@@ -108,7 +107,7 @@ def link_account(uow: UnitOfWork, caller: Caller, name: str, account: ActorRef |
         raise Refusal("partner_reply_needed")
     partner = by_name(uow, wijk, name)
     person = ensure_person(uow, account)
-    ensure_membership(uow, wijk, person)
+    member_seen(uow, wijk.id, person.id)
     partner.person_id = person.id
     return partner
 
@@ -123,7 +122,7 @@ def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> Partner:
     partner.person_id = caller.person.id
     wijk = uow.session.get(Wijk, partner.wijk_id)
     if wijk is not None:
-        ensure_membership(uow, wijk, caller.person)
+        member_seen(uow, wijk.id, caller.person.id)
     return partner
 
 
@@ -189,14 +188,7 @@ def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) -> Linke
     may_see_matches(uow, caller, idea)
     if partner.wijk_id != idea.wijk_id:
         raise Refusal("stale_button")
-    exists = uow.session.scalar(
-        select(IdeaPartner.id).where(
-            IdeaPartner.idea_id == idea.id, IdeaPartner.partner_id == partner.id
-        )
-    )
-    if exists is not None:
-        raise Refusal("already_linked", number=idea.number, name=partner.name)
-    insert_ignore(
+    linked = insert_ignore(
         uow.session,
         IdeaPartner,
         {
@@ -207,8 +199,9 @@ def link(uow: UnitOfWork, caller: Caller, idea: Idea, partner: Partner) -> Linke
         },
         ["idea_id", "partner_id"],
     )
+    if not linked:
+        raise Refusal("already_linked", number=idea.number, name=partner.name)
     ideas_.record(uow, idea, caller.person, "partner", partner=partner.id)
-    uow.session.flush()
     account = uow.session.get(Person, partner.person_id) if partner.person_id else None
     notify = account.tg_user_id if account is not None and account.private_ok else None
     return Linked(

@@ -56,12 +56,7 @@ class Caller:
 def display_name(person: Person | None) -> str:
     if person is None:
         return ""
-    return name_of(person.erased, person.first_name, person.last_name, person.username)
-
-
-def name_of(erased: bool | None, first: str | None, last: str | None, username: str | None) -> str:
-    """``display_name`` from a person's columns (all None when an outer join found nobody)."""
-    return "" if erased else full_name(first, last, username)
+    return "" if person.erased else full_name(person.first_name, person.last_name, person.username)
 
 
 def full_name(first: str | None, last: str | None, username: str | None) -> str:
@@ -153,12 +148,6 @@ def member_seen(
         member.last_seen_at = uow.now
         member.left = False
     return member
-
-
-def ensure_membership(
-    uow: UnitOfWork, wijk: Wijk, person: Person, known: Membership | None = None
-) -> Membership:
-    return member_seen(uow, wijk.id, person.id, known)
 
 
 def person_to_change(uow: UnitOfWork, person: Person) -> Person:
@@ -308,7 +297,7 @@ def appoint(
     if target is None:
         raise Refusal("reply_needed", command=role.value)
     person = ensure_person(uow, target)
-    member = ensure_membership(uow, wijk, person)
+    member = member_seen(uow, wijk.id, person.id)
     if role is Role.BUDDY and member.role != Role.BUDDY:
         # One buddy per wijk: the previous one becomes a facilitator.
         for old in uow.session.scalars(
@@ -347,7 +336,7 @@ def team(uow: UnitOfWork, wijk: Wijk) -> Team:
 def member_joined(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
     wijk = queries.wijk_by_chat(uow.session, chat.tg_chat_id)
     if wijk is not None:
-        ensure_membership(uow, wijk, ensure_person(uow, actor))
+        member_seen(uow, wijk.id, ensure_person(uow, actor).id)
 
 
 def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:

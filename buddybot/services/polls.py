@@ -19,8 +19,8 @@ from buddybot.domain.lifecycle import State
 from buddybot.scheduling import due
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import Refusal
-from buddybot.services.meetings import read_when, require_facilitator
-from buddybot.services.people import Caller, ensure_person, member_seen
+from buddybot.services.meetings import read_when
+from buddybot.services.people import Caller, ensure_person, member_seen, require_facilitator
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Idea, Membership, Person, Poll, PollVote, Wijk
@@ -298,7 +298,7 @@ def answer(uow: UnitOfWork, tg_poll_id: str, voter: ActorRef, option_ids: list[i
 
 def counts(uow: UnitOfWork, tg_poll_id: str, option_counts: list[int], voters: int) -> bool:
     """Telegram's running totals (the only source for anonymous votes)."""
-    poll = uow.session.scalar(select(Poll).where(Poll.tg_poll_id == tg_poll_id))
+    poll = uow.session.scalars(_BY_TG_POLL, {"poll": tg_poll_id}).one_or_none()
     if poll is None or poll.status != "open" or len(option_counts) != len(poll.options):
         return False
     grew = [

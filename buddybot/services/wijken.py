@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from buddybot.i18n import supported
 from buddybot.scheduling import due
 from buddybot.services import announcements
-from buddybot.services.people import Policy, ensure_membership, ensure_person
+from buddybot.services.people import Policy, ensure_person, member_seen
 from buddybot.services.refs import ActorRef, ChatRef
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
@@ -52,7 +52,7 @@ def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | Non
         wijk.updated_at = uow.now
         due.resume_wijk(uow, wijk.id)
     if by is not None:
-        ensure_membership(uow, wijk, ensure_person(uow, by))
+        member_seen(uow, wijk.id, ensure_person(uow, by).id)
     announcements.plan_digest(uow, wijk.id)
     return Joined(wijk_id=wijk.id, language=wijk.language, rejoined=rejoined, title=wijk.title)
 

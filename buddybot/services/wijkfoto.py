@@ -16,8 +16,8 @@ from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.domain.roles import Role
 from buddybot.domain.wijk_settings import WijkSettings
-from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller
+from buddybot.services.errors import Refusal
+from buddybot.services.people import Caller, require_facilitator
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -79,14 +79,6 @@ class Figures:
     heatmap: list[list[int]]  # [weekday][hour]
 
 
-def _require_steer(caller: Caller) -> Wijk:
-    if caller.wijk is None:
-        raise Refusal("group_only")
-    if not caller.facilitator:
-        raise NotAllowed()
-    return caller.wijk
-
-
 def profile_of(caller: Caller) -> Profile:
     if caller.wijk is None:
         raise Refusal("group_only")
@@ -99,7 +91,7 @@ def _profile(wijk: Wijk) -> Profile:
 
 
 def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profile:
-    wijk = _require_steer(caller)
+    wijk = require_facilitator(caller)
     key = FIELDS.get(field.lower())
     if key is None:
         raise Refusal("profile_field", field=field[:20])
@@ -265,7 +257,7 @@ def _heatmap(moments: list[datetime], zone: str) -> list[list[int]]:
 
 
 def figures_for(uow: UnitOfWork, caller: Caller) -> Figures:
-    return figures(uow, _require_steer(caller))
+    return figures(uow, require_facilitator(caller))
 
 
 def figures_of(uow: UnitOfWork, wijk_id: int, allowed: list[Wijk]) -> Figures:

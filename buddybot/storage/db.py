@@ -127,7 +127,6 @@ class Database:
         self, url: str, clock: Clock, *, workers: int = 4, read_only: bool = False
     ) -> None:
         """``workers``: PostgreSQL units of work holding a connection at once."""
-        self.url = url
         self.clock = clock
         postgresql = make_url(url).get_backend_name() == "postgresql"
         pool: dict[str, Any] = {"pool_size": workers, "max_overflow": 2} if postgresql else {}
@@ -148,14 +147,6 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
-
-    @property
-    def file(self) -> str | None:
-        """The SQLite file, if this is one."""
-        url = self.engine.url
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return None
-        return url.database
 
     @contextmanager
     def transaction(self, update_id: int | None = None) -> Iterator[UnitOfWork]:

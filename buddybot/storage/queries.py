@@ -70,12 +70,6 @@ def _upserting(
     )
 
 
-def locked(session: Session) -> bool:
-    """Whether ``SELECT … FOR UPDATE`` takes a row lock here. On SQLite a transaction holds
-    the whole database already (it begins IMMEDIATE), so there is nothing more to lock."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
 _WIJK_BY_CHAT = select(Wijk).where(Wijk.tg_chat_id == bindparam("chat"))
 _PERSON_BY_TG = select(Person).where(Person.tg_user_id == bindparam("user"))
 _MEMBERSHIP = select(Membership).where(
