@@ -34,6 +34,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from buddybot import redact
 from buddybot.bot.context import BotApp, BotContext, BotData
 from buddybot.bot.http import AiohttpRequest
 from buddybot.bot.live import LiveMessages
@@ -195,6 +196,11 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotA
     s = deps.settings
     if s.token is None:
         raise ValueError("no bot token")
+    # Before PTB logs its first URL: the token and the secret stay out of every log line.
+    redact.protect(
+        s.token.get_secret_value(),
+        s.webhook_secret.get_secret_value() if s.webhook_secret else None,
+    )
     builder = ApplicationBuilder()
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

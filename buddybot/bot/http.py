@@ -93,7 +93,12 @@ class AiohttpRequest(BaseRequest):
             sock_read=read,
         )
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+            # The Bot API never redirects. A redirect (a proxy, a captive portal, a wrong
+            # base URL) is answered as an error, never followed: the token in the URL must
+            # not travel to another address or into a redirect error's text.
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, allow_redirects=False
+            ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as exc:
             raise TimedOut from exc

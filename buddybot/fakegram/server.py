@@ -80,6 +80,14 @@ CONTROL_ACTIONS = (
 ControlHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
+class _Redirected(Exception):
+    """The ``redirect`` fault: answer 302 to ``location``."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
 def _json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(
         text=json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
@@ -273,6 +281,11 @@ class FakegramServer:
             call.ok, call.error_code, call.description = False, exc.code, exc.description
             self.state.changed()
             return _json_response(exc.body(), exc.code)
+        except _Redirected as exc:
+            text = f"Moved to {exc.location}"
+            call.ok, call.error_code, call.description = False, 302, text
+            self.state.changed()
+            return web.Response(status=302, headers={"Location": exc.location}, text=text)
         return _json_response(shapes.ok(result))
 
     async def _dispatch(self, bot: BotRecord, method: str, params: Params) -> Any:
@@ -284,6 +297,10 @@ class FakegramServer:
             chat_id = None
         fault = self.state.take_fault(method, chat_id)
         if fault is not None:
+            if fault.kind == "redirect":
+                # As a misconfigured proxy would: back to the same URL, so a client that
+                # follows redirects loops, and the body names the URL, token and all.
+                raise _Redirected(f"/bot{bot.token}/{method}")
             await self._apply_fault(fault)
         if self.enforce_flood_limits and method.lower() in MESSAGE_METHODS and chat_id is not None:
             retry_after = self.state.check_flood(bot, chat_id)
@@ -603,6 +620,7 @@ class FakegramServer:
             "server_error",
             "timeout",
             "slow",
+            "redirect",
         ):
             raise ControlError(f"unknown fault kind {kind!r}")
         self.state.add_fault(

@@ -36,7 +36,9 @@ __all__ = [
     "UserRecord",
 ]
 
-FaultKind = Literal["retry_after", "forbidden", "bad_request", "server_error", "timeout", "slow"]
+FaultKind = Literal[
+    "retry_after", "forbidden", "bad_request", "server_error", "timeout", "slow", "redirect"
+]
 ACTIVE_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 DEFAULT_ALLOWED_UPDATES_EXCLUDED = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}

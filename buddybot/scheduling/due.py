@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 
+from buddybot.redact import redact
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import DueItem, ProcessedUpdate
 from buddybot.storage.queries import insert_ignore
@@ -145,7 +146,9 @@ def finish(uow: UnitOfWork, item: DueItem, worker: str, status: Status) -> None:
 
 
 def retry(uow: UnitOfWork, item: DueItem, worker: str, policy: RetryPolicy, error: str) -> Status:
-    """A delivery failed: try again later with backoff, or give up after max attempts."""
+    """A delivery failed: try again later with backoff, or give up after max attempts.
+    ``error`` is kept on the row with the token and the webhook secret masked: the error of
+    a failed request can carry its URL."""
     if item.attempts >= policy.max_attempts:
         status, values = Status.FAILED, {"done_at": uow.now}
     else:
@@ -158,7 +161,7 @@ def retry(uow: UnitOfWork, item: DueItem, worker: str, policy: RetryPolicy, erro
             DueItem.claimed_by == worker,
             DueItem.status == Status.CLAIMED,
         )
-        .values(status=status.value, lease_until=None, last_error=error[:1000], **values)
+        .values(status=status.value, lease_until=None, last_error=redact(error)[:1000], **values)
     )
     return status
 
