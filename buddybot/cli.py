@@ -11,9 +11,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import text
 
+from buddybot import redact
 from buddybot.clock import SystemClock
 from buddybot.settings import Settings, SettingsError, load_settings
 
+EXIT_CRASH = 1
 EXIT_SETTINGS = 2
 EXIT_DATABASE = 3
 EXIT_MIGRATIONS = 4
@@ -81,8 +83,18 @@ def cmd_run(_: argparse.Namespace) -> int:
     if settings.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_SETTINGS
+    redact.protect(
+        settings.token.get_secret_value(),
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+    )
     _logging(settings.log_level)
-    asyncio.run(_run(settings))
+    try:
+        asyncio.run(_run(settings))
+    except Exception:
+        # Logged, not left to Python's own traceback print: the log masks the token, and a
+        # failed request's error carries its URL.
+        logging.getLogger("buddybot").critical("buddybot stopped on an error", exc_info=True)
+        return EXIT_CRASH
     return 0
 
 
