@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
 LANGUAGES = ("nl", "en")
+WEBHOOK_SECRET_MIN = 32
 
 
 _DATABASES = tuple(
@@ -81,7 +82,10 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(default=None)
     webhook_secret: SecretStr | None = Field(default=None)
-    listen: str = Field(default="0.0.0.0")
+    listen: str = Field(
+        default="127.0.0.1",
+        description="webhook mode: the address to listen on (0.0.0.0: every interface)",
+    )
     port: int = Field(default=8443, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     migrate_on_start: bool = Field(default=True)
@@ -143,10 +147,16 @@ class Settings(BaseSettings):
         # Without the secret anyone who finds the URL could post updates "from" an admin.
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("BUDDYBOT_WEBHOOK_SECRET is required when BUDDYBOT_WEBHOOK_URL is set")
-        if self.webhook_secret and not re.fullmatch(
-            r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()
-        ):
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ValueError("BUDDYBOT_WEBHOOK_SECRET may only hold A-Z, a-z, 0-9, _ and -")
+        # Long enough that it cannot be guessed; Telegram takes up to 256 characters.
+        if secret and len(secret) < WEBHOOK_SECRET_MIN:
+            raise ValueError(
+                f"BUDDYBOT_WEBHOOK_SECRET needs at least {WEBHOOK_SECRET_MIN} characters "
+                f"(it has {len(secret)}); make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return self
 
     @property

@@ -64,8 +64,9 @@ class WebhookServer:
             self._runner = None
 
     async def _handle(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if self.secret is not None and not hmac.compare_digest(given, self.secret):
+        if self.secret is not None and not _same_secret(
+            request.headers.get(SECRET_HEADER, ""), self.secret
+        ):
             return web.Response(status=403, text="wrong secret token")
         try:
             data = await request.json()
@@ -89,3 +90,10 @@ class WebhookServer:
         while not all(task.done() for task in started):
             await asyncio.wait(set(started))
         return web.Response(status=200)
+
+
+def _same_secret(given: str, secret: str) -> bool:
+    """Compared as bytes in constant time: ``compare_digest`` refuses a non-ASCII str (a
+    forged header would become a 500), and ``surrogatepass`` encodes any header text,
+    also bytes that were not UTF-8, without two texts becoming the same bytes."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), secret.encode())

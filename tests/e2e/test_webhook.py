@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from tests.support.harness import Harness, World, local_settings
 
-SECRET = "s3cret-token_1"
+SECRET = "s3cret-token_1-long-enough-to-guard-it"
 
 
 def _free_port() -> int:
@@ -72,6 +73,41 @@ async def test_a_request_without_the_secret_is_refused(hooked: tuple[Harness, st
         async with http.post(url, json=forged, headers=headers) as resp:
             assert resp.status == 403
     assert not bot.is_handled(forged)
+
+
+async def test_a_secret_that_is_not_ascii_is_refused_like_any_wrong_one(
+    hooked: tuple[Harness, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A forged header with other characters is a plain 403, not a crash with a traceback."""
+    bot, url = hooked
+    forged = {"update_id": 998, "message": {"message_id": 1, "date": 0, "chat": {"id": 5}}}
+    async with aiohttp.ClientSession() as http:
+        for given in (SECRET[:-1] + "é", "ö" * len(SECRET), SECRET + "\u200b"):
+            headers = {"X-Telegram-Bot-Api-Secret-Token": given}
+            async with http.post(url, json=forged, headers=headers) as resp:
+                assert resp.status == 403, given
+    assert not bot.is_handled(forged)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_webhook_secret_must_be_long() -> None:
+    from buddybot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="needs at least 32 characters"):
+        load_settings(
+            _env_file=None, webhook_url="https://bot.example.org/hook", webhook_secret="a" * 31
+        )
+    ok = load_settings(
+        _env_file=None, webhook_url="https://bot.example.org/hook", webhook_secret="a" * 32
+    )
+    assert ok.webhook_secret is not None
+
+
+def test_the_webhook_listens_on_this_machine_only_unless_told() -> None:
+    from buddybot.settings import load_settings
+
+    assert load_settings(_env_file=None).listen == "127.0.0.1"
+    assert load_settings(_env_file=None, listen="0.0.0.0").listen == "0.0.0.0"
 
 
 def test_webhook_without_secret_is_a_settings_error() -> None:

@@ -51,7 +51,7 @@ from buddybot.storage.models import (
 JSON = dict[str, Any]
 T = TypeVar("T")
 TOKEN = "7000000001:buddybot-replicas"
-SECRET = "replicas-bench-secret"
+SECRET = "replicas-bench-secret-of-32-characters"
 HOOK_PATH = "/telegram"
 TICK_SECONDS = 0.5
 TICK_BATCH = 10
