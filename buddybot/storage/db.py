@@ -30,8 +30,9 @@ with the GIL (docs/benchmark-log.md, issue 21).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -78,8 +79,22 @@ def make_engine(url: str | URL, *, read_only: bool = False, **kwargs: Any) -> En
     reader in another process (``buddybot check``, an export) never takes the write lock."""
     engine = create_engine(engine_url(url), **kwargs)
     if engine.dialect.name == "sqlite":
+        _create_private(engine.url)
         _tune_sqlite(engine, read_only)
     return engine
+
+
+def _create_private(url: URL) -> None:
+    """A new SQLite file is made readable and writable by its owner only (0600), before
+    SQLite would make it readable by everyone (0644 under the usual umask): it holds names
+    and activity. SQLite gives its ``-wal`` and ``-shm`` files the database file's mode.
+    An existing file keeps the mode its owner gave it."""
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or url.query.get("uri"):
+        return
+    # A folder that does not exist is left for SQLite to report when it connects.
+    with suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _tune_sqlite(engine: Engine, read_only: bool) -> None:
