@@ -12,7 +12,9 @@ from buddybot.fakegram.shapes import JSON
 
 __all__ = ["FakegramClient", "FakegramControlError"]
 
-FaultKind = Literal["retry_after", "forbidden", "bad_request", "server_error", "timeout", "slow"]
+FaultKind = Literal[
+    "retry_after", "forbidden", "bad_request", "server_error", "timeout", "slow", "redirect"
+]
 
 
 class FakegramControlError(RuntimeError):
