@@ -154,6 +154,7 @@ BUTTONS: list[tuple[Button, Callback]] = [
     (Button.REMOVE_PARTNER, partners.remove_button),
     (Button.PARTNER_MATCHES, partners.matches_button),
     (Button.LINK_PARTNER, partners.link_button),
+    (Button.PARTNER_INVITE, partners.invite_button),
     (Button.PARK_IDEA, nudges.park_button),
     (Button.STOP_NUDGES, nudges.stop_button),
     (Button.PLAN_MEETING, nudges.meeting_button),

@@ -44,6 +44,7 @@ class Button(StrEnum):
     REMOVE_PARTNER = "prm"  # remove a partner
     PARTNER_MATCHES = "ptn"  # ideas that fit a partner
     LINK_PARTNER = "plk"  # link an idea to a partner
+    PARTNER_INVITE = "pinv"  # a partner's invitation, sent privately to the facilitator
     PARK_IDEA = "park"  # park a quiet idea
     STOP_NUDGES = "nonudge"  # no more reminders about a quiet idea
     PLAN_MEETING = "mtg"  # plan a meeting about a quiet idea
