@@ -134,6 +134,8 @@ BUTTONS: list[tuple[Button, Callback]] = [
     (Button.JOIN, ideas.join_button),
     (Button.CHAMPION, ideas.champion_button),
     (Button.CONFIRM_CHAMPION, ideas.confirm_champion_button),
+    (Button.NEWS_APPROVE, ideas.news_approve_button),
+    (Button.NEWS_REJECT, ideas.news_reject_button),
     (Button.STATUS_MENU, ideas.status_menu_button),
     (Button.STATUS_BACK, ideas.status_back_button),
     (Button.SET_STATUS, ideas.status_set_button),

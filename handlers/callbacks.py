@@ -24,6 +24,8 @@ class Button(StrEnum):
     JOIN = "join"  # help with an idea (again: step back)
     CHAMPION = "champ"  # volunteer as wijkkampioen of an idea
     CONFIRM_CHAMPION = "cfc"  # a facilitator confirms a volunteer as wijkkampioen
+    NEWS_APPROVE = "nwy"  # a champion or author approves a helper's news (private)
+    NEWS_REJECT = "nwn"  # a champion or author turns a helper's news down (private)
     STATUS_MENU = "stm"  # open the menu of an idea's next states
     STATUS_BACK = "stb"  # close that menu again
     SET_STATUS = "stv"  # move an idea to the state pressed

@@ -24,7 +24,6 @@ from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
     IdeaPartner,
-    Involvement,
     Partner,
     PartnerInvite,
     Person,
@@ -275,17 +274,8 @@ def may_see_matches(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
     """Facilitators and the idea's champions see the partner suggestions."""
     if caller.facilitator:
         return
-    if caller.person is not None:
-        champion = uow.session.scalar(
-            select(Involvement.id).where(
-                Involvement.idea_id == idea.id,
-                Involvement.person_id == caller.person.id,
-                Involvement.kind == ideas_.Kind.CHAMPION,
-                Involvement.confirmed.is_(True),
-            )
-        )
-        if champion is not None:
-            return
+    if ideas_.is_champion(uow, idea, caller.person):
+        return
     raise NotAllowed("partners_who")
 
 
