@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     retry_max: timedelta = Field(default=timedelta(hours=1))
     max_attempts: int = Field(default=8, ge=1)
     admin_cache_ttl: timedelta = Field(default=timedelta(minutes=10))
+    partner_invite_ttl: timedelta = Field(
+        default=timedelta(days=7),
+        gt=timedelta(0),
+        description="how long a partner's invitation link can be used (once)",
+    )
     listener_check: timedelta = Field(
         default=timedelta(seconds=30),
         gt=timedelta(0),

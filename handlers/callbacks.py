@@ -24,6 +24,8 @@ class Button(StrEnum):
     JOIN = "join"  # help with an idea (again: step back)
     CHAMPION = "champ"  # volunteer as wijkkampioen of an idea
     CONFIRM_CHAMPION = "cfc"  # a facilitator confirms a volunteer as wijkkampioen
+    NEWS_APPROVE = "nwy"  # a champion or author approves a helper's news (private)
+    NEWS_REJECT = "nwn"  # a champion or author turns a helper's news down (private)
     STATUS_MENU = "stm"  # open the menu of an idea's next states
     STATUS_BACK = "stb"  # close that menu again
     SET_STATUS = "stv"  # move an idea to the state pressed
@@ -44,6 +46,7 @@ class Button(StrEnum):
     REMOVE_PARTNER = "prm"  # remove a partner
     PARTNER_MATCHES = "ptn"  # ideas that fit a partner
     LINK_PARTNER = "plk"  # link an idea to a partner
+    PARTNER_INVITE = "pinv"  # a partner's invitation, sent privately to the facilitator
     PARK_IDEA = "park"  # park a quiet idea
     STOP_NUDGES = "nonudge"  # no more reminders about a quiet idea
     PLAN_MEETING = "mtg"  # plan a meeting about a quiet idea

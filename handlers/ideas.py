@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from buddybot.bot import send
 from buddybot.bot.live import LiveMessages, View
 from buddybot.bot.runtime import Deps
+from buddybot.domain import language
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
@@ -458,14 +459,109 @@ async def progress(turn: Turn) -> None:
     if len(args) < 2 or not body.strip():
         raise Refusal("update_empty", number=number)
 
-    def work(uow: UnitOfWork, caller: Caller) -> tuple[ideas.Card, str]:
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[ideas.News, str]:
         return ideas.progress(uow, caller, number, body), ideas.caller_name(caller)
 
-    card, name = await turn.run(work, need_admin=True)
+    news, name = await turn.run(work, need_admin=True)
+    card = news.card
+    if news.held:
+        await _ask_approval(turn, news, name)
+        return
     await turn.reply(
-        turn.t("update.posted", number=card.number, title=card.title, name=name, text=body.strip())
+        turn.t("update.posted", number=card.number, title=card.title, name=name, text=news.text)
     )
     refresher(turn).request(turn.context.bot, card.id)
+
+
+async def _ask_approval(turn: Turn, news: ideas.News, name: str) -> None:
+    """A helper's news goes privately to the champions (or the author) first."""
+    assert news.held_id is not None
+    card, held_id = news.card, news.held_id
+    asked = 0
+    for approver in news.ask:
+        lang = language.for_person(
+            approver.language, approver.tg_language_code, turn.lang, turn.lang
+        )
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    callbacks.button(t(lang, "button.news_yes"), Button.NEWS_APPROVE, held_id),
+                    callbacks.button(t(lang, "button.news_no"), Button.NEWS_REJECT, held_id),
+                ]
+            ]
+        )
+        text = t(
+            lang,
+            "update.approve_ask",
+            number=card.number,
+            title=card.title,
+            name=name,
+            text=news.text,
+        )
+        try:
+            await turn.context.bot.send_message(approver.tg_user_id, text, reply_markup=markup)
+            asked += 1
+        except (Forbidden, BadRequest) as exc:
+            log.info("approval of news %s not asked: %s", held_id, exc)
+    if not asked:
+        await turn.deps.db.run(lambda uow: ideas.drop_held(uow, held_id))
+        raise Refusal("update_no_approver", number=card.number)
+    await turn.reply(turn.t("update.held", number=card.number, name=name))
+
+
+def _news_button(approve: bool) -> Callback:
+    kind = Button.NEWS_APPROVE if approve else Button.NEWS_REJECT
+
+    @button
+    async def run(turn: Turn) -> str | None:
+        query = turn.update.callback_query
+        assert query is not None
+        event_id = button_id(turn, kind)
+        if turn.chat is None or turn.chat.kind != "private":
+            raise Refusal("stale_button")  # only ever sent in private
+        done = await turn.run(lambda uow, caller: ideas.decide_news(uow, caller, event_id, approve))
+        card = done.card
+        await safe_edit(
+            query,
+            text=turn.t(
+                "update.approved" if approve else "update.rejected",
+                number=card.number,
+                name=done.helper,
+            ),
+        )
+        bot = turn.context.bot
+        if approve:
+            lang = done.group_language
+            await to_group(
+                bot,
+                turn.deps,
+                done.tg_chat_id,
+                t(
+                    lang,
+                    "update.posted",
+                    number=card.number,
+                    title=card.title,
+                    name=done.helper,
+                    text=done.text,
+                ),
+            )
+            refresher(turn).request(bot, card.id)
+        elif done.helper_tg_user_id is not None:
+            lang = done.helper_language or turn.lang
+            try:
+                await bot.send_message(
+                    done.helper_tg_user_id,
+                    t(lang, "update.rejected_told", number=card.number, title=card.title),
+                )
+            except TelegramError as exc:
+                log.info("helper not told of refused news: %s", exc)
+        return None
+
+    return run
+
+
+news_approve_button = _news_button(True)
+news_reject_button = _news_button(False)
 
 
 # -- steering -----------------------------------------------------------------------------

@@ -126,6 +126,10 @@ async def park_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None and turn.actor is not None
     idea_id, tg_user_id = button_id(turn, Button.PARK_IDEA), turn.actor.tg_user_id
+    # The button only ever comes with a private nudge; in a group its global idea id
+    # would reach into other wijken.
+    if turn.chat is None or turn.chat.kind != "private":
+        raise Refusal("stale_button")
     chat_id = await turn.deps.db.run(lambda uow: nudges.wijk_chat_of_idea(uow, idea_id))
     if chat_id is None:
         raise Refusal("stale_button")

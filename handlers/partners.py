@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from buddybot.domain import language
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
 from buddybot.handlers.replies import After, Form
-from buddybot.i18n import Html, join_lines, t
+from buddybot.i18n import Html, join_lines, t, when
 from buddybot.services import partners
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller, require_facilitator
@@ -50,21 +49,11 @@ def reasons(lang: str, s: partners.Suggestion) -> Html:
     return t(lang, "match.line", name=s.partner.name, reasons="; ".join(parts))
 
 
-def invite_signature(token: str, partner_id: int) -> str:
-    """A deep link only the bot can make: the partner opens it to link their account."""
-    digest = hmac.new(token.encode(), f"partner:{partner_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:10]
-
-
-def invite_link(turn: Turn, partner_id: int) -> str:
-    token = turn.deps.settings.token.get_secret_value() if turn.deps.settings.token else ""
-    sig = invite_signature(token, partner_id)
-    return f"https://t.me/{turn.deps.bot_username}?start=p{partner_id}_{sig}"
-
-
 async def _saved(turn: Turn, view: Partner, created: bool) -> None:
+    # The invitation itself never goes into the group: this button sends it privately to
+    # the facilitator who presses it.
     remove = callbacks.button(turn.t("button.remove"), Button.REMOVE_PARTNER, view.id)
-    invite = InlineKeyboardButton(turn.t("button.invite"), url=invite_link(turn, view.id))
+    invite = callbacks.button(turn.t("button.invite"), Button.PARTNER_INVITE, view.id, 0)
     markup = InlineKeyboardMarkup([[remove], [invite]])
     head = turn.t("partner.added" if created else "partner.updated", name=view.name)
     await turn.reply(join_lines([head, describe(turn.lang, view)]), markup=markup)
@@ -230,18 +219,101 @@ async def link_button(turn: Turn) -> str | None:
     return None
 
 
-INVITE = re.compile(r"^p(\d{1,9})_([0-9a-f]{10})$")
+# ``/start ptn_<secret>``: the secret of ``partners.invite`` (token_urlsafe(16)).
+INVITE_PREFIX = "ptn_"
+INVITE = re.compile(r"^ptn_([A-Za-z0-9_-]{22})$")
+
+
+def invite_link(turn: Turn, token: str) -> str:
+    return f"https://t.me/{turn.deps.bot_username}?start={INVITE_PREFIX}{token}"
+
+
+@button
+async def invite_button(turn: Turn) -> str | None:
+    """A facilitator asks for a partner's invitation: it is sent to them privately. A
+    partner with a linked account needs a second press on a confirm button first."""
+    query = turn.update.callback_query
+    assert query is not None
+    raw_id, raw_relink = callbacks.unpack(query.data, Button.PARTNER_INVITE, 2)
+    if not callbacks.is_id(raw_id) or raw_relink not in ("0", "1"):
+        raise Refusal("stale_button")
+    partner_id, relink = int(raw_id), raw_relink == "1"
+    ttl = turn.deps.settings.partner_invite_ttl
+
+    def work(uow: UnitOfWork, caller: Caller) -> tuple[partners.Invitation, Caller]:
+        made = partners.invite(uow, caller, partner_id, ttl, relink=relink)
+        return made, caller
+
+    made, caller = await turn.run(work, need_admin=True)
+    if made.relink_needed:
+        again = callbacks.button(
+            turn.t("button.invite_again"), Button.PARTNER_INVITE, made.partner.id, 1
+        )
+        await turn.reply(
+            turn.t("partner.invite_relink", name=made.partner.name),
+            markup=InlineKeyboardMarkup([[again]]),
+        )
+        return None
+    assert made.token is not None and made.expires_at is not None and caller.wijk is not None
+    if relink:
+        await safe_edit(query, markup=None)
+    person = caller.person
+    if person is None or turn.actor is None:  # an anonymous admin has no private chat
+        token = made.token
+        await turn.deps.db.run(lambda uow: partners.drop_invite(uow, token))
+        raise Refusal("who_are_you")
+    home = caller.wijk.language
+    lang = language.for_person(person.language, person.tg_language_code, home, home)
+    text = t(
+        lang,
+        "partner.invite_private",
+        name=made.partner.name,
+        wijk=caller.wijk.title,
+        until=when(lang, made.expires_at, caller.wijk.timezone),
+        link=invite_link(turn, made.token),
+    )
+    try:
+        await turn.context.bot.send_message(turn.actor.tg_user_id, text)
+    except (Forbidden, BadRequest) as exc:
+        # Not delivered: the invitation must not stay usable, and nothing of it goes into
+        # the group: only a plain link to start a private chat.
+        log.info("partner invitation not sent privately: %s", exc)
+        token = made.token
+        await turn.deps.db.run(lambda uow: partners.drop_invite(uow, token))
+        start = f"https://t.me/{turn.deps.bot_username}"
+        await turn.reply(
+            turn.t("partner.invite_private_first", name=turn.actor.first_name),
+            markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(turn.t("button.continue_private"), url=start)]]
+            ),
+        )
+        return None
+    return turn.t("partner.invite_sent")
 
 
 async def accept_invite(turn: Turn, payload: str) -> bool:
-    """/start p<id>_<sig> in private: the partner links their own account."""
-    match = INVITE.match(payload)
-    if match is None or turn.in_group:
+    """/start ptn_<secret> in private: the partner links their own account, once."""
+    if not payload.startswith(INVITE_PREFIX) or turn.in_group:
         return False
-    token = turn.deps.settings.token.get_secret_value() if turn.deps.settings.token else ""
-    if not hmac.compare_digest(invite_signature(token, int(match[1])), match[2]):
-        raise Refusal("stale_button")
-    partner_id = int(match[1])
-    view = await turn.run(lambda uow, caller: partners.accept_invite(uow, caller, partner_id))
-    await turn.reply(turn.t("partner.invite_accepted", name=view.name))
+    match = INVITE.match(payload)
+    if match is None:
+        raise Refusal("invite_unknown")
+    token = match[1]
+    done = await turn.run(lambda uow, caller: partners.accept_invite(uow, caller, token))
+    await turn.reply(turn.t("partner.invite_accepted", name=done.partner.name))
+    if done.tell is not None:
+        lang = done.tell_language or turn.lang
+        try:
+            await turn.context.bot.send_message(
+                done.tell,
+                t(
+                    lang,
+                    "partner.invite_linked",
+                    person=done.name,
+                    name=done.partner.name,
+                    wijk=done.wijk_title,
+                ),
+            )
+        except TelegramError as exc:
+            log.info("facilitator not told of partner %s linking: %s", done.partner.id, exc)
     return True

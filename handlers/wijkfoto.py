@@ -168,6 +168,8 @@ async def report(turn: Turn) -> None:
 async def pick(turn: Turn) -> str | None:
     assert turn.chat is not None
     wijk_id = button_id(turn, Button.WIJKFOTO_OF)
+    if turn.in_group:  # the picker is only offered in private: never post figures elsewhere
+        raise Refusal("stale_button")
     admin_of = await _admin_of(turn)
     figures = await turn.run(
         lambda uow, caller: wijkfoto.figures_of(

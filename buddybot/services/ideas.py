@@ -563,6 +563,23 @@ def _involvement(uow: UnitOfWork, idea: Idea, person: Person, kind: Kind) -> Inv
     )
 
 
+_CONFIRMED_CHAMPION = select(Involvement.id).where(
+    Involvement.idea_id == bindparam("idea"),
+    Involvement.person_id == bindparam("person"),
+    Involvement.kind == Kind.CHAMPION.value,
+    Involvement.confirmed.is_(True),
+)
+
+
+def is_champion(uow: UnitOfWork, idea: Idea, person: Person | None) -> bool:
+    """A *confirmed* wijkkampioen of the idea: the one test behind every champion power.
+    A volunteer still waiting for a facilitator's confirmation has none of them."""
+    if person is None:
+        return False
+    found = uow.session.scalar(_CONFIRMED_CHAMPION, {"idea": idea.id, "person": person.id})
+    return found is not None
+
+
 _UNINVOLVE = delete(Involvement).where(
     Involvement.idea_id == bindparam("idea"),
     Involvement.person_id == bindparam("person"),
@@ -750,31 +767,100 @@ def confirm_champion(uow: UnitOfWork, caller: Caller, idea: Idea, tg_user_id: in
 
 
 def champion_kit(uow: UnitOfWork, caller: Caller, idea_id: int) -> Kit:
-    """The kit again, from a deep link: only for a champion of that idea."""
+    """The kit again, from a deep link in private: only for a confirmed champion of that
+    idea who is still in its wijk, while the idea is visible and the wijk active."""
     person = _require_person(caller)
     idea = uow.session.get(Idea, idea_id)
-    involvement = _involvement(uow, idea, person, Kind.CHAMPION) if idea else None
-    if idea is None or involvement is None or not involvement.confirmed:
+    if idea is None or idea.hidden or not still_in_wijk(uow, idea, person):
+        raise Refusal("not_champion")
+    if not is_champion(uow, idea, person):
         raise Refusal("not_champion")
     return kit(uow, idea, person)
 
 
-def _may_update(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:
-    if caller.facilitator or idea.author_id == person.id or idea.entered_by_id == person.id:
-        return True
-    involved = uow.session.scalar(
-        select(func.count()).where(
-            Involvement.idea_id == idea.id,
-            Involvement.person_id == person.id,
-            Involvement.kind.in_([Kind.HELPER, Kind.CHAMPION]),
-            Involvement.confirmed.is_(True),
+def still_in_wijk(uow: UnitOfWork, idea: Idea, person: Person) -> bool:
+    """For buttons and links used outside the group (a private chat): the idea's wijk is
+    active and the person is still a member of it (someone who left steers nothing)."""
+    wijk = uow.session.get(Wijk, idea.wijk_id)
+    member = queries.membership(uow.session, idea.wijk_id, person.id)
+    return wijk is not None and wijk.active and member is not None and not member.left
+
+
+@dataclass(frozen=True, slots=True)
+class Approver:
+    """A champion or author asked privately to approve a helper's news."""
+
+    tg_user_id: int
+    language: str | None
+    tg_language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class News:
+    """A progress line: posted (``held`` False), or a helper's line held until a confirmed
+    champion or the author approves it (``held_id`` the held event, ``ask`` who to ask)."""
+
+    card: Card
+    held: bool = False
+    held_id: int | None = None
+    ask: list[Approver] = field(default_factory=list)
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A champion's or author's answer to a helper's news."""
+
+    card: Card
+    approved: bool
+    text: str
+    helper: str  # the helper's name, for the line in the group
+    helper_tg_user_id: int | None  # to tell them a "no"
+    helper_language: str | None
+    tg_chat_id: int  # the idea's group
+    group_language: str
+
+
+HELD = "update_held"  # IdeaEvent kind of a helper's news waiting for approval
+
+
+def _posts_news(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:
+    """Who posts news on an idea straight away: facilitators, its author, its confirmed
+    champions."""
+    own = person.id in (idea.author_id, idea.entered_by_id)
+    return caller.facilitator or own or is_champion(uow, idea, person)
+
+
+def _is_helper(uow: UnitOfWork, idea: Idea, person: Person) -> bool:
+    return _involvement(uow, idea, person, Kind.HELPER) is not None
+
+
+def _approvers(uow: UnitOfWork, idea: Idea, helper: Person) -> list[Approver]:
+    """Who may approve a helper's news, and can be asked privately: the confirmed champions,
+    else the author (or whoever entered the idea); only those still in the wijk."""
+    champions = list(
+        uow.session.scalars(
+            select(Involvement.person_id).where(
+                Involvement.idea_id == idea.id,
+                Involvement.kind == Kind.CHAMPION,
+                Involvement.confirmed.is_(True),
+            )
         )
     )
-    return bool(involved)
+    ids = champions or [i for i in (idea.author_id, idea.entered_by_id) if i is not None]
+    out: list[Approver] = []
+    for person_id in dict.fromkeys(ids):
+        person = uow.session.get(Person, person_id)
+        if person is None or person.id == helper.id or person.erased or not person.private_ok:
+            continue
+        if still_in_wijk(uow, idea, person):
+            out.append(Approver(person.tg_user_id, person.language, person.tg_language_code))
+    return out
 
 
-def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> Card:
-    """A progress line on the idea by its author, a champion, a helper or a facilitator."""
+def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> News:
+    """A progress line on the idea. Facilitators, its author and its confirmed champions
+    post it at once; a helper's line waits for a champion's or the author's approval."""
     person = _require_person(caller)
     idea = find(uow, require_wijk(caller), number)
     text = text.strip()
@@ -782,10 +868,71 @@ def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> Card:
         raise Refusal("update_empty", number=number)
     if len(text) > UPDATE_MAX:
         raise Refusal("update_long", maximum=UPDATE_MAX, length=len(text))
-    if not _may_update(uow, caller, idea, person):
+    if _posts_news(uow, caller, idea, person):
+        record(uow, idea, person, "update", text=text)
+        return News(card=card(uow, idea), text=text)
+    if not _is_helper(uow, idea, person):
         raise NotAllowed("update_who", number=number)
-    record(uow, idea, person, "update", text=text)
-    return card(uow, idea)
+    ask = _approvers(uow, idea, person)
+    if not ask:
+        raise Refusal("update_no_approver", number=number)
+    # Not activity yet (no ``record``): only approved news counts for the nudge ladder.
+    held = IdeaEvent(
+        idea_id=idea.id, actor_id=person.id, kind=HELD, detail={"text": text}, at=uow.now
+    )
+    uow.session.add(held)
+    uow.session.flush()
+    return News(card=card(uow, idea), held=True, held_id=held.id, ask=ask, text=text)
+
+
+def drop_held(uow: UnitOfWork, event_id: int) -> None:
+    """Nobody could be asked after all: the held news is not kept."""
+    uow.session.execute(delete(IdeaEvent).where(IdeaEvent.id == event_id, IdeaEvent.kind == HELD))
+
+
+def decide_news(uow: UnitOfWork, caller: Caller, event_id: int, approve: bool) -> Decided:
+    """A champion or the author answers a helper's news (a button in their private chat):
+    only a confirmed champion or the author, still in the idea's wijk, while the idea is
+    visible and the wijk active. Approved: posted as the helper's news. Refused: deleted."""
+    person = _require_person(caller)
+    event = uow.session.get(IdeaEvent, event_id)
+    if event is None or event.kind != HELD:
+        raise Refusal("news_gone")
+    idea = uow.session.get(Idea, event.idea_id)
+    wijk = uow.session.get(Wijk, idea.wijk_id) if idea else None
+    if idea is None or wijk is None or idea.hidden or not still_in_wijk(uow, idea, person):
+        raise Refusal("stale_button")
+    own = person.id in (idea.author_id, idea.entered_by_id)
+    if not (own or is_champion(uow, idea, person)):
+        raise NotAllowed("news_who")
+    # Answered once: of two presses at the same moment, one deletes it, the other is told.
+    taken = uow.session.scalar(
+        delete(IdeaEvent)
+        .where(IdeaEvent.id == event_id, IdeaEvent.kind == HELD)
+        .returning(IdeaEvent.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is None:
+        raise Refusal("news_gone")
+    text = str(event.detail.get("text", ""))
+    helper = uow.session.get(Person, event.actor_id) if event.actor_id else None
+    uow.session.expunge(event)
+    if approve:
+        record(uow, idea, helper, "update", in_wijk=wijk, text=text, approved_by=person.id)
+    return Decided(
+        card=card(uow, idea),
+        approved=approve,
+        text=text,
+        helper=display_name(helper),
+        helper_tg_user_id=helper.tg_user_id if helper and helper.private_ok else None,
+        helper_language=language.for_person(
+            helper.language, helper.tg_language_code, wijk.language, wijk.language
+        )
+        if helper
+        else None,
+        tg_chat_id=wijk.tg_chat_id,
+        group_language=wijk.language,
+    )
 
 
 def replied_to_card(

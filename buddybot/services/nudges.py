@@ -416,28 +416,29 @@ def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
     person.no_nudges = True
 
 
+STEERING = (Role.FACILITATOR, Role.BUDDY)
+
+
 def park_from_nudge(
     uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool
 ) -> ideas_.StatusChange:
-    """ "Parkeer het idee" under a private nudge: for its champions, author, facilitators."""
+    """ "Parkeer het idee" under a private nudge: for its confirmed champions, its author
+    and the wijk's facilitators, while they are in the idea's wijk and the idea is visible
+    and open (``move`` refuses what the lifecycle does not allow). ``telegram_admin``: an
+    admin of the idea's group, asked of Telegram by the caller."""
     person = queries.person_by_tg(uow.session, tg_user_id)
     idea = uow.session.get(Idea, idea_id)
-    if person is None or idea is None:
+    if person is None or idea is None or idea.hidden:
+        raise Refusal("stale_button")
+    wijk = uow.session.get(Wijk, idea.wijk_id)
+    if wijk is None or not wijk.active:
         raise Refusal("stale_button")
     member = queries.membership(uow.session, idea.wijk_id, person.id)
-    champion = uow.session.scalar(
-        select(Involvement.id).where(
-            Involvement.idea_id == idea.id,
-            Involvement.person_id == person.id,
-            Involvement.kind == ideas_.Kind.CHAMPION,
-        )
-    )
-    own = person.id in (idea.author_id, idea.entered_by_id) or champion is not None
     # Someone who left the group no longer steers it, even with an old role.
-    steer = telegram_admin or (
-        member is not None and not member.left and member.role in (Role.FACILITATOR, Role.BUDDY)
-    )
-    if not (own or steer):
+    present = member is not None and not member.left
+    own = person.id in (idea.author_id, idea.entered_by_id) or ideas_.is_champion(uow, idea, person)
+    steer = telegram_admin or (present and member is not None and member.role in STEERING)
+    if not ((own and present) or steer):
         raise NotAllowed()
     return ideas_.move(uow, idea, person, lifecycle.State.PARKED)
 

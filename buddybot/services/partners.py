@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from buddybot.domain import matching, themes
+from buddybot.domain import language, matching, themes
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, ensure_person, member_seen, require_facilitator
+from buddybot.services.people import (
+    Caller,
+    display_name,
+    ensure_person,
+    member_seen,
+    require_facilitator,
+)
 from buddybot.services.refs import ActorRef
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Idea, IdeaPartner, Involvement, Partner, Person, Wijk
+from buddybot.storage.models import (
+    Idea,
+    IdeaPartner,
+    Partner,
+    PartnerInvite,
+    Person,
+    Wijk,
+)
 from buddybot.storage.queries import insert_ignore
 
 NAME_MAX = 100
@@ -112,18 +128,115 @@ def link_account(uow: UnitOfWork, caller: Caller, name: str, account: ActorRef |
     return partner
 
 
-def accept_invite(uow: UnitOfWork, caller: Caller, partner_id: int) -> Partner:
-    """The partner opened the invitation link in private: link their account."""
+# -- invitations ------------------------------------------------------------------------
+# A partner links their own Telegram account by opening a link the bot sent privately to a
+# facilitator. The link holds a random secret; only its hash is stored. It works once,
+# until ``expires_at``, and never makes its opener a member of the wijk.
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A fresh invitation (``token`` is only known here and in the link), or the question
+    whether to replace the partner's linked account (``token`` None, ``relink_needed``)."""
+
+    partner: Partner
+    token: str | None
+    expires_at: datetime | None = None
+    relink_needed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    partner: Partner
+    wijk_title: str
+    # The facilitator who asked for the invitation, to tell privately (None: unknown/gone).
+    tell: int | None
+    tell_language: str | None
+    name: str  # who linked (for the facilitator's notice)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(
+    uow: UnitOfWork, caller: Caller, partner_id: int, ttl: timedelta, *, relink: bool = False
+) -> Invitation:
+    """A facilitator asks for a partner's invitation. When the partner has a linked account
+    already, nothing is made until the facilitator confirms (``relink``); that invitation
+    may then replace this one account, and no other. A new invitation ends older unused
+    ones of the partner."""
+    wijk = require_facilitator(caller)
+    partner = _partner(uow, wijk, partner_id)
+    if partner.person_id is not None and not relink:
+        return Invitation(partner=partner, token=None, relink_needed=True)
+    uow.session.execute(
+        delete(PartnerInvite).where(
+            PartnerInvite.partner_id == partner.id, PartnerInvite.used_at.is_(None)
+        )
+    )
+    token = secrets.token_urlsafe(16)  # 22 characters, 128 random bits
+    expires = uow.now + ttl
+    uow.session.add(
+        PartnerInvite(
+            partner_id=partner.id,
+            token_hash=token_hash(token),
+            created_by=caller.person.id if caller.person else None,
+            replaces_person_id=partner.person_id,
+            created_at=uow.now,
+            expires_at=expires,
+        )
+    )
+    return Invitation(partner=partner, token=token, expires_at=expires)
+
+
+def drop_invite(uow: UnitOfWork, token: str) -> None:
+    """The invitation could not be delivered: it must not stay usable."""
+    uow.session.execute(delete(PartnerInvite).where(PartnerInvite.token_hash == token_hash(token)))
+
+
+def accept_invite(uow: UnitOfWork, caller: Caller, token: str) -> Accepted:
+    """The partner opened the invitation in private: link their account to the partner.
+    Refused when unknown, used, expired, or when the partner was linked to another account
+    since the facilitator asked. Creates no membership of the wijk."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    partner = uow.session.get(Partner, partner_id)
-    if partner is None:
-        raise Refusal("stale_button")
+    found = uow.session.scalar(
+        select(PartnerInvite).where(PartnerInvite.token_hash == token_hash(token))
+    )
+    partner = uow.session.get(Partner, found.partner_id) if found else None
+    wijk = uow.session.get(Wijk, partner.wijk_id) if partner else None
+    if found is None or partner is None or wijk is None or not wijk.active:
+        raise Refusal("invite_unknown")
+    if found.used_at is not None:
+        raise Refusal("invite_used")
+    if found.expires_at <= uow.now:
+        raise Refusal("invite_expired")
+    if partner.person_id not in (None, found.replaces_person_id, caller.person.id):
+        raise Refusal("invite_linked_elsewhere", name=partner.name)
+    # Used once: of two openings at the same moment, one sets used_at and the other is refused.
+    claimed = uow.session.scalar(
+        update(PartnerInvite)
+        .where(PartnerInvite.id == found.id, PartnerInvite.used_at.is_(None))
+        .values(used_at=uow.now, used_by=caller.person.id)
+        .returning(PartnerInvite.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed is None:
+        raise Refusal("invite_used")
     partner.person_id = caller.person.id
-    wijk = uow.session.get(Wijk, partner.wijk_id)
-    if wijk is not None:
-        member_seen(uow, wijk.id, caller.person.id)
-    return partner
+    facilitator = uow.session.get(Person, found.created_by) if found.created_by else None
+    return Accepted(
+        partner=partner,
+        wijk_title=wijk.title,
+        tell=facilitator.tg_user_id if facilitator and not facilitator.erased else None,
+        tell_language=language.for_person(
+            facilitator.language, facilitator.tg_language_code, wijk.language, wijk.language
+        )
+        if facilitator
+        else None,
+        name=display_name(caller.person),
+    )
 
 
 def suggestions(uow: UnitOfWork, idea: Idea, limit: int = 3) -> list[Suggestion]:
@@ -161,17 +274,8 @@ def may_see_matches(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
     """Facilitators and the idea's champions see the partner suggestions."""
     if caller.facilitator:
         return
-    if caller.person is not None:
-        champion = uow.session.scalar(
-            select(Involvement.id).where(
-                Involvement.idea_id == idea.id,
-                Involvement.person_id == caller.person.id,
-                Involvement.kind == ideas_.Kind.CHAMPION,
-                Involvement.confirmed.is_(True),
-            )
-        )
-        if champion is not None:
-            return
+    if ideas_.is_champion(uow, idea, caller.person):
+        return
     raise NotAllowed("partners_who")
 
 

@@ -151,6 +151,10 @@ def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     championed = sorted({row.idea_id for row in involved if row.kind == ideas_.Kind.CHAMPION})
     # Events keep the fact that something happened, not who did it.
     s.execute(delete(Prompt).where(Prompt.person_id == person.id))
+    # Their news still waiting for approval was never shown: it goes with them.
+    s.execute(
+        delete(IdeaEvent).where(IdeaEvent.actor_id == person.id, IdeaEvent.kind == ideas_.HELD)
+    )
     s.delete(person)  # cascades: memberships, involvements, RSVPs, votes; SET NULL links
     s.flush()
     released = []

@@ -334,6 +334,30 @@ class Partner(Base):
     created_at: Mapped[datetime]
 
 
+class PartnerInvite(Base):
+    """A single-use invitation for a partner to link their own Telegram account.
+
+    Only a hash of the secret in the link is stored: the database alone cannot be used
+    to open it. ``replaces_person_id``: the account the partner was linked to when a
+    facilitator asked for this invitation; using it may replace that link and no other."""
+
+    __tablename__ = "partner_invite"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    replaces_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+
 class IdeaPartner(Base):
     __tablename__ = "idea_partner"
     __table_args__ = (UniqueConstraint("idea_id", "partner_id"),)

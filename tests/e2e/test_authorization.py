@@ -22,11 +22,13 @@ from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Announcement,
     Idea,
+    IdeaEvent,
     IdeaPartner,
     Involvement,
     Meeting,
     Membership,
     Partner,
+    PartnerInvite,
     Person,
     Poll,
     Wijk,
@@ -216,6 +218,23 @@ def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
     links = s.scalar(
         select(func.count()).select_from(IdeaPartner).where(IdeaPartner.idea_id.in_(idea_ids))
     )
+    partner_ids = select(Partner.id).where(Partner.wijk_id == wijk_id)
+    # Partner accounts and their invitations: who could take over a partner.
+    accounts = list(
+        s.scalars(select(Partner.person_id).where(Partner.wijk_id == wijk_id).order_by(Partner.id))
+    )
+    invites = (
+        s.execute(
+            select(PartnerInvite.id, PartnerInvite.used_at)
+            .where(PartnerInvite.partner_id.in_(partner_ids))
+            .order_by(PartnerInvite.id)
+        )
+    ).all()
+    news = s.scalar(
+        select(func.count())
+        .select_from(IdeaEvent)
+        .where(IdeaEvent.idea_id.in_(idea_ids), IdeaEvent.kind == "update")
+    )
     # Steering roles only: a first press or message makes a resident membership.
     roles = (
         s.execute(
@@ -236,6 +255,9 @@ def snapshot(uow: UnitOfWork, wijk_id: int) -> Snap:
         "polls": [tuple(r) for r in polls],
         "partners": partners,
         "links": links,
+        "accounts": accounts,
+        "invites": [tuple(r) for r in invites],
+        "news": news,
         "roles": [tuple(r) for r in roles],
     }
 
@@ -465,7 +487,7 @@ KINDS: dict[str, int] = {
     "show": 1, "dup": 1, "new": 0, "taal": 2, "nm": 0, "ct": 0, "mok": 1, "mno": 1,
     "mtx": 1, "rsvp": 2, "ics": 1, "ask": 0, "anc": 1, "atx": 1, "pok": 1, "pno": 1,
     "prm": 1, "ptn": 1, "plk": 2, "park": 1, "nonudge": 0, "mtg": 1, "fgy": 0, "fgn": 0,
-    "pg1": 0, "pg2": 0, "wf": 1,
+    "pg1": 0, "pg2": 0, "wf": 1, "pinv": 2, "nwy": 1, "nwn": 1,
 }  # fmt: skip
 
 
@@ -501,6 +523,7 @@ def _cross_wijk(kind: str, ids: dict[str, int], w: Town) -> list[str]:
         "park": [f"1:park:{idea}"],
         "mtg": [f"1:mtg:{idea}"],
         "wf": [f"1:wf:{w.west_wijk}"],
+        "pinv": [f"1:pinv:{ids['west_partner']}:0", f"1:pinv:{ids['west_partner']}:1"],
     }.get(kind, [])
 
 
@@ -569,6 +592,7 @@ FACILITATOR_BUTTONS: dict[str, Callable[[dict[str, int], Town], str]] = {
     "pg1": lambda i, w: "1:pg1",
     "pg2": lambda i, w: "1:pg2",
     "taal": lambda i, w: "1:taal:g:en",
+    "pinv": lambda i, w: f"1:pinv:{i['oost_partner']}:0",
 }
 
 
@@ -634,3 +658,54 @@ async def test_odd_digits_in_callback_data_are_a_stale_button(town: Town) -> Non
             if GENERIC_ERROR in str(answer.get("text")):
                 generic.append(data)
     assert not generic, f"answered with the generic error: {generic}"
+
+
+# -- private-chat buttons and pending champions (issue 22, item 4) ------------------------
+
+
+async def test_private_chat_buttons_do_nothing_in_a_group(town: Town) -> None:
+    """The park button (and the other private-chat buttons) only come in private: pressed
+    in a group, even Oost's own group and by the idea's author, they change nothing."""
+    w = town
+    ids = _ids(w)
+    before = both(w)
+    for chat in (w.oost, w.west):
+        for data in (f"1:park:{ids['oost_idea']}", f"1:wf:{w.oost_wijk}", "1:nwy:1", "1:nwn:1"):
+            for role in ("author", "admin"):
+                answer, after = await _press(w, w.uid(role), data, before, chat=chat)
+                assert answer.get("show_alert"), (data, role, chat, answer)
+                assert after == before, f"{data} by {role} in a group changed something"
+
+
+async def test_a_pending_champion_has_no_champion_power(town: Town) -> None:
+    """With champion_confirmation on, Dirk volunteers for #2 and waits for a facilitator.
+    Every champion power is refused to him, by command, button and private button."""
+    w, bot = town, town.bot
+    ids = _ids(w)
+    with bot.db.transaction() as uow:
+        wijk = uow.session.get(Wijk, w.oost_wijk)
+        assert wijk is not None
+        wijk.settings = {**(wijk.settings or {}), "champion_confirmation": True}
+        idea2 = int(
+            uow.session.scalar(select(Idea.id).where(Idea.wijk_id == w.oost_wijk, Idea.number == 2))
+        )
+    await w.say(w.oost, "resident", "/kampioen 2")
+    before = both(w)
+    dirk = w.uid("resident")
+    for text in ("/koppel 2 Tuincentrum", "/bijwerken 2 Ik begin morgen"):
+        await w.say(w.oost, "resident", text)
+        assert both(w) == before, f"{text} by a pending champion changed something"
+    for data in (f"1:ptn:{idea2}", f"1:plk:{idea2}:{ids['oost_partner']}"):
+        answer, after = await _press(w, dirk, data, before)
+        assert answer.get("show_alert") and after == before, (data, answer)
+    answer, after = await _press(w, dirk, f"1:park:{idea2}", before, chat=dirk)
+    assert answer.get("show_alert") and after == before, answer
+    await bot.handled(await bot.tg.start_private(dirk, payload=f"kit_{idea2}"))
+    assert "Je bent wijkkampioen" not in await bot.last_text(dirk)
+    # Confirmed by a facilitator, the same button works: the check is the confirmation.
+    ask = next(
+        m for m in reversed(await bot.tg.messages(w.oost)) if "kan dat bevestigen" in m["text"]
+    )
+    await bot.press(w.oost, int(ask["message_id"]), w.uid("admin"), text="✅ Bevestigen")
+    answer, after = await _press(w, dirk, f"1:park:{idea2}", both(w), chat=dirk)
+    assert _idea(after[0], 2)[1] == "parked", answer

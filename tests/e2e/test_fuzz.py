@@ -43,11 +43,14 @@ from buddybot.handlers.commands import COMMANDS
 from buddybot.storage.models import (
     Announcement,
     Idea,
+    IdeaEvent,
     IdeaPartner,
     Involvement,
     Meeting,
     Membership,
     Partner,
+    PartnerInvite,
+    Person,
     Poll,
     Wijk,
 )
@@ -256,10 +259,15 @@ steering_press = st.builds(
             "cfc",
             "wf",
             "taal",
+            "pinv",
+            "nwy",
+            "nwn",
         ]
     ),
     st.lists(
-        st.sampled_from(["1", "2", "3", "realised", "selected", "parked", "withdrawn", "group"]),
+        st.sampled_from(
+            ["0", "1", "2", "3", "realised", "selected", "parked", "withdrawn", "group"]
+        ),
         max_size=2,
     ),
 )
@@ -314,6 +322,9 @@ callback_data = st.one_of(
                 "pg2",
                 "pok",
                 "pno",
+                "pinv",
+                "nwy",
+                "nwn",
                 "x",
             ]
         ),
@@ -603,7 +614,16 @@ def _owned(s: Scene) -> JSON:
         assert wijk is not None
         counts = {
             model.__tablename__: q.scalar(select(func.count()).select_from(model))
-            for model in (Idea, Meeting, Poll, Partner, Announcement, IdeaPartner, Involvement)
+            for model in (
+                Idea,
+                Meeting,
+                Poll,
+                Partner,
+                Announcement,
+                IdeaPartner,
+                Involvement,
+                PartnerInvite,
+            )
         }
         return {
             "counts": counts,
@@ -622,6 +642,10 @@ def _owned(s: Scene) -> JSON:
                 )
             ).all(),
             "wijk": (wijk.language, wijk.settings, wijk.profile, wijk.active),
+            "partner_accounts": q.execute(select(Partner.name, Partner.person_id)).all(),
+            "news": q.scalar(
+                select(func.count()).select_from(IdeaEvent).where(IdeaEvent.kind == "update")
+            ),
         }
 
 
@@ -699,3 +723,93 @@ def test_known_crashes(_sqlite_template: Path, who: str, text: str) -> None:
         await s.post(s.world.group, s.user(who), text)
 
     run(_sqlite_template, body, text)
+
+
+# -- partner links, pending champions and private-chat buttons (issue 22) -------------------
+
+START_PREFIXES = ["ptn_", "p", "p1_", "kit_", "ptn_ptn_", ""]
+start_payload = st.one_of(
+    st.builds(
+        lambda prefix, rest: (prefix + rest)[:64],
+        st.sampled_from(START_PREFIXES),
+        st.one_of(
+            st.text(st.sampled_from("AZaz09_-"), min_size=0, max_size=30),
+            st.text(chars, max_size=30),
+            st.sampled_from(["A" * 22, "0" * 22, "-" * 22, "²" * 22, "1", "999999"]),
+        ),
+    ),
+    hostile_text.map(lambda s: s[:64]),
+)
+# (who, what): a start payload in private, a press in private (their own chat) or in the group
+takeover_try = st.one_of(
+    st.tuples(st.sampled_from(["anna", "bert"]), start_payload.map(lambda p: ("start", p))),
+    st.tuples(
+        st.sampled_from(["anna", "bert"]),
+        st.one_of(steering_press, callback_data).map(lambda d: ("private", d)),
+    ),
+    st.tuples(st.sampled_from(["anna", "bert"]), steering_press.map(lambda d: ("group", d))),
+)
+
+
+def _accounts(s: Scene) -> JSON:
+    with s.bot.db.transaction() as uow:
+        q = uow.session
+        return {
+            "accounts": q.execute(select(Partner.name, Partner.person_id)).all(),
+            "invites": q.execute(select(PartnerInvite.id, PartnerInvite.used_at)).all(),
+            "ideas": q.execute(select(Idea.number, Idea.status, Idea.hidden)).all(),
+            "news": q.scalar(
+                select(func.count()).select_from(IdeaEvent).where(IdeaEvent.kind == "update")
+            ),
+        }
+
+
+@FUZZ
+@given(batch=st.lists(takeover_try, min_size=10, max_size=25))
+def test_nobody_takes_over_a_partner_or_acts_as_a_pending_champion(
+    _sqlite_template: Path, batch: list[tuple[str, tuple[str, str]]]
+) -> None:
+    """A facilitator has a live partner invitation in private; Bert is a pending champion
+    of #1 and helps with it. Random deep links, and steering or random buttons pressed in
+    private and in the group, by Anna and Bert, never link a partner account, never use
+    the invitation, never park or move an idea and never post news. The real link still
+    works afterwards (so the batch could have used it)."""
+
+    async def body(s: Scene) -> None:
+        group, admin = s.world.group, s.world.admin
+        with s.bot.db.transaction() as uow:
+            wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == group))
+            assert wijk is not None
+            wijk.settings = {"champion_confirmation": True}
+        await s.bot.say(group, s.world.anna, "/idee Moestuin op het plein")
+        await s.bot.say(group, s.world.bert, "/kampioen 1")
+        await s.bot.say(group, admin, "/partner Buurthuis | groen | ruimte | info@buurthuis.nl")
+        partner_card = await s.bot_message(group)
+        await s.bot.handled(await s.tg.start_private(admin))
+        await s.bot.handled(await s.tg.start_private(s.world.bert))
+        await s.bot.press(group, partner_card, admin, text="🔗 Uitnodiging voor de partner")
+        link = (await s.bot.texts(admin))[-1]
+        assert "start=ptn_" in link, link
+        payload = link.split("start=")[1].split()[0]
+        card = partner_card
+        before = _accounts(s)
+        for who, (where, text) in batch:
+            user = s.user(who)
+            if where == "start":
+                update = await s.tg.start_private(user, payload=text or None)
+                s.posted.append((user, int(update["message"]["message_id"]), user))
+            elif where == "private":
+                await s.press(user, await s.bot_message(user), user, text)
+            else:
+                await s.press(group, card, user, text)
+        await s.bot.settle()
+        assert _accounts(s) == before
+        # The real invitation was never used up by the batch: it links its opener now.
+        carla = await s.tg.create_user("Carla")
+        await s.bot.handled(await s.tg.start_private(carla, payload=payload))
+        with s.bot.db.transaction() as uow:
+            linked = uow.session.scalar(select(Partner.person_id))
+            carla_id = uow.session.scalar(select(Person.id).where(Person.tg_user_id == carla))
+        assert linked is not None and linked == carla_id
+
+    run(_sqlite_template, body, batch)

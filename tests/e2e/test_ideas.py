@@ -303,6 +303,93 @@ async def test_progress_update_is_shown_and_posted(world: World, bot: Harness) -
     assert "kan de bedenker" in await bot.last_text(world.group)
 
 
+async def _news_in_group(bot: Harness, chat: int) -> list[str]:
+    return [t for t in await bot.texts(chat) if t.startswith("📣 Nieuws over")]
+
+
+def _held(bot: Harness) -> list[int]:
+    with bot.db.transaction() as uow:
+        return list(
+            uow.session.scalars(select(IdeaEvent.id).where(IdeaEvent.kind == "update_held"))
+        )
+
+
+async def test_a_helpers_news_waits_for_the_author_or_champion(world: World, bot: Harness) -> None:
+    """Issue 22, item 14: a helper's news is held; the author (no champion yet) approves
+    or refuses it privately; only an approved line reaches the group and the card."""
+    w = world
+    card = await _idea(bot, w.group, "Boomspiegels", w.anna)
+    await bot.say(w.group, w.bert, "/meedoen 1")
+    # The author has no private chat yet: the helper is told, nothing is kept.
+    await bot.say(w.group, w.bert, "/bijwerken 1 Ik heb een schep geregeld")
+    assert "niet privé bereiken" in await bot.last_text(w.group)
+    assert _held(bot) == [] and await _news_in_group(bot, w.group) == []
+
+    await bot.handled(await bot.tg.start_private(w.anna))
+    await bot.handled(await bot.tg.start_private(w.bert))
+    await bot.say(w.group, w.bert, "/bijwerken 1 Ik heb een schep geregeld")
+    assert "gaat eerst naar de wijkkampioen of de bedenker" in await bot.last_text(w.group)
+    assert await _news_in_group(bot, w.group) == []
+    assert "Laatste nieuws" not in (await _card(bot, w.group, card["message_id"]))["text"]
+    ask = await _last(bot, w.anna)
+    assert "Bert wil nieuws plaatsen over #1" in ask["text"]
+    (held,) = _held(bot)
+    # The helper cannot approve their own news, not even with the button's data.
+    bert_msg = await _last(bot, w.bert)
+    answer = await bot.press(w.bert, bert_msg["message_id"], w.bert, data=f"1:nwy:{held}")
+    assert answer is not None and answer.get("show_alert")
+    # Nor can anyone from the group chat.
+    answer = await bot.press(w.group, card["message_id"], w.anna, data=f"1:nwy:{held}")
+    assert answer is not None and answer.get("show_alert")
+    assert await _news_in_group(bot, w.group) == []
+
+    await bot.press(w.anna, ask["message_id"], w.anna, text="✅ Plaats het nieuws")
+    assert await _news_in_group(bot, w.group) == [
+        "📣 Nieuws over #1 Boomspiegels van Bert:\nIk heb een schep geregeld"
+    ]
+    assert (
+        "Laatste nieuws: Ik heb een schep geregeld"
+        in (await _card(bot, w.group, card["message_id"]))["text"]
+    )
+    again = await bot.press(w.anna, ask["message_id"], w.anna, data=f"1:nwy:{held}")
+    assert again is not None and "al beslist" in str(again.get("text"))
+    assert len(await _news_in_group(bot, w.group)) == 1
+
+    # A second line, refused: not in the group, gone from the database, Bert is told.
+    await bot.say(w.group, w.bert, "/bijwerken 1 Het is klaar!")
+    ask = await _last(bot, w.anna)
+    await bot.press(w.anna, ask["message_id"], w.anna, text="✋ Niet plaatsen")
+    assert len(await _news_in_group(bot, w.group)) == 1 and _held(bot) == []
+    assert "niet in de groep gezet" in await bot.last_text(w.bert)
+
+
+async def test_a_pending_champion_has_no_champion_powers(world: World, bot: Harness) -> None:
+    """Issue 22, item 4: with champion_confirmation on, a volunteer waiting for a
+    facilitator is not a champion: no news of their own, no parking from private."""
+    w = world
+    with bot.db.transaction() as uow:
+        wijk = uow.session.scalar(select(Wijk).where(Wijk.tg_chat_id == w.group))
+        assert wijk is not None
+        wijk.settings = {"champion_confirmation": True}
+    await _idea(bot, w.group, "Bloembakken", w.anna)
+    await bot.say(w.group, w.bert, "/kampioen 1")
+    assert "Een facilitator kan dat bevestigen" in await bot.last_text(w.group)
+    await bot.say(w.group, w.bert, "/bijwerken 1 Ik begin morgen")
+    assert "kan de bedenker, een wijkkampioen of een facilitator" in await bot.last_text(w.group)
+    assert await _news_in_group(bot, w.group) == []
+    await bot.handled(await bot.tg.start_private(w.bert))
+    with bot.db.transaction() as uow:
+        idea_id = uow.session.scalar(select(Idea.id).where(Idea.title == "Bloembakken"))
+    home = await _last(bot, w.bert)
+    answer = await bot.press(w.bert, home["message_id"], w.bert, data=f"1:park:{idea_id}")
+    assert answer is not None and answer.get("show_alert")
+    with bot.db.transaction() as uow:
+        assert uow.session.scalar(select(Idea.status).where(Idea.id == idea_id)) == "proposed"
+    # The kit link is for confirmed champions only.
+    await bot.handled(await bot.tg.start_private(w.bert, payload=f"kit_{idea_id}"))
+    assert "Je bent wijkkampioen" not in await bot.last_text(w.bert)
+
+
 async def test_a_reply_to_a_card_counts_as_activity(world: World, bot: Harness) -> None:
     card = await _idea(bot, world.group, "Fietsenstalling", world.anna)
     await bot.say(world.group, world.bert, "Goed plan!", reply_to=card["message_id"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from buddybot.storage.models import IdeaEvent, Partner
+from buddybot.clock import FakeClock
+from buddybot.storage.models import IdeaEvent, Membership, Partner, PartnerInvite, Person
 from tests.support.harness import Harness, World
 
 JSON = dict[str, Any]
@@ -117,25 +120,6 @@ async def test_champion_kit_names_matching_partners(world: World, bot: Harness) 
     assert "Partners die kunnen helpen" in kit and "Bibliotheek Centrum" in kit
 
 
-async def test_a_partner_links_their_own_account_with_the_invitation(
-    world: World, bot: Harness
-) -> None:
-    await _alliance(bot, world)
-    saved = await _last(bot, world.group)
-    url = saved["reply_markup"]["inline_keyboard"][1][0]["url"]
-    payload = url.split("start=")[1]
-    joost = await bot.tg.create_user("Joost")
-    await bot.handled(await bot.tg.start_private(joost, payload=payload))
-    assert "gekoppeld aan Welzijn Oost" in await bot.last_text(joost)
-    forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
-    eve = await bot.tg.create_user("Eve")
-    await bot.handled(await bot.tg.start_private(eve, payload=forged))
-    assert "gekoppeld" not in await bot.last_text(eve)
-    with bot.db.transaction() as uow:
-        partner = uow.session.scalar(select(Partner).where(Partner.name == "Welzijn Oost"))
-    assert partner is not None and partner.person_id is not None
-
-
 async def test_kit_points_to_neighbours_with_the_same_interest_who_agreed(
     world: World, bot: Harness
 ) -> None:
@@ -171,3 +155,145 @@ async def test_a_very_long_unknown_theme_gets_a_short_refusal(world: World, bot:
         assert list(uow.session.scalars(select(Partner.name))) == []
         themed = uow.session.scalar(select(IdeaEvent.id).where(IdeaEvent.kind == "themes"))
     assert themed is None
+
+
+# -- the partner's invitation (issue 22, item 1) -------------------------------------------
+
+INVITE_BUTTON = "🔗 Uitnodiging voor de partner"
+INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=(ptn_[A-Za-z0-9_-]+)")
+
+
+def _urls(messages: list[JSON]) -> list[str]:
+    rows = [r for m in messages for r in (m.get("reply_markup") or {}).get("inline_keyboard", [])]
+    return [str(b.get("url")) for row in rows for b in row if b.get("url")]
+
+
+async def _group_leaks_nothing(bot: Harness, w: World) -> None:
+    """No invitation secret anywhere in the group: not in a text, not behind a button."""
+    messages = await bot.tg.messages(w.group)
+    assert not any("start=" in u for u in _urls(messages)), _urls(messages)
+    assert not any("ptn_" in str(m.get("text")) for m in messages)
+
+
+async def _invite(bot: Harness, w: World, name: str, who: int | None = None) -> JSON | None:
+    """Press the invitation button under the partner's card in the group."""
+    card = next(m for m in reversed(await bot.tg.messages(w.group)) if name in str(m.get("text")))
+    return await bot.press(w.group, card["message_id"], who or w.admin, text=INVITE_BUTTON)
+
+
+async def _private_link(bot: Harness, user: int) -> str:
+    found = INVITE_LINK.search(await bot.last_text(user))
+    assert found, await bot.last_text(user)
+    return found[1]
+
+
+def _linked(bot: Harness, name: str) -> int | None:
+    with bot.db.transaction() as uow:
+        row = uow.session.scalar(select(Partner).where(Partner.name == name))
+        assert row is not None
+        return row.person_id
+
+
+def _person(bot: Harness, tg_user_id: int) -> int | None:
+    with bot.db.transaction() as uow:
+        return uow.session.scalar(select(Person.id).where(Person.tg_user_id == tg_user_id))
+
+
+async def test_partner_invitation_goes_privately_works_once_and_makes_no_member(
+    world: World, bot: Harness
+) -> None:
+    w = world
+    await bot.handled(await bot.tg.start_private(w.admin))
+    await _alliance(bot, w)
+    await _group_leaks_nothing(bot, w)
+    # A resident may not ask for the invitation: refused, nothing made.
+    refused = await _invite(bot, w, "Welzijn Oost", who=w.bert)
+    assert refused is not None and refused.get("show_alert")
+    answer = await _invite(bot, w, "Welzijn Oost")
+    assert answer is not None and "privé gestuurd" in str(answer.get("text"))
+    payload = await _private_link(bot, w.admin)
+    assert "één keer" in await bot.last_text(w.admin)
+    await _group_leaks_nothing(bot, w)
+    with bot.db.transaction() as uow:
+        stored = list(uow.session.scalars(select(PartnerInvite.token_hash)))
+    assert len(stored) == 1 and payload[4:] not in stored[0]  # only a hash is stored
+
+    # Someone outside the group opens it: linked, told, and not made a member of the wijk.
+    piet = await bot.tg.create_user("Piet", username="welzijn_piet")
+    await bot.handled(await bot.tg.start_private(piet, payload=payload))
+    assert "gekoppeld aan Welzijn Oost" in await bot.last_text(piet)
+    assert _linked(bot, "Welzijn Oost") == _person(bot, piet)
+    with bot.db.transaction() as uow:
+        members = uow.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.person_id == _person(bot, piet))
+        )
+    assert members == 0
+    told = await bot.last_text(w.admin)
+    assert "Piet heeft de uitnodiging geopend" in told and "Welzijn Oost" in told
+
+    # The same link again, by a resident: used once, so refused; the partner stays Piet's.
+    await bot.handled(await bot.tg.start_private(w.bert, payload=payload))
+    assert "al gebruikt" in await bot.last_text(w.bert)
+    assert _linked(bot, "Welzijn Oost") == _person(bot, piet)
+    # A made-up or old-style link links nobody.
+    for fake in ("p1_0123456789", "ptn_" + "A" * 22):
+        await bot.handled(await bot.tg.start_private(w.bert, payload=fake))
+        assert _linked(bot, "Welzijn Oost") == _person(bot, piet)
+    assert "ken ik niet" in await bot.last_text(w.bert)
+
+
+async def test_partner_invitation_expires_after_the_setting(
+    world: World, bot: Harness, clock: FakeClock
+) -> None:
+    w = world
+    await bot.handled(await bot.tg.start_private(w.admin))
+    await _alliance(bot, w)
+    await _invite(bot, w, "Bibliotheek Centrum")
+    payload = await _private_link(bot, w.admin)
+    assert bot.deps is not None
+    clock.advance(bot.deps.settings.partner_invite_ttl + timedelta(seconds=1))
+    await bot.handled(await bot.tg.start_private(w.anna, payload=payload))
+    assert "verlopen" in await bot.last_text(w.anna)
+    assert _linked(bot, "Bibliotheek Centrum") is None
+
+
+async def test_a_linked_partner_is_only_relinked_after_the_facilitator_confirms(
+    world: World, bot: Harness
+) -> None:
+    w = world
+    await bot.handled(await bot.tg.start_private(w.admin))
+    await _alliance(bot, w)
+    await _invite(bot, w, "Tuincentrum Groenrijk")
+    first = await _private_link(bot, w.admin)
+    await bot.handled(await bot.tg.start_private(w.anna, payload=first))
+    assert _linked(bot, "Tuincentrum Groenrijk") == _person(bot, w.anna)
+    # Asking again for a linked partner makes nothing yet: a question in the group.
+    sent = len(await bot.tg.messages(w.admin))
+    await _invite(bot, w, "Tuincentrum Groenrijk")
+    question = (await bot.tg.messages(w.group))[-1]
+    assert "al gekoppeld" in question["text"]
+    assert len(await bot.tg.messages(w.admin)) == sent
+    await bot.press(
+        w.group, question["message_id"], w.admin, text="🔗 Ja, maak een nieuwe uitnodiging"
+    )
+    second = await _private_link(bot, w.admin)
+    assert second != first
+    await _group_leaks_nothing(bot, w)
+    await bot.handled(await bot.tg.start_private(w.bert, payload=second))
+    assert _linked(bot, "Tuincentrum Groenrijk") == _person(bot, w.bert)
+
+
+async def test_invitation_for_a_facilitator_without_a_private_chat_stays_out_of_the_group(
+    world: World, bot: Harness
+) -> None:
+    w = world
+    await _alliance(bot, w)
+    answer = await _invite(bot, w, "Welzijn Oost")
+    assert answer is not None
+    text = await bot.last_text(w.group)
+    assert "nog niet privé schrijven" in text
+    await _group_leaks_nothing(bot, w)
+    with bot.db.transaction() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(PartnerInvite)) == 0
