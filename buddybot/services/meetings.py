@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
+from buddybot.domain.plain_text import plain
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import Refusal
@@ -110,6 +111,7 @@ def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
 
 
 def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
+    title, place, details = plain(title), plain(place), plain(details)
     title, place, details = " ".join(title.split()), " ".join(place.split()), details.strip()
     if len(title) < TITLE_MIN:
         raise Refusal("meeting_title_short", minimum=TITLE_MIN)
@@ -358,7 +360,7 @@ def reschedule(uow: UnitOfWork, caller: Caller, number: int, when_text: str) -> 
 
 def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
     meeting = _by_number(uow, caller, number)
-    reason = reason.strip()
+    reason = plain(reason).strip()
     if len(reason) > 300:
         raise Refusal("reason_long", maximum=300, length=len(reason))
     due.cancel_prefix(uow, f"meeting:{meeting.id}:")
