@@ -101,12 +101,19 @@ def _settings(wijk: Wijk) -> WijkSettings:
 
 
 def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
-    """The moment a facilitator means, or a refusal that says what was wrong."""
+    """The moment a facilitator means, or a refusal that says what was wrong. A moment more
+    than the wijk's ``max_ahead`` ahead is refused (with the number of days allowed)."""
+    horizon = timedelta(seconds=_settings(wijk).max_ahead)
     try:
-        return when_.parse_when(text, now=uow.now, zone=wijk.timezone, lang=wijk.language)
+        return when_.parse_when(
+            text, now=uow.now, zone=wijk.timezone, lang=wijk.language, horizon=horizon
+        )
     except when_.WhenError as exc:
         raise Refusal(
-            f"when_{exc.kind}", text=text[:60], example=when_.format_example(wijk.language)
+            f"when_{exc.kind}",
+            text=text[:60],
+            example=when_.format_example(wijk.language),
+            days=horizon.days,
         ) from None
 
 
