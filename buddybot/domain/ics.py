@@ -29,8 +29,11 @@ FILENAME_PREFIX = "bijeenkomst"
 FILENAME_MAX = 60
 
 # Control characters are not allowed in iCalendar text values (RFC 5545 §3.3.11);
-# newlines and tabs are kept (a newline becomes "\n" in the file).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# newlines and tabs are kept (a newline becomes "\n" in the file). C1 controls go too.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+# Line breaks other than CR and LF (NEL, LINE and PARAGRAPH SEPARATOR) become "\n" as well,
+# so that no reader that splits lines on them sees a new property or component.
+_OTHER_BREAKS_RE = re.compile("[\x85\u2028\u2029]")
 _NOT_SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
@@ -61,7 +64,8 @@ def meeting_ics(
     address, so no ORGANIZER property); pass a translated label for other languages.
 
     Raises ``ValueError`` for a naive ``start`` or ``stamp``, a duration that is not
-    positive, a negative sequence, an empty UID or an unknown time zone.
+    positive, a negative sequence, an empty UID, an unknown time zone or a ``url`` with a
+    line break (``icalendar`` refuses it: a URI is not escaped).
     """
     if not event.uid.strip():
         raise ValueError("uid must not be empty")
@@ -142,12 +146,15 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _text(value: str) -> str:
-    """Line endings normalised to "\\n", control characters other than tab/newline gone."""
-    return _CONTROL_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    """Line endings normalised to "\\n", control characters other than tab/newline gone.
+    ``icalendar`` then escapes newlines, commas, semicolons and backslashes: user text cannot
+    start a property or a component ("\\nBEGIN:VEVENT" stays inside the value)."""
+    value = _OTHER_BREAKS_RE.sub("\n", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return _CONTROL_RE.sub("", value)
 
 
 def _description(details: str, organiser: str, label: str) -> str:
     parts = [_text(details).strip()]
     if organiser.strip():
-        parts.append(f"{label}: {_text(organiser).strip()}")
+        parts.append(_text(f"{label}: {_text(organiser).strip()}"))
     return "\n\n".join(part for part in parts if part)

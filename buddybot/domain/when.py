@@ -39,6 +39,11 @@ Decisions:
   as 03:30 summer time: it moves forward by the gap. A time that happens twice (02:30 on the
   last Sunday of October) is the first of the two (still summer time).
 * "over 2 uur" / "in 90 minutes" is ``now`` plus that, with seconds dropped.
+* Limits: a moment more than ``horizon`` ahead (default ``MAX_AHEAD``, two years; the whole
+  last day counts) is ``WhenError("too_far")``, also without a time ("31-12-9999", "over 5000
+  jaar"), and so is a number too large for the calendar ("over 999999 weken"). A day that
+  does not exist ("31-02", "0-12", "-1 december") is ``WhenError("impossible")``.
+* "over 3 jaar" / "in 3 years" is the same day that many years on.
 """
 
 from __future__ import annotations
@@ -50,13 +55,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-__all__ = ["MEETING_HOURS", "WhenError", "WhenErrorKind", "format_example", "parse_when"]
+__all__ = [
+    "MAX_AHEAD",
+    "MEETING_HOURS",
+    "WhenError",
+    "WhenErrorKind",
+    "format_example",
+    "parse_when",
+]
 
-WhenErrorKind = Literal["unparseable", "past", "no_time", "ambiguous"]
+WhenErrorKind = Literal["unparseable", "past", "no_time", "ambiguous", "too_far", "impossible"]
 Part = Literal["morning", "afternoon", "evening", "night"]
 
 # A bare hour ("8 uur") is read as the reading inside these hours; both inside: ambiguous.
 MEETING_HOURS = range(7, 22)
+# Nobody plans a meeting, an announcement or a vote's end further ahead than this:
+# two years (a leap day included), so "over 2 jaar" is still allowed.
+MAX_AHEAD = timedelta(days=731)
 
 
 class WhenError(Exception):
@@ -191,6 +206,7 @@ _AMOUNT = rf"(?P<n>\d{{1,6}}|{_alt(_AMOUNTS)})"
 _UNIT = rf"(?P<unit>{_alt(_UNITS)})"
 _RELATIVE = re.compile(rf"\b(?:over|in|binnen|within) {_AMOUNT} ?{_UNIT}\b")
 _AGO = re.compile(rf"\b{_AMOUNT} ?{_UNIT} (?:geleden|ago)\b")
+_YEARS_AHEAD = re.compile(rf"\b(?:over|in|binnen|within) {_AMOUNT} ?(?:jaren|jaar|years|year)\b")
 
 _ISO_DATE = re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")
 _NUMERIC_DATE = re.compile(
@@ -231,6 +247,11 @@ _WEEKDAY_RE = re.compile(
     rf"\b(?:(?P<nw>{_NEXT_WEEK}) )?"
     r"(?:(?:this|next|coming|deze|komende|aanstaande|volgende|op|on) )?"
     rf"(?P<wd>{_WEEKDAY})\b\.?(?: (?P<nw2>{_NEXT_WEEK})\b)?"
+)
+# "-1 december", "-3-12-2026": a negative day (the minus is not part of a range "19:30-21:00")
+_NEGATIVE_DAY = re.compile(
+    rf"(?<![\w:.])-\d+{_ORDINAL}\s?(?:[-/.]\d|(?:of )?(?:{_MONTH})\b)"
+    rf"|\b(?:{_MONTH})\b\.?\s?-\d"
 )
 _FILLER = re.compile(
     r"\ba\.s\.?|\b(?:om|at|on|op|de|het|the|rond|around|omstreeks|about|ongeveer|circa|ca"
@@ -289,12 +310,20 @@ def _calendar_day(year: int | None, month: int, day: int, today: date) -> date:
     raise ValueError(f"no such day: {day}-{month}")
 
 
+def _existing_day(year: int | None, month: int, day: int, today: date) -> date:
+    """``_calendar_day``, or ``WhenError("impossible")`` for a day no calendar has."""
+    try:
+        return _calendar_day(year, month, day, today)
+    except ValueError:  # "31-02", "0-12", month 13, year 0
+        raise WhenError("impossible") from None
+
+
 def _take_dates(text: str, today: date) -> tuple[list[date], str]:
     days: list[date] = []
     for pattern in (_ISO_DATE, _NUMERIC_DATE, _DOTTED_DATE):
         match, text = _take(pattern, text)
         if match:
-            days.append(_calendar_day(_year(match["y"]), int(match["m"]), int(match["d"]), today))
+            days.append(_existing_day(_year(match["y"]), int(match["m"]), int(match["d"]), today))
     return days, text
 
 
@@ -304,7 +333,7 @@ def _take_named_dates(text: str, today: date) -> tuple[list[date], str]:
         match, text = _take(pattern, text)
         if match:
             month = _MONTHS[match["mon"]]
-            days.append(_calendar_day(_year(match["y"]), month, int(match["d"]), today))
+            days.append(_existing_day(_year(match["y"]), month, int(match["d"]), today))
     return days, text
 
 
@@ -413,10 +442,13 @@ def _moments(day: _Day, clock: _Clock, now: datetime, zone: ZoneInfo) -> list[da
     return [moment if moment > now else _at(today + timedelta(days=1), clock, zone)]
 
 
-def _choose(moments: Iterable[datetime], now: datetime) -> datetime:
+def _choose(moments: Iterable[datetime], now: datetime, limit: datetime) -> datetime:
+    """The one moment still ahead; ``limit``: the first moment that is too far."""
     ahead = sorted({moment for moment in moments if moment > now})
     if not ahead:
         raise WhenError("past")
+    if ahead[0] >= limit:
+        raise WhenError("too_far")
     if len(ahead) > 1:
         raise WhenError("ambiguous", ahead)
     return ahead[0]
@@ -447,13 +479,17 @@ def _dateparser_day(text: str, *, now_local: datetime, lang: str) -> date | None
     return None if found is None else found.date()
 
 
-def parse_when(text: str, *, now: datetime, zone: str, lang: str) -> datetime:
+def parse_when(
+    text: str, *, now: datetime, zone: str, lang: str, horizon: timedelta = MAX_AHEAD
+) -> datetime:
     """The moment `text` means, in the wijk's timezone `zone` (e.g. "Europe/Amsterdam"),
     preferring the future; returned timezone-aware in UTC. `now` is aware (UTC) and is the
     ONLY source of the current time (tests inject it; never call datetime.now()).
     `lang` is "nl" or "en" (the wijk's language); accept both languages regardless.
+    A moment more than `horizon` after `now` is refused.
 
-    Raises ``WhenError`` ("unparseable", "past", "no_time", "ambiguous" with candidates), and
+    Raises ``WhenError`` ("unparseable", "past", "no_time", "ambiguous" with candidates,
+    "too_far", "impossible"), and
     ``ValueError`` for a naive ``now`` or ``zoneinfo.ZoneInfoNotFoundError`` for an unknown zone.
     """
     if now.tzinfo is None:
@@ -464,29 +500,47 @@ def parse_when(text: str, *, now: datetime, zone: str, lang: str) -> datetime:
     rest = _normalise(text)
     if not rest:
         raise WhenError("unparseable")
+    if _NEGATIVE_DAY.search(rest):
+        raise WhenError("impossible")
+    # the whole last day is allowed: "over 2 jaar 19:30" with a horizon of two years
+    try:
+        last = (now_local + horizon).date()
+        limit = _at(last, _Clock(0, 0, day_shift=1), tz)
+    except OverflowError:  # a horizon beyond the calendar: no limit
+        last, limit = date.max, datetime.max.replace(tzinfo=UTC)
     try:
         moment, rest, today = _take_relative(rest, now, now_local.date())
         if moment is not None:
-            return _choose([moment], now)
+            return _choose([moment], now, limit)
         raw, part, day = _read(rest, today, now_local, lang)
-    except (ValueError, OverflowError):  # "31-02", "over 999999 weken"
+    except OverflowError:  # "over 999999 weken": beyond the calendar
+        raise WhenError("too_far") from None
+    except ValueError:
         raise WhenError("unparseable") from None
     if raw is None:
-        raise _without_time(day, part, now_local.date())
+        raise _without_time(day, part, now_local.date(), last)
     try:
         moments = [
             moment
             for clock in _clocks(raw, part, day.named)
             for moment in _moments(day, clock, now, tz)
         ]
-    except OverflowError:
-        raise WhenError("unparseable") from None
-    return _choose(moments, now)
+    except OverflowError:  # 31-12-9999 23:30 in a zone behind UTC
+        raise WhenError("too_far") from None
+    return _choose(moments, now, limit)
 
 
 def _take_relative(text: str, now: datetime, today: date) -> tuple[datetime | None, str, date]:
     """A relative moment ("over 2 uur"): that moment. A relative number of days ("in 3
     days"): the rest of the text, read from that day on. Otherwise the text and ``today``."""
+    match, after = _take(_YEARS_AHEAD, text)
+    if match is not None and float(_amount(match["n"])).is_integer():  # "over 5000 jaar"
+        year = today.year + int(_amount(match["n"]))
+        if year > date.max.year:
+            raise OverflowError(f"year {year}")
+        leap_day = (today.month, today.day) == (2, 29)
+        day = today.replace(year=year, day=28) if leap_day else today.replace(year=year)
+        return None, f"{after} vandaag", day
     for pattern, sign in ((_RELATIVE, 1), (_AGO, -1)):
         match, after = _take(pattern, text)
         if match is None:
@@ -535,10 +589,12 @@ def _take_part(text: str) -> tuple[Part | None, str]:
     return _PARTS[match["part"]], _PART.sub(" ", text)
 
 
-def _without_time(day: _Day, part: Part | None, today: date) -> WhenError:
-    """Why a text without a clock time is no meeting time."""
+def _without_time(day: _Day, part: Part | None, today: date, last: date) -> WhenError:
+    """Why a text without a clock time is no meeting time (``last``: the last day allowed)."""
     if not day.named and part is None:
         return WhenError("unparseable")
     if day.fixed and day.fixed[0] < today:
         return WhenError("past")  # "gisteren": no need to ask for a time
+    if day.fixed and day.fixed[0] > last:
+        return WhenError("too_far")  # "31-12-9999": no need to ask for a time
     return WhenError("no_time")

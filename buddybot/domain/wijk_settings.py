@@ -17,6 +17,7 @@ class WijkSettings:
     reminder_offsets: tuple[int, ...] = (24 * 3600, 2 * 3600)
     followup_after: int = 3 * 3600  # after the start: "what came up? add it as an idea"
     meeting_duration: int = 2 * 3600  # for calendar files
+    max_ahead: int = 731 * 24 * 3600  # dates further ahead are refused (meetings, votes, ...)
     pin_meetings: bool = True
     pin_warned: bool = False  # told the facilitators once that pinning needs admin rights
     digest: bool = True

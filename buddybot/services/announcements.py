@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from buddybot.domain import lifecycle
+from buddybot.domain.plain_text import plain
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import Refusal
@@ -114,7 +115,7 @@ def schedule(uow: UnitOfWork, caller: Caller, text: str) -> Planned:
     if "|" not in text:
         raise Refusal("announce_usage")
     when_text, _, body = text.partition("|")
-    body = body.strip()
+    body = plain(body).strip()
     if not body:
         raise Refusal("announce_usage")
     if len(body) > TEXT_MAX:

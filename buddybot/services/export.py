@@ -1,12 +1,13 @@
 """Export a wijk as a zip of CSV files (UTF-8, a header row, ISO 8601 dates).
 
+Every file is written by ``domain.csv_files.csv_bytes``: no cell starts a spreadsheet formula.
+
 Neighbourhood-level data only: names appear only where people made them public by acting
 (the author of an idea, a wijkkampioen) or for partners. Everyone else is left out.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from buddybot.domain.csv_files import csv_bytes
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name
 from buddybot.storage.db import UnitOfWork
@@ -35,14 +37,6 @@ Progress = Callable[[str, int, int], None]
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
 
 
 def _public_names(uow: UnitOfWork, wijk: Wijk) -> dict[int, str]:
@@ -131,7 +125,7 @@ def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> b
         )
         if n % 500 == 0 or n == len(ideas):
             step("ideas", n, len(ideas))
-    files["ideas.csv"] = _csv(
+    files["ideas.csv"] = csv_bytes(
         [
             "number",
             "title",
@@ -161,7 +155,7 @@ def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> b
             .group_by(Rsvp.meeting_id, Rsvp.answer)
         )
     }
-    files["meetings.csv"] = _csv(
+    files["meetings.csv"] = csv_bytes(
         ["number", "title", "starts_at", "place", "status", "yes", "maybe", "no"],
         [
             [
@@ -194,7 +188,7 @@ def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> b
             vote_rows.append(
                 [p.number, p.question, p.status, _iso(p.deadline), option["text"], count, p.voters]
             )
-    files["votes.csv"] = _csv(
+    files["votes.csv"] = csv_bytes(
         ["number", "question", "status", "deadline", "option", "votes", "voters"], vote_rows
     )
     step("votes", len(polls), len(polls))
@@ -202,7 +196,7 @@ def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> b
     partners = list(
         s.scalars(select(Partner).where(Partner.wijk_id == wijk.id).order_by(Partner.name))
     )
-    files["partners.csv"] = _csv(
+    files["partners.csv"] = csv_bytes(
         ["name", "themes", "offer", "contact"],
         [[p.name, " ".join(p.themes), p.offer, p.contact] for p in partners],
     )
@@ -217,7 +211,7 @@ def wijk_zip(uow: UnitOfWork, wijk: Wijk, progress: Progress | None = None) -> b
             .order_by(IdeaEvent.at, IdeaEvent.id)
         )
     )
-    files["events.csv"] = _csv(
+    files["events.csv"] = csv_bytes(
         ["idea", "event", "by", "at"],
         [
             [numbers.get(e.idea_id, ""), e.kind, names.get(e.actor_id or 0, ""), _iso(e.at)]

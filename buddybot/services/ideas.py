@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
+from buddybot.domain.plain_text import plain
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name, person_to_change
@@ -489,10 +490,10 @@ def propose(
     person = _require_person(caller)
     check_can_propose(caller, on_behalf_of)
     if on_behalf_of is not None:
-        on_behalf_of = " ".join(on_behalf_of.split())[:100]
+        on_behalf_of = " ".join(plain(on_behalf_of).split())[:100]
         if not on_behalf_of:
             raise Refusal("behalf_name")
-    title, description = split_text(text)
+    title, description = split_text(plain(text))
     _validate(title, description)
     settings = _settings(wijk)
     if on_behalf_of is None:
@@ -863,7 +864,7 @@ def progress(uow: UnitOfWork, caller: Caller, number: int, text: str) -> News:
     post it at once; a helper's line waits for a champion's or the author's approval."""
     person = _require_person(caller)
     idea = find(uow, require_wijk(caller), number)
-    text = text.strip()
+    text = plain(text).strip()
     if not text:
         raise Refusal("update_empty", number=number)
     if len(text) > UPDATE_MAX:

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select
 
 from buddybot.domain import when as when_
 from buddybot.domain.ics import MeetingEvent
+from buddybot.domain.plain_text import plain
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.scheduling import due
 from buddybot.services.errors import Refusal
@@ -100,16 +101,24 @@ def _settings(wijk: Wijk) -> WijkSettings:
 
 
 def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
-    """The moment a facilitator means, or a refusal that says what was wrong."""
+    """The moment a facilitator means, or a refusal that says what was wrong. A moment more
+    than the wijk's ``max_ahead`` ahead is refused (with the number of days allowed)."""
+    horizon = timedelta(seconds=_settings(wijk).max_ahead)
     try:
-        return when_.parse_when(text, now=uow.now, zone=wijk.timezone, lang=wijk.language)
+        return when_.parse_when(
+            text, now=uow.now, zone=wijk.timezone, lang=wijk.language, horizon=horizon
+        )
     except when_.WhenError as exc:
         raise Refusal(
-            f"when_{exc.kind}", text=text[:60], example=when_.format_example(wijk.language)
+            f"when_{exc.kind}",
+            text=text[:60],
+            example=when_.format_example(wijk.language),
+            days=horizon.days,
         ) from None
 
 
 def _fields(title: str, place: str, details: str) -> tuple[str, str, str]:
+    title, place, details = plain(title), plain(place), plain(details)
     title, place, details = " ".join(title.split()), " ".join(place.split()), details.strip()
     if len(title) < TITLE_MIN:
         raise Refusal("meeting_title_short", minimum=TITLE_MIN)
@@ -358,7 +367,7 @@ def reschedule(uow: UnitOfWork, caller: Caller, number: int, when_text: str) -> 
 
 def cancel(uow: UnitOfWork, caller: Caller, number: int, reason: str) -> Change:
     meeting = _by_number(uow, caller, number)
-    reason = reason.strip()
+    reason = plain(reason).strip()
     if len(reason) > 300:
         raise Refusal("reason_long", maximum=300, length=len(reason))
     due.cancel_prefix(uow, f"meeting:{meeting.id}:")

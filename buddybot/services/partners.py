@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from buddybot.domain import language, matching, themes
+from buddybot.domain.plain_text import plain
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import (
@@ -56,6 +57,7 @@ def save(
 ) -> tuple[Partner, bool]:
     """Register a partner, or update the one with that name. Returns (partner, created)."""
     wijk = require_facilitator(caller)
+    name, offer, contact = plain(name), plain(offer), plain(contact)
     name, offer, contact = " ".join(name.split()), offer.strip(), contact.strip()
     if len(name) < 2 or len(name) > NAME_MAX:
         raise Refusal("partner_name", maximum=NAME_MAX)
@@ -90,7 +92,7 @@ def _partner(uow: UnitOfWork, wijk: Wijk, partner_id: int) -> Partner:
 
 
 def by_name(uow: UnitOfWork, wijk: Wijk, name: str) -> Partner:
-    wanted = themes.fold(" ".join(name.split()))
+    wanted = themes.fold(" ".join(plain(name).split()))
     rows = list(uow.session.scalars(select(Partner).where(Partner.wijk_id == wijk.id)))
     exact = [p for p in rows if themes.fold(p.name) == wanted]
     loose = [p for p in rows if wanted and wanted in themes.fold(p.name)]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, select
 
 from buddybot.domain import language
+from buddybot.domain.plain_text import plain, plain_or_none
 from buddybot.domain.roles import Role, is_facilitator, may_appoint
 from buddybot.i18n import supported
 from buddybot.services.errors import NotAllowed, Refusal
@@ -97,8 +98,8 @@ def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None = None)
             Person,
             {
                 "tg_user_id": actor.tg_user_id,
-                "first_name": actor.first_name,
-                "last_name": actor.last_name,
+                "first_name": plain(actor.first_name),
+                "last_name": plain_or_none(actor.last_name),
                 "username": actor.username,
                 "tg_language_code": actor.language_code,
                 "private_ok": False,
@@ -110,7 +111,12 @@ def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None = None)
         )
         person = queries.person_by_tg(uow.session, actor.tg_user_id)
         assert person is not None
-    names = (actor.first_name, actor.last_name, actor.username, actor.language_code)
+    names = (
+        plain(actor.first_name),
+        plain_or_none(actor.last_name),
+        actor.username,
+        actor.language_code,
+    )
     if not person.erased and names != (
         person.first_name,
         person.last_name,

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
+from buddybot.domain.plain_text import plain
 from buddybot.scheduling import due
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import Refusal
@@ -102,7 +103,7 @@ def draft(uow: UnitOfWork, caller: Caller, text: str, *, question: str) -> Draft
     (then the bot proposes the open ideas with the most support). ``question`` is the
     translated question for votes over ideas."""
     wijk = require_facilitator(caller)
-    flags, words = _parse_flags(text.split())
+    flags, words = _parse_flags(plain(text).split())
     rest = " ".join(words)
     until = UNTIL.search(rest) or (
         re.match(r"^(?:tot|until|till)\s+(.+)$", rest, re.I) if rest else None

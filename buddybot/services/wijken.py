@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from buddybot.domain.plain_text import plain
 from buddybot.i18n import supported
 from buddybot.scheduling import due
 from buddybot.services import announcements
@@ -34,7 +35,7 @@ def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | Non
             Wijk,
             {
                 "tg_chat_id": chat.tg_chat_id,
-                "title": (chat.title or "")[:255],
+                "title": plain(chat.title or "")[:255],
                 "language": lang,
                 "timezone": policy.timezone,
                 "settings": {},
@@ -48,7 +49,7 @@ def bot_added(uow: UnitOfWork, policy: Policy, chat: ChatRef, by: ActorRef | Non
         assert wijk is not None
     else:
         wijk.active = True
-        wijk.title = (chat.title or wijk.title)[:255]
+        wijk.title = plain(chat.title or wijk.title)[:255]
         wijk.updated_at = uow.now
         due.resume_wijk(uow, wijk.id)
     if by is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
+from buddybot.domain.plain_text import plain
 from buddybot.domain.roles import Role
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import Refusal
@@ -95,7 +96,7 @@ def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profi
     key = FIELDS.get(field.lower())
     if key is None:
         raise Refusal("profile_field", field=field[:20])
-    text = text.strip()
+    text = plain(text).strip()
     if len(text) > FIELD_MAX:
         raise Refusal("profile_long", maximum=FIELD_MAX, length=len(text))
     profile = dict(wijk.profile or {})

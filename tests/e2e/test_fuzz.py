@@ -10,7 +10,10 @@ batch of generated updates, waits until every one of them is handled and checks:
   ``parse_mode=HTML`` like Telegram does);
 * every callback query was answered;
 * a resident trying facilitator commands and steering buttons changes nothing that
-  facilitators own (ideas, meetings, polls, partners, announcements, links, roles, settings).
+  facilitators own (ideas, meetings, polls, partners, announcements, links, roles, settings);
+* hostile text in ideas, partners and meetings stays data in what the bot hands out: no
+  cell of ``/export`` starts a spreadsheet formula, and a meeting's calendar file holds one
+  event with only its own properties, the text inside its values.
 
 Crashes the fuzzing found are pinned one input each in ``test_known_crashes``.
 
@@ -21,9 +24,13 @@ the migrated template; the PostgreSQL run skips this module.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import logging
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,6 +42,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from buddybot.clock import FakeClock
@@ -813,3 +821,80 @@ def test_nobody_takes_over_a_partner_or_acts_as_a_pending_champion(
         assert linked is not None and linked == carla_id
 
     run(_sqlite_template, body, batch)
+
+
+# -- what the bot hands out: CSV and calendar files ---------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+INJECTIONS = [
+    '=HYPERLINK("http://evil.example","klik")',
+    "=1+1",
+    "+31",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\nBEGIN:VEVENT\nSUMMARY:evil\nEND:VEVENT\n",
+    "\r\nEND:VCALENDAR\r\n",
+    "\u2028BEGIN:VALARM",
+    "\x85ATTACH:x",
+    ";",
+    ",",
+    ":",
+    "\\n",
+    '"',
+]
+field_text = st.lists(
+    st.one_of(st.sampled_from(INJECTIONS), st.sampled_from(FRAGMENTS), st.text(chars, max_size=6)),
+    min_size=1,
+    max_size=6,
+).map(lambda parts: "".join(parts).replace("|", "/")[:150])
+
+
+def _cells(archive: zipfile.ZipFile) -> dict[str, list[str]]:
+    return {
+        name: [c for row in csv.reader(io.StringIO(archive.read(name).decode())) for c in row]
+        for name in archive.namelist()
+    }
+
+
+@FUZZ
+@given(idea=field_text, partner=field_text, place=field_text, title=field_text, details=field_text)
+def test_hostile_text_stays_data_in_the_export_and_the_calendar_file(
+    _sqlite_template: Path, idea: str, partner: str, place: str, title: str, details: str
+) -> None:
+    async def body(s: Scene) -> None:
+        group, admin = s.world.group, s.world.admin
+        await s.tg.start_private(admin)
+        await s.post(group, s.world.anna, f"/idee Plan {idea}")
+        await s.post(group, admin, f"/partner {partner} | groen | {details} | {place}")
+        await s.post(group, admin, f"/bijeenkomst vrijdag 19:30 | {place} | {title} | {details}")
+        await s.bot.settle()
+        draft = (await s.tg.messages(group))[-1]
+        if draft.get("reply_markup") and "Klopt dit?" in draft.get("text", ""):
+            ok = draft["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            await s.press(group, draft["message_id"], admin, ok)
+            await s.bot.settle()
+            card = [m for m in await s.tg.messages(group) if m.get("text", "").startswith("📢")]
+            agenda = card[-1]["reply_markup"]["inline_keyboard"][-1][-1]["callback_data"]
+            await s.press(group, card[-1]["message_id"], admin, agenda)
+            await s.bot.settle()
+            sent = (await s.tg.messages(admin))[-1]
+            data = await s.tg.document(admin, sent["message_id"])
+            lines = data.decode("utf-8").replace("\r\n ", "").splitlines()
+            begins = [line for line in lines if line.startswith(("BEGIN:", "END:"))]
+            assert begins.count("BEGIN:VEVENT") == 1 and begins.count("END:VCALENDAR") == 1, lines
+            assert not [line for line in lines if line.startswith(("ATTACH", "BEGIN:VALARM"))]
+            (event,) = Calendar.from_ical(data).walk("VEVENT")
+            with s.bot.db.transaction() as uow:
+                stored = uow.session.scalars(select(Meeting)).one()
+            control = r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]"
+            assert str(event["SUMMARY"]) == re.sub(control, "", stored.title)
+        await s.post(group, admin, "/export")
+        await s.bot.settle()
+        sent = (await s.tg.messages(admin))[-1]
+        archive = zipfile.ZipFile(io.BytesIO(await s.tg.document(admin, sent["message_id"])))
+        for name, cells in _cells(archive).items():
+            live = [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+            assert not live, f"{name} holds live formulas: {live}"
+
+    run(_sqlite_template, body, (idea, partner, place, title, details))

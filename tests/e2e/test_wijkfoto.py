@@ -158,6 +158,48 @@ async def test_export_zip_in_private_row_by_row(world: World, bot: Harness) -> N
     assert _read(archive, "partners.csv")[0]["name"] == "Tuincentrum"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+async def test_export_holds_no_live_formula_in_any_file(world: World, bot: Harness) -> None:
+    """A resident's text that a spreadsheet would run (CSV injection) is exported as text."""
+    mallory = await bot.tg.create_user("=Mallory", last_name="@SUM(A1)")
+    await bot.tg.add_member(world.group, mallory)
+    await bot.settle()
+    link = '=HYPERLINK("http://evil.example","klik")'
+    await bot.say(world.group, mallory, f"/idee {link}")
+    await bot.say(world.group, world.anna, "/idee @SUM(1+1)*cmd|' /C calc'!A0")
+    await bot.say(world.group, world.anna, "/idee -2+3 bankjes")
+    await bot.say(world.group, mallory, "/kampioen 1")
+    await bot.say(world.group, world.admin, "/partner +Buurthuis | groen | =1+1 | -31 6 123")
+    await bot.say(world.group, world.admin, "/koppel 1 +Buurthuis")
+    await bot.say(world.group, world.admin, "/bijeenkomst 2026-11-30 19:30 | @plein | =Startavond")
+    draft = (await bot.tg.messages(world.group))[-1]
+    await bot.press(world.group, draft["message_id"], world.admin, text="✅ Klopt")
+    await bot.say(world.group, world.admin, "/stemming open =Welke avond? | =dinsdag | +woensdag")
+    await bot.handled(await bot.tg.start_private(world.admin))
+    await bot.say(world.group, world.admin, "/export")
+    doc = (await bot.tg.messages(world.admin))[-1]
+    archive = zipfile.ZipFile(io.BytesIO(await bot.tg.document(world.admin, doc["message_id"])))
+    cells = {
+        name: [cell for row in csv.reader(io.StringIO(archive.read(name).decode())) for cell in row]
+        for name in archive.namelist()
+    }
+    assert sorted(cells) == [
+        "events.csv", "ideas.csv", "meetings.csv", "partners.csv", "votes.csv",
+    ]  # fmt: skip
+    for name, found in cells.items():
+        live = [cell for cell in found if cell.startswith(FORMULA_STARTS)]
+        assert not live, f"{name} holds live formulas: {live}"
+    # the text itself is kept, behind a quote that makes it text in a spreadsheet
+    assert "'" + link in cells["ideas.csv"] and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells["ideas.csv"]
+    assert "'-2+3 bankjes" in cells["ideas.csv"] and "'=Mallory @SUM(A1)" in cells["ideas.csv"]
+    assert "'=Mallory @SUM(A1)" in cells["events.csv"]
+    assert {"'+Buurthuis", "'=1+1", "'-31 6 123"} <= set(cells["partners.csv"])
+    assert {"'@plein", "'=Startavond"} <= set(cells["meetings.csv"])
+    assert {"'=Welke avond?", "'=dinsdag", "'+woensdag"} <= set(cells["votes.csv"])
+
+
 async def test_cli_export_with_progress(
     world: World,
     bot: Harness,

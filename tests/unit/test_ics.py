@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar, Component
 
 from buddybot.domain.ics import PRODID, MeetingEvent, filename, meeting_ics
@@ -295,3 +297,58 @@ def test_filename_is_always_safe(title: str) -> None:
 def test_filename_rejects_negative_number() -> None:
     with pytest.raises(ValueError):
         filename("x", -1)
+
+
+# -- hostile text: it stays inside its value ----------------------------------------------------
+
+INJECTIONS = [
+    "\nBEGIN:VEVENT\nSUMMARY:evil\nEND:VEVENT\n",
+    "\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\n",
+    "\rATTACH:http://evil\r",
+    "\u2028BEGIN:VALARM\u2029",
+    "\x85ORGANIZER:x",
+    ";", ",", ":", "\\", "\\n", "\\;", '"', "=", "\t", " ", "\n ", "\x00", "\x1c", "\x7f", "\x9b",
+    "DESCRIPTION;LANGUAGE=en:x", "💡", "مرحبا", "x" * 80,
+]  # fmt: skip
+hostile = st.lists(
+    st.one_of(st.sampled_from(INJECTIONS), st.text(st.characters(exclude_categories=("Cs",)))),
+    max_size=8,
+).map("".join)
+
+
+def _expected(text: str) -> str:
+    """What a text value reads as after the round trip (line breaks as "\\n", no controls)."""
+    text = re.sub("[\x85\u2028\u2029]", "\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]", "", text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(title=hostile, place=hostile, details=hostile, organiser=hostile, label=hostile)
+def test_hostile_text_never_makes_a_property_or_a_component(
+    title: str, place: str, details: str, organiser: str, label: str
+) -> None:
+    event = meeting(title=title, place=place, details=details, organiser=organiser)
+    data = meeting_ics(event, stamp=STAMP, organiser_label=label)
+    # every reader, also one that splits lines on any Unicode line break, sees one event
+    lines = data.decode("utf-8").replace("\r\n ", "").splitlines()
+    assert [line for line in lines if line.startswith("BEGIN:")] == [
+        "BEGIN:VCALENDAR", "BEGIN:VTIMEZONE", "BEGIN:STANDARD", "BEGIN:DAYLIGHT",
+        "BEGIN:STANDARD", "BEGIN:VEVENT",
+    ]  # fmt: skip
+    names = [line.split(":", 1)[0].split(";", 1)[0] for line in lines]
+    vevent_names = names[lines.index("BEGIN:VEVENT") + 1 : lines.index("END:VEVENT")]
+    allowed = {"UID", "SEQUENCE", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "LOCATION"}
+    assert set(vevent_names) <= allowed | {"DESCRIPTION", "STATUS"}, vevent_names
+    calendar = Calendar.from_ical(data)
+    assert [c.name for c in calendar.subcomponents] == ["VTIMEZONE", "VEVENT"]
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == _expected(title)
+    if _expected(place).strip():
+        assert str(vevent["LOCATION"]) == _expected(place)
+    if "DESCRIPTION" in vevent:
+        assert _expected(details).strip() in str(vevent["DESCRIPTION"])
+
+
+def test_a_url_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValueError):
+        meeting_ics(meeting(url="https://x.nl/\nBEGIN:VEVENT"), stamp=STAMP)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -127,7 +127,25 @@ def test_reads_the_moment(text: str, lang: str, expected: datetime) -> None:
         ("banaan", "unparseable"),
         ("vrijdag banaan 19:30", "unparseable"),
         ("vrijdag 19:30 of 20:00", "unparseable"),
-        ("31-02 19:30", "unparseable"),
+        # days that do not exist
+        ("31-02 19:30", "impossible"),
+        ("0-12 19:30", "impossible"),
+        ("-1 december 19:30", "impossible"),
+        ("-1 december", "impossible"),
+        ("December -1 7pm", "impossible"),
+        ("-3-12-2027 19:30", "impossible"),
+        ("0000-01-01 10:00", "impossible"),
+        # more than two years ahead, with or without a time
+        ("31-12-9999 19:30", "too_far"),
+        ("31-12-9999", "too_far"),
+        ("9999-12-31 23:59", "too_far"),
+        ("over 5000 jaar", "too_far"),
+        ("over 5000 jaar 19:30", "too_far"),
+        ("in 5000 years 7pm", "too_far"),
+        ("over 999999 jaar", "too_far"),
+        ("over 999999 weken", "too_far"),
+        ("in 3000 days 7pm", "too_far"),
+        ("3 december 2028 19:30", "too_far"),
         ("25:00", "unparseable"),
         ("13 am", "unparseable"),
         ("volgende week 19:30", "unparseable"),
@@ -139,6 +157,29 @@ def test_refuses(text: str, kind: str) -> None:
         when(text)
     assert caught.value.kind == kind
     assert caught.value.candidates == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2 december 2028 19:30", utc(2028, 12, 2, 18, 30)),  # the last day of two years
+        ("over 2 jaar 19:30", utc(2028, 12, 2, 18, 30)),
+        ("over 1 jaar 19:30", utc(2027, 12, 2, 18, 30)),
+        ("in 1 year 7:30pm", utc(2027, 12, 2, 18, 30)),
+        ("19:30 - 21:00 vrijdag", utc(2026, 12, 4, 18, 30)),  # a range, not a negative day
+    ],
+)
+def test_up_to_two_years_ahead(text: str, expected: datetime) -> None:
+    assert when(text) == expected
+
+
+def test_the_horizon_is_a_parameter() -> None:
+    assert when("2 december 2028 19:30") == utc(2028, 12, 2, 18, 30)
+    with pytest.raises(WhenError) as caught:
+        parse_when("5 januari 2027 19:30", now=NOW, zone=AMS, lang="nl", horizon=timedelta(30))
+    assert caught.value.kind == "too_far"
+    moment = parse_when("1 januari 2027 19:30", now=NOW, zone=AMS, lang="nl", horizon=timedelta(30))
+    assert moment == utc(2027, 1, 1, 18, 30)
 
 
 @pytest.mark.parametrize(
