@@ -359,7 +359,7 @@ async def calendar_button(turn: Turn) -> str | None:
 
 @command
 async def list_meetings(turn: Turn) -> None:
-    cards = await turn.run(meetings.upcoming)
+    cards = await turn.run(meetings.upcoming, remember=False)
     if not cards:
         await turn.reply(turn.t("meetings.none"))
         return

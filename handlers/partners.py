@@ -144,7 +144,7 @@ async def remove_button(turn: Turn) -> str | None:
 
 @command
 async def alliance(turn: Turn) -> None:
-    found = await turn.run(partners.alliance)
+    found = await turn.run(partners.alliance, remember=False)
     if not found:
         await turn.reply(turn.t("alliance.none"))
         return
