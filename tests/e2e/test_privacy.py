@@ -228,8 +228,8 @@ async def test_a_forgotten_person_is_not_stored_again_by_talking(
 async def test_my_data_covers_what_they_made_and_their_open_questions(
     world: World, bot: Harness
 ) -> None:
-    update = await bot.say(world.group, world.anna, "Ik wil helpen")
-    await bot.say(world.group, world.admin, "/facilitator", reply_to=update["message"]["message_id"])
+    hello = (await bot.say(world.group, world.anna, "Ik wil helpen"))["message"]["message_id"]
+    await bot.say(world.group, world.admin, "/facilitator", reply_to=hello)
     await bot.say(world.group, world.anna, "/partner Bibliotheek | cultuur | ruimte | bieb@x.nl")
     await bot.say(world.group, world.anna, "/idee Leesclub")
     await bot.say(world.group, world.anna, "/koppel 1 Bibliotheek")
