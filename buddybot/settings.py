@@ -177,7 +177,7 @@ class Settings(BaseSettings):
     def erasure_secret(self) -> bytes:
         """The key of the hash of forgotten ids: ``erasure_key``, or one derived from the
         token (never the token itself)."""
-        if self.erasure_key is not None:
+        if self.erasure_key is not None and self.erasure_key.get_secret_value():
             return self.erasure_key.get_secret_value().encode()
         token = self.token.get_secret_value() if self.token else ""
         return hashlib.sha256(b"buddybot erasure key\0" + token.encode()).digest()

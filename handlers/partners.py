@@ -172,7 +172,7 @@ async def _after_link(turn: Turn, linked: partners.Linked) -> None:
                 t(lang, "link.partner_told", number=linked.card.number, title=linked.card.title),
             )
         except TelegramError as exc:
-            log.info("partner %s not told: %s", linked.partner.name, exc)
+            log.info("partner %s not told: %s", linked.partner.id, exc)
 
 
 @command

@@ -284,6 +284,7 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
             .where(Prompt.person_id == person.id)
         )
     ]
+    messages = list(dict.fromkeys(messages))  # a question can be both: remove it once
     _forget_their_words(uow, person, championed)
     s.execute(delete(Prompt).where(Prompt.person_id == person.id))
     queries.insert_ignore(
