@@ -62,6 +62,7 @@ from buddybot.handlers.common import Callback
 from buddybot.scheduling import due
 from buddybot.scheduling import nudges as nudging
 from buddybot.scheduling import tick as due_tick
+from buddybot.services import retention
 from buddybot.services.announcements import ANNOUNCEMENT, DIGEST
 from buddybot.services.meetings import FOLLOWUP, REMINDER
 from buddybot.services.polls import CLOSE as POLL_CLOSE
@@ -239,6 +240,13 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotA
         name="tick",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    app.job_queue.run_repeating(
+        prune,
+        interval=s.prune_every,
+        first=s.prune_every,
+        name="prune",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
     return app
 
 
@@ -282,6 +290,26 @@ async def run_tick(bot: Bot, deps: Deps) -> int:
     except Exception:
         log.exception("the nudge job failed")
     return claimed
+
+
+async def prune(context: BotContext) -> None:
+    """The cleaning job: stale rows go (``services.retention``)."""
+    await run_prune(context.deps)
+
+
+async def run_prune(deps: Deps) -> retention.Pruned:
+    s = deps.settings
+    keep = retention.Retention(
+        prompts=s.prompt_retention, due_items=s.due_retention, left_members=s.left_member_retention
+    )
+    pruned = await deps.db.run(lambda uow: retention.prune(uow, keep))
+    log.info(
+        "pruned %s unanswered questions, %s finished due items, %s old memberships",
+        pruned.prompts,
+        pruned.due_items,
+        pruned.memberships,
+    )
+    return pruned
 
 
 def deliverers(bot: Bot, deps: Deps) -> dict[str, due_tick.Deliver]:

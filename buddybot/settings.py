@@ -6,6 +6,7 @@ This is the only module that reads the environment. Durations are seconds or ISO
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -105,6 +106,25 @@ class Settings(BaseSettings):
         default=timedelta(days=7), description="how long handled update ids are kept"
     )
     concurrent_updates: int = Field(default=64, ge=1, description="Chats handled at once")
+    erasure_key: SecretStr | None = Field(
+        default=None,
+        description="key of the hash kept of forgotten Telegram ids; default: derived from "
+        "the token (set it, so that a new token keeps recognising them)",
+    )
+    prune_every: timedelta = Field(
+        default=timedelta(hours=6), gt=timedelta(0), description="how often stale rows go"
+    )
+    prompt_retention: timedelta = Field(
+        default=timedelta(days=14), description="how long an unanswered question is kept"
+    )
+    due_retention: timedelta = Field(
+        default=timedelta(days=30),
+        description="how long finished scheduled work (with its errors) is kept",
+    )
+    left_member_retention: timedelta = Field(
+        default=timedelta(days=180),
+        description="how long a membership is kept after the person left the group",
+    )
 
     @field_validator("superadmins", mode="before")
     @classmethod
@@ -167,6 +187,15 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def erasure_secret(self) -> bytes:
+        """The key of the hash of forgotten ids: ``erasure_key``, or one derived from the
+        token (never the token itself)."""
+        if self.erasure_key is not None and self.erasure_key.get_secret_value():
+            return self.erasure_key.get_secret_value().encode()
+        token = self.token.get_secret_value() if self.token else ""
+        return hashlib.sha256(b"buddybot erasure key\0" + token.encode()).digest()
 
 
 class SettingsError(Exception):

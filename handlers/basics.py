@@ -140,7 +140,7 @@ async def help_(turn: Turn) -> None:
             role in ("facilitator", "buddy") for _, role in people.my_wijken(uow, caller.person)
         )
 
-    facilitator = await turn.run(work, need_admin=True)
+    facilitator = await turn.run(work, need_admin=True, remember=False)
     lines = [turn.t("help.intro"), turn.t("help.commands")]
     lines += _help_lines(turn, facilitator)
     if facilitator:
@@ -158,7 +158,7 @@ async def who(turn: Turn) -> None:
             wijken = [w for w, _ in people.my_wijken(uow, caller.person)]
         return [(w, people.team(uow, w)) for w in wijken]
 
-    teams = await turn.run(work)
+    teams = await turn.run(work, remember=False)
     if not teams:
         await turn.reply(turn.t("who.none"))
         return

@@ -79,18 +79,25 @@ class Turn:
         return self.chat is not None and self.chat.is_group
 
     async def run(
-        self, work: Callable[[UnitOfWork, people.Caller], T], *, need_admin: bool = False
+        self,
+        work: Callable[[UnitOfWork, people.Caller], T],
+        *,
+        need_admin: bool = False,
+        remember: bool = True,
     ) -> T:
         """The update's one unit of work (it records the update id, so use it once): finds
         out who is asking, then runs ``work(uow, caller)`` in one piece (``Database.run``)
         and returns what it returns.
 
         ``need_admin`` asks Telegram who the group's admins are *before* the unit of work
-        starts: no network call ever runs while the database is held."""
+        starts: no network call ever runs while the database is held.
+
+        ``remember=False``: the work needs no record of the person, so someone who asked
+        to be forgotten is not stored again (their caller has no person)."""
         self._authority = await self.authority(need_admin)
 
         def unit(uow: UnitOfWork) -> T:
-            return work(uow, self.identify(uow))
+            return work(uow, self.identify(uow, remember=remember))
 
         return await self.deps.db.run(unit, update_id=self.update.update_id)
 
@@ -104,12 +111,14 @@ class Turn:
         )
         return Authority(telegram_admin=admin)
 
-    def identify(self, uow: UnitOfWork) -> people.Caller:
+    def identify(self, uow: UnitOfWork, *, remember: bool = True) -> people.Caller:
         """Who is asking, in this unit of work; also sets the language to answer in."""
         authority = self._authority or Authority(anonymous_admin=is_anonymous_admin(self.update))
         if authority.anonymous_admin:
             authority = Authority(telegram_admin=True, anonymous_admin=True)
-        caller = people.identify(uow, self.deps.policy, self.chat, self.actor, authority)
+        caller = people.identify(
+            uow, self.deps.policy, self.chat, self.actor, authority, remember=remember
+        )
         self.caller = caller
         self.lang = caller.language
         return caller

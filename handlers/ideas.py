@@ -30,6 +30,7 @@ from buddybot.handlers.idea_views import (
     state_name,
     status_markup,
 )
+from buddybot.handlers.privacy import remember_named
 from buddybot.handlers.replies import After, ask
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas, partners, prompts, wijken
@@ -110,13 +111,16 @@ async def post_card(turn: Turn, card: ideas.Card, lang: str) -> Message | None:
     return msg
 
 
-async def to_group(bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: object) -> None:
+async def to_group(
+    bot: Bot, deps: Deps, chat_id: int, text: str, **kwargs: object
+) -> Message | None:
     """A follow-up message after the change is saved: best effort. Failing here must not make
     the person think their press failed (and press again, which would undo it)."""
     try:
-        await send.to_group(bot, deps, chat_id, text, **kwargs)
+        return await send.to_group(bot, deps, chat_id, text, **kwargs)
     except TelegramError as exc:
         log.warning("follow-up message to %s not sent: %s", chat_id, exc)
+        return None
 
 
 # -- proposing ----------------------------------------------------------------------------
@@ -195,7 +199,9 @@ def idea_reply(
 
 
 async def _send_page(turn: Turn, page_number: int, edit: Message | None = None) -> None:
-    page = await turn.run(lambda uow, caller: ideas.open_page(uow, caller, page_number))
+    page = await turn.run(
+        lambda uow, caller: ideas.open_page(uow, caller, page_number), remember=False
+    )
     text, markup = page_text(turn.lang, page), page_markup(turn.lang, page)
     if edit is not None:
         try:
@@ -227,7 +233,7 @@ async def show(turn: Turn) -> None:
         await _send_page(turn, 1)
         return
     number = number_arg(turn, "/toon 3")
-    card = await turn.run(lambda uow, caller: ideas.show(uow, caller, number))
+    card = await turn.run(lambda uow, caller: ideas.show(uow, caller, number), remember=False)
     await post_card(turn, card, turn.lang)
 
 
@@ -330,23 +336,25 @@ async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
                 ]
             ]
         )
-        await turn.reply(
+        msg = await turn.reply(
             turn.t("champion.pending", name=result.name, number=card.number, title=card.title),
             markup=markup,
         )
+        await remember_named(turn.deps, result.tg_user_id, msg, "champion_pending")
         return
-    await to_group(
+    msg = await to_group(
         bot,
         turn.deps,
         turn.chat.tg_chat_id,
         turn.t("champion.new", name=result.name, number=card.number, title=card.title),
     )
+    await remember_named(turn.deps, result.tg_user_id, msg, "champion")
     sent = False
     if result.private_ok and result.kit is not None:
         sent = await send_kit(turn, result.tg_user_id, result.kit)
     if not sent:
         link = f"https://t.me/{turn.deps.bot_username}?start=kit_{card.id}"
-        await to_group(
+        msg = await to_group(
             bot,
             turn.deps,
             turn.chat.tg_chat_id,
@@ -355,6 +363,7 @@ async def _champion_news(turn: Turn, result: ideas.Championed) -> None:
                 [[InlineKeyboardButton(turn.t("button.continue_private"), url=link)]]
             ),
         )
+        await remember_named(turn.deps, result.tg_user_id, msg, "champion_kit")
 
 
 async def send_kit(turn: Turn, tg_user_id: int, kit: ideas.Kit) -> bool:
@@ -467,9 +476,11 @@ async def progress(turn: Turn) -> None:
     if news.held:
         await _ask_approval(turn, news, name)
         return
-    await turn.reply(
+    msg = await turn.reply(
         turn.t("update.posted", number=card.number, title=card.title, name=name, text=news.text)
     )
+    if turn.actor is not None:  # their name and their words: gone when they are forgotten
+        await remember_named(turn.deps, turn.actor.tg_user_id, msg, "news")
     refresher(turn).request(turn.context.bot, card.id)
 
 
@@ -532,7 +543,7 @@ def _news_button(approve: bool) -> Callback:
         bot = turn.context.bot
         if approve:
             lang = done.group_language
-            await to_group(
+            msg = await to_group(
                 bot,
                 turn.deps,
                 done.tg_chat_id,
@@ -545,6 +556,8 @@ def _news_button(approve: bool) -> Callback:
                     text=done.text,
                 ),
             )
+            if done.helper_tg_user_id is not None:  # their name and words, gone on forgetting
+                await remember_named(turn.deps, done.helper_tg_user_id, msg, "news")
             refresher(turn).request(bot, card.id)
         elif done.helper_tg_user_id is not None:
             lang = done.helper_language or turn.lang

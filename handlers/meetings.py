@@ -20,6 +20,7 @@ from buddybot.domain import ics, language
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
+from buddybot.handlers.privacy import remember_named
 from buddybot.handlers.replies import After, Form, ask
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.scheduling.due import Status as DueStatus
@@ -359,7 +360,7 @@ async def calendar_button(turn: Turn) -> str | None:
 
 @command
 async def list_meetings(turn: Turn) -> None:
-    cards = await turn.run(meetings.upcoming)
+    cards = await turn.run(meetings.upcoming, remember=False)
     if not cards:
         await turn.reply(turn.t("meetings.none"))
         return
@@ -534,4 +535,6 @@ async def add_idea_button(turn: Turn) -> str | None:
         reply_markup=ForceReply(selective=False),
     )
     await ask(turn, caller, msg.message_id, "idea", on_behalf_of=None)
+    if turn.actor is not None:  # it names them, also once answered
+        await remember_named(turn.deps, turn.actor.tg_user_id, msg, "question")
     return None

@@ -11,6 +11,7 @@ from telegram import ChatMember, ChatMemberUpdated, Update
 from buddybot.bot.context import BotContext
 from buddybot.domain.roles import Role
 from buddybot.handlers.common import Turn, actor_ref, chat_ref, command
+from buddybot.handlers.privacy import remember_named
 from buddybot.i18n import join_lines, t
 from buddybot.services import people, wijken
 from buddybot.storage.db import UnitOfWork
@@ -83,14 +84,18 @@ async def member_change(turn: Turn) -> None:
     actor = actor_ref(cmu.new_chat_member.user)
     if chat is None or actor is None or was == now:
         return
-    change = people.member_joined if now else people.member_left
-    await _record(turn, lambda uow: change(uow, chat, actor))
+    policy = turn.deps.policy
+    if now:
+        await _record(turn, lambda uow: people.member_joined(uow, policy, chat, actor))
+    else:
+        await _record(turn, lambda uow: people.member_left(uow, chat, actor))
 
 
 @command
 async def seen(turn: Turn) -> None:
-    """Any message in a wijk's group: the bot now knows this person lives there."""
-    await turn.run(lambda uow, caller: None)
+    """Any message in a wijk's group: the bot now knows this person lives there (unless
+    they asked to be forgotten: talking in the group is no reason to store them again)."""
+    await turn.run(lambda uow, caller: None, remember=False)
 
 
 async def migrated(update: Update, context: BotContext) -> None:
@@ -120,7 +125,9 @@ async def _appoint(turn: Turn, role: Role) -> None:
         need_admin=True,
     )
     key = f"role.{role.value}.granted" if done.granted else f"role.{role.value}.revoked"
-    await turn.reply(turn.t(key, name=done.name))
+    msg = await turn.reply(turn.t(key, name=done.name))
+    if target is not None:
+        await remember_named(turn.deps, target.tg_user_id, msg, f"role_{role.value}")
 
 
 @command

@@ -133,7 +133,7 @@ async def remove_button(turn: Turn) -> str | None:
 
 @command
 async def alliance(turn: Turn) -> None:
-    found = await turn.run(partners.alliance)
+    found = await turn.run(partners.alliance, remember=False)
     if not found:
         await turn.reply(turn.t("alliance.none"))
         return
@@ -161,7 +161,7 @@ async def _after_link(turn: Turn, linked: partners.Linked) -> None:
                 t(lang, "link.partner_told", number=linked.card.number, title=linked.card.title),
             )
         except TelegramError as exc:
-            log.info("partner %s not told: %s", linked.partner.name, exc)
+            log.info("partner %s not told: %s", linked.partner.id, exc)
 
 
 @command

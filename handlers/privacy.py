@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from telegram import InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import TelegramError
 
 from buddybot.bot import send
+from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, command, safe_edit
@@ -17,6 +20,8 @@ from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import Wijk
 
+log = logging.getLogger(__name__)
+
 
 def _private_only(turn: Turn) -> None:
     if turn.in_group:
@@ -26,7 +31,7 @@ def _private_only(turn: Turn) -> None:
 @command
 async def my_data(turn: Turn) -> None:
     _private_only(turn)
-    data = await turn.run(privacy.my_data)
+    data = await turn.run(privacy.my_data, remember=False)
     summary = join_lines(
         [
             turn.t("mydata.title"),
@@ -35,6 +40,19 @@ async def my_data(turn: Turn) -> None:
             turn.t("mydata.involved", count=len(data["support_help_champion"])),
             turn.t("mydata.answers", count=len(data["meeting_answers"])),
             turn.t("mydata.votes", count=len(data["open_vote_choices"])),
+            turn.t(
+                "mydata.made",
+                count=sum(
+                    len(data[key])
+                    for key in (
+                        "meetings_organised",
+                        "announcements_created",
+                        "votes_started",
+                        "partner_links_made",
+                    )
+                ),
+            ),
+            turn.t("mydata.questions", count=len(data["open_questions"])),
             turn.t("mydata.file"),
         ]
     )
@@ -49,7 +67,7 @@ async def my_data(turn: Turn) -> None:
 @command
 async def forget_me(turn: Turn) -> None:
     _private_only(turn)
-    await turn.run(lambda uow, caller: None)
+    await turn.run(lambda uow, caller: None, remember=False)
     markup = InlineKeyboardMarkup(
         [
             [
@@ -68,14 +86,22 @@ async def forget_yes(turn: Turn) -> str | None:
     callbacks.unpack(query.data, Button.FORGET_ME_YES, 0)
     _private_only(turn)
 
+    policy = turn.deps.policy
+
     def work(uow: UnitOfWork, caller: Caller) -> tuple[privacy.Forgotten, dict[int, Wijk | None]]:
-        done = privacy.forget(uow, caller)
+        done = privacy.forget(uow, policy, caller)
         return done, {c.id: wijken.by_id(uow, c.wijk_id) for c in done.released}
 
-    done, groups = await turn.run(work)
+    done, groups = await turn.run(work, remember=False)
     await safe_edit(query, text=turn.t("forget.done"))
+    # Every group message that named them: live cards shown again without them, messages
+    # that only announced them removed.
     for idea_id in done.ideas_touched:
         turn.context.live.request(turn.context.bot, "idea", idea_id)
+    for meeting_id in done.meetings_touched:
+        turn.context.live.request(turn.context.bot, "meeting", meeting_id)
+    for chat_id, message_id, lang in done.messages:
+        await _remove(turn.context.bot, chat_id, message_id, lang)
     for card in done.released:
         wijk = groups.get(card.id)
         if wijk is None or not wijk.active:
@@ -93,6 +119,30 @@ async def forget_yes(turn: Turn) -> str | None:
     return None
 
 
+async def _remove(bot: Bot, chat_id: int, message_id: int, lang: str) -> None:
+    """Delete a group message of the bot; where Telegram refuses (older than 48 hours and
+    the bot is no admin), replace its text, which a bot may always do with its own."""
+    try:
+        await bot.delete_message(chat_id, message_id)
+        return
+    except TelegramError as exc:
+        log.info("message %s in %s not deleted: %s", message_id, chat_id, exc)
+    try:
+        await bot.edit_message_text(t(lang, "forget.removed"), chat_id, message_id)
+    except TelegramError as exc:
+        log.warning("message %s in %s not blanked: %s", message_id, chat_id, exc)
+
+
+async def remember_named(deps: Deps, tg_user_id: int, msg: Message | None, kind: str) -> None:
+    """Remember a group message that only announced this person (see ``forget_yes``)."""
+    if msg is None or msg.chat.type == "private":
+        return
+    chat_id, message_id = msg.chat_id, msg.message_id
+    await deps.db.run(
+        lambda uow: privacy.remember_named(uow, tg_user_id, chat_id, message_id, kind)
+    )
+
+
 @button
 async def forget_no(turn: Turn) -> str | None:
     query = turn.update.callback_query
@@ -104,7 +154,7 @@ async def forget_no(turn: Turn) -> str | None:
 
 @command
 async def privacy_info(turn: Turn) -> None:
-    await turn.run(lambda uow, caller: None)
+    await turn.run(lambda uow, caller: None, remember=False)
     await turn.reply(turn.t("privacy.text"))
 
 

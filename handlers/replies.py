@@ -60,6 +60,10 @@ def answers(steps: Mapping[str, Step]) -> Callback:
         text = (msg.text or msg.caption or "").strip()
 
         def work(uow: UnitOfWork, caller: Caller) -> After | None:
+            if caller.person is None and not caller.authority.anonymous_admin:
+                # Someone who was forgotten and only talks: nothing of theirs is open.
+                ideas.replied_to_card(uow, caller, chat_id, question)
+                return None
             prompt = prompts.take(
                 uow,
                 tg_chat_id=chat_id,
@@ -72,7 +76,9 @@ def answers(steps: Mapping[str, Step]) -> Callback:
                 return None
             return steps[prompt.kind](turn, uow, caller, prompt, text)
 
-        after = await turn.run(work, need_admin=to_bot)
+        # A reply is talk: it stores nobody who asked to be forgotten (an open question of
+        # theirs would have kept them stored).
+        after = await turn.run(work, need_admin=to_bot, remember=False)
         if after is not None:
             await after()
 

@@ -69,6 +69,7 @@ class Deps:
                 superadmins=settings.superadmins,
                 default_language=settings.default_language,
                 timezone=settings.timezone,
+                erasure_key=settings.erasure_secret,
             ),
             retry=RetryPolicy(settings.retry_base, settings.retry_max, settings.max_attempts),
         )

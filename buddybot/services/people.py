@@ -7,6 +7,8 @@ the change lands in the session of the unit of work it runs in."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +23,7 @@ from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.settings import LANGUAGES
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import Membership, Person, Wijk
+from buddybot.storage.models import ErasedPerson, Membership, Person, Wijk
 
 # "Last seen" is for figures like "active in 30 days"; writing it on every message would
 # turn every read-only command into a write.
@@ -35,6 +37,7 @@ class Policy:
     superadmins: frozenset[int] = frozenset()
     default_language: str = "nl"
     timezone: str = "Europe/Amsterdam"
+    erasure_key: bytes = b""  # keys the hash of forgotten Telegram ids (see ``erased_hash``)
 
 
 @dataclass(slots=True)
@@ -86,6 +89,16 @@ def _in_group(
     if row is None:
         return None, None, None
     return row.Wijk, row.Person, row.Membership
+
+
+def erased_hash(policy: Policy, tg_user_id: int) -> str:
+    """The keyed hash (HMAC-SHA256) kept of a forgotten Telegram id: it recognises the id
+    again, but cannot be turned back into it without the key."""
+    return hmac.new(policy.erasure_key, str(tg_user_id).encode(), hashlib.sha256).hexdigest()
+
+
+def was_erased(uow: UnitOfWork, policy: Policy, tg_user_id: int) -> bool:
+    return uow.session.get(ErasedPerson, erased_hash(policy, tg_user_id)) is not None
 
 
 def ensure_person(uow: UnitOfWork, actor: ActorRef, known: Person | None = None) -> Person:
@@ -177,8 +190,14 @@ def identify(
     chat: ChatRef | None,
     actor: ActorRef | None,
     authority: Authority | None = None,
+    *,
+    remember: bool = True,
 ) -> Caller:
-    """Record that ``actor`` spoke in ``chat`` and work out their rights and language."""
+    """Record that ``actor`` spoke in ``chat`` and work out their rights and language.
+
+    ``remember=False``: the update needs no record of the person (a plain message, a
+    question like /hulp). Someone who asked to be forgotten is then not stored again: the
+    caller has no person (as for an anonymous admin)."""
     authority = authority or Authority()
     speaker = actor if actor is not None and not authority.anonymous_admin else None
     wijk, known_person, known_member = None, None, None
@@ -186,6 +205,10 @@ def identify(
         wijk, known_person, known_member = _in_group(uow, chat.tg_chat_id, speaker)
     person = None
     member = None
+    if speaker is not None and not remember and known_person is None:
+        known_person = queries.person_by_tg(uow.session, speaker.tg_user_id)
+        if known_person is None and was_erased(uow, policy, speaker.tg_user_id):
+            speaker = None
     if speaker is not None:
         person = ensure_person(uow, speaker, known_person)
         if chat is not None and chat.kind == "private" and not person.private_ok:
@@ -339,10 +362,16 @@ def team(uow: UnitOfWork, wijk: Wijk) -> Team:
     return Team(buddy=buddy, facilitators=facilitators)
 
 
-def member_joined(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
+def member_joined(uow: UnitOfWork, policy: Policy, chat: ChatRef, actor: ActorRef) -> None:
+    """Someone joined the group: remembered as a member, unless they asked to be forgotten
+    (joining is no action that needs them stored)."""
     wijk = queries.wijk_by_chat(uow.session, chat.tg_chat_id)
-    if wijk is not None:
-        member_seen(uow, wijk.id, ensure_person(uow, actor).id)
+    if wijk is None:
+        return
+    person = queries.person_by_tg(uow.session, actor.tg_user_id)
+    if person is None and was_erased(uow, policy, actor.tg_user_id):
+        return
+    member_seen(uow, wijk.id, ensure_person(uow, actor, person).id)
 
 
 def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
@@ -352,7 +381,9 @@ def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
         return
     member = queries.membership(uow.session, wijk.id, person.id)
     if member is not None:
+        # Seen leaving: the membership is pruned ``left_member_retention`` after this.
         member.left = True
+        member.last_seen_at = uow.now
 
 
 def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:

@@ -9,14 +9,25 @@ from sqlalchemy import delete, select
 
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
-from buddybot.services.people import Caller, display_name, person_to_change
+from buddybot.services.people import (
+    Caller,
+    Policy,
+    display_name,
+    erased_hash,
+    person_to_change,
+)
+from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
+    Announcement,
+    ErasedPerson,
     Idea,
     IdeaEvent,
+    IdeaPartner,
     Involvement,
     Meeting,
     Membership,
+    NamedMessage,
     Partner,
     Person,
     Poll,
@@ -32,9 +43,10 @@ def _iso(value: Any) -> Any:
 
 
 def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
-    """Everything stored about this person, across all wijken."""
+    """Everything stored about this person, across all wijken. Someone who was forgotten
+    (and did nothing since) has nothing stored: refused, and nothing is stored by asking."""
     if caller.person is None:
-        raise Refusal("who_are_you")
+        raise Refusal("nothing_stored")
     person = person_to_change(uow, caller.person)
     s = uow.session
     wijk_titles = {w.id: w.title for w in s.scalars(select(Wijk))}
@@ -125,20 +137,120 @@ def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
         "meeting_answers": rsvps,
         "open_vote_choices": votes,
         "partner_accounts": partners,
+        **_made_by(uow, person, wijk_titles),
     }
+
+
+def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> dict[str, Any]:
+    """What the person made or started: meetings, announcements, votes, partner links, the
+    questions of the bot still open to them (with what they typed so far), and the group
+    messages that named them."""
+    s = uow.session
+    meetings = [
+        {
+            "wijk": wijk_titles.get(m.wijk_id, ""),
+            "number": m.number,
+            "title": m.title,
+            "place": m.place,
+            "details": m.details,
+            "starts": _iso(m.starts_at),
+            "status": m.status,
+            "reason": m.reason,
+        }
+        for m in s.scalars(select(Meeting).where(Meeting.organiser_id == person.id))
+    ]
+    announcements = [
+        {
+            "wijk": wijk_titles.get(a.wijk_id, ""),
+            "text": a.text,
+            "next": _iso(a.next_at),
+            "weekly": a.weekly,
+            "status": a.status,
+            "created": _iso(a.created_at),
+        }
+        for a in s.scalars(select(Announcement).where(Announcement.created_by == person.id))
+    ]
+    polls = [
+        {
+            "wijk": wijk_titles.get(p.wijk_id, ""),
+            "number": p.number,
+            "question": p.question,
+            "options": [o.get("text") for o in p.options],
+            "deadline": _iso(p.deadline),
+            "status": p.status,
+        }
+        for p in s.scalars(select(Poll).where(Poll.created_by == person.id))
+    ]
+    links = [
+        {"idea": row.number, "title": row.title, "partner": row.name, "at": _iso(row.at)}
+        for row in s.execute(
+            select(Idea.number, Idea.title, Partner.name, IdeaPartner.at)
+            .join(Idea, Idea.id == IdeaPartner.idea_id)
+            .join(Partner, Partner.id == IdeaPartner.partner_id)
+            .where(IdeaPartner.linked_by == person.id)
+        )
+    ]
+    prompts = [
+        {
+            "wijk": wijk_titles.get(p.wijk_id, "") if p.wijk_id else None,
+            "question": p.kind,
+            "typed_so_far": p.payload,
+            "asked": _iso(p.created_at),
+        }
+        for p in s.scalars(select(Prompt).where(Prompt.person_id == person.id))
+    ]
+    named = [
+        {"wijk": wijk_titles.get(n.wijk_id, ""), "message": n.kind, "at": _iso(n.at)}
+        for n in s.scalars(select(NamedMessage).where(NamedMessage.person_id == person.id))
+    ]
+    return {
+        "meetings_organised": meetings,
+        "announcements_created": announcements,
+        "votes_started": polls,
+        "partner_links_made": links,
+        "open_questions": prompts,
+        "group_messages_naming_me": named,
+    }
+
+
+def remember_named(
+    uow: UnitOfWork, tg_user_id: int, tg_chat_id: int, message_id: int, kind: str
+) -> None:
+    """A message in a group that only announced this person: removed when they are
+    forgotten."""
+    person = queries.person_by_tg(uow.session, tg_user_id)
+    wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
+    if person is None or wijk is None:
+        return
+    uow.session.add(
+        NamedMessage(
+            person_id=person.id,
+            wijk_id=wijk.id,
+            tg_chat_id=tg_chat_id,
+            message_id=message_id,
+            kind=kind,
+            at=uow.now,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Forgotten:
     ideas_touched: list[int]  # idea ids whose cards change
+    meetings_touched: list[int]  # meeting ids whose cards change (organiser, answers)
     released: list[ideas_.Card]  # ideas that lost their only champion: recruit again
+    # Group messages (chat id, message id, the wijk's language) that only announced the
+    # person, and questions the bot asked them in a group: deleted (or blanked where
+    # Telegram refuses).
+    messages: list[tuple[int, int, str]]
     name: str
 
 
-def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
-    """Erase the person: name, username and every personal link. Ideas they authored stay
-    (shown as by "a neighbour"); their support, help, answers and open votes are removed;
-    a champion role is released."""
+def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
+    """Erase the person: name, username, what they typed, and every personal link. Ideas
+    they authored stay (shown as by "a neighbour"); their support, help, answers and open
+    votes are removed; a champion role is released. A keyed hash of their Telegram id is
+    kept, so that a mere message does not store them again."""
     if caller.person is None:
         raise Refusal("who_are_you")
     person = person_to_change(uow, caller.person)
@@ -147,13 +259,43 @@ def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
     involved = s.execute(
         select(Involvement.idea_id, Involvement.kind).where(Involvement.person_id == person.id)
     ).all()
-    touched = sorted({row.idea_id for row in involved})
+    authored = s.scalars(
+        select(Idea.id).where((Idea.author_id == person.id) | (Idea.entered_by_id == person.id))
+    ).all()
+    touched = sorted({row.idea_id for row in involved} | set(authored))
     championed = sorted({row.idea_id for row in involved if row.kind == ideas_.Kind.CHAMPION})
-    # Events keep the fact that something happened, not who did it.
+    meetings = sorted(
+        set(s.scalars(select(Meeting.id).where(Meeting.organiser_id == person.id)))
+        | set(s.scalars(select(Rsvp.meeting_id).where(Rsvp.person_id == person.id)))
+    )
+    messages = [
+        (row.tg_chat_id, row.message_id, row.language)
+        for row in s.execute(
+            select(NamedMessage.tg_chat_id, NamedMessage.message_id, Wijk.language)
+            .join(Wijk, Wijk.id == NamedMessage.wijk_id)
+            .where(NamedMessage.person_id == person.id)
+        )
+    ]
+    messages += [
+        (row.tg_chat_id, row.message_id, row.language)
+        for row in s.execute(
+            select(Prompt.tg_chat_id, Prompt.message_id, Wijk.language)
+            .join(Wijk, Wijk.id == Prompt.wijk_id)
+            .where(Prompt.person_id == person.id)
+        )
+    ]
+    messages = list(dict.fromkeys(messages))  # a question can be both: remove it once
+    _forget_their_words(uow, person, championed)
     s.execute(delete(Prompt).where(Prompt.person_id == person.id))
     # Their news still waiting for approval was never shown: it goes with them.
     s.execute(
         delete(IdeaEvent).where(IdeaEvent.actor_id == person.id, IdeaEvent.kind == ideas_.HELD)
+    )
+    queries.insert_ignore(
+        s,
+        ErasedPerson,
+        {"tg_hash": erased_hash(policy, person.tg_user_id), "erased_at": uow.now},
+        ["tg_hash"],
     )
     s.delete(person)  # cascades: memberships, involvements, RSVPs, votes; SET NULL links
     s.flush()
@@ -165,7 +307,27 @@ def forget(uow: UnitOfWork, caller: Caller) -> Forgotten:
         card = ideas_.card(uow, idea)
         if card.champions.count == 0 and card.open:
             released.append(card)
-    return Forgotten(ideas_touched=touched, released=released, name=name)
+    return Forgotten(
+        ideas_touched=touched,
+        meetings_touched=meetings,
+        released=released,
+        messages=messages,
+        name=name,
+    )
+
+
+def _forget_their_words(uow: UnitOfWork, person: Person, championed: list[int]) -> None:
+    """Events keep the fact that something happened, not who did it nor what they wrote:
+    the text of their news goes, and so does the mention of them in a confirmation."""
+    for event in uow.session.scalars(select(IdeaEvent).where(IdeaEvent.actor_id == person.id)):
+        if event.detail.get("text") is not None:
+            event.detail = {k: v for k, v in event.detail.items() if k != "text"}
+    if championed:
+        for event in uow.session.scalars(
+            select(IdeaEvent).where(IdeaEvent.idea_id.in_(championed), IdeaEvent.kind == "champion")
+        ):
+            if event.detail.get("person") == person.id:
+                event.detail = {k: v for k, v in event.detail.items() if k != "person"}
 
 
 def purge_wijk(uow: UnitOfWork, wijk_id: int) -> str:

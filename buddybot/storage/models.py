@@ -84,6 +84,33 @@ class Person(Base):
     updated_at: Mapped[datetime]
 
 
+class ErasedPerson(Base):
+    """Someone who asked to be forgotten: a keyed hash (HMAC) of their Telegram id, no more.
+
+    It lets the bot recognise them without storing who they are, so that a mere message does
+    not store them again; only an action that needs them (/start, support, a vote) does."""
+
+    __tablename__ = "erased_person"
+
+    tg_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime]
+
+
+class NamedMessage(Base):
+    """A message the bot sent to a group that only announced this person (a new champion,
+    news by them, a new role). Deleted, or blanked, when the person is forgotten."""
+
+    __tablename__ = "named_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id", ondelete="CASCADE"), index=True)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+
+
 class Membership(Base):
     """Person x wijk, with the role the bot gave them (Telegram admins are checked live)."""
 

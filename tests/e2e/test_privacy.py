@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
 
-from buddybot.storage.models import Idea
+from buddybot.storage import queries
+from buddybot.storage.models import DueItem, Idea, Membership, Prompt
 from tests.support.harness import Harness, World
 
 
@@ -123,3 +126,171 @@ async def test_cli_purge(world: World, bot: Harness, monkeypatch: pytest.MonkeyP
     assert await asyncio.to_thread(main, ["purge", "--wijk", "99", "--yes"]) == 1
     assert await asyncio.to_thread(main, ["purge", "--wijk", "1", "--yes"]) == 0
     assert "Moestuin" not in _everything(bot)
+
+
+# -- forgetting holds (issue 22, item 8) ----------------------------------------------------
+
+
+async def _anna_named_everywhere(bot: Harness, w: World) -> None:
+    """Anna is named in the group: her idea card, her new role, her meeting, the champion
+    news, the start-kit call and her news; Bert and she both come to the meeting."""
+    update = await bot.say(w.group, w.anna, "Ik wil helpen")
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=update["message"]["message_id"])
+    await bot.say(w.group, w.anna, "/idee Moestuin op het plein")
+    await bot.say(w.group, w.bert, "/idee Bankjes bij de speeltuin")
+    await bot.say(w.group, w.anna, "/kampioen 2")
+    await bot.say(w.group, w.anna, "/bijwerken 2 Ik bel de gemeente")
+    await bot.say(w.group, w.anna, "/bijeenkomst vrijdag 19:30 | Buurthuis | Startavond")
+    draft = (await bot.tg.messages(w.group))[-1]
+    await bot.press(w.group, draft["message_id"], w.anna, text="✅ Klopt")
+    card = [m for m in await bot.tg.messages(w.group) if m.get("text", "").startswith("📢")][-1]
+    await bot.press(w.group, card["message_id"], w.anna, text="✅ Ik kom (0)")
+    await bot.press(w.group, card["message_id"], w.bert, text="✅ Ik kom (1)")
+    await bot.settle()
+
+
+async def _forget(bot: Harness, who: int) -> None:
+    await bot.handled(await bot.tg.start_private(who))
+    await bot.say(who, who, "/vergeetmij")
+    ask = (await bot.tg.messages(who))[-1]
+    await bot.press(who, ask["message_id"], who, text="🗑 Ja, vergeet mij")
+    await bot.settle()
+
+
+async def test_after_forgetting_no_group_message_names_them(world: World, bot: Harness) -> None:
+    await _anna_named_everywhere(bot, world)
+    before = await bot.tg.messages(world.group)
+    named = [m for m in before if "Anna" in m.get("text", "")]
+    idea_card = next(m for m in named if "Moestuin op het plein" in m["text"])
+    meeting = next(m for m in named if m["text"].startswith("📢"))
+    announcements = [m for m in named if not m["text"].startswith(("💡", "📢"))]
+    assert len(announcements) == 4
+    assert "Van Anna" in idea_card["text"] and "Georganiseerd door Anna" in meeting["text"]
+    assert "✅ 2 komen" in meeting["text"]
+    assert any("Anna is wijkkampioen" in m["text"] for m in announcements)
+    assert any("ik stuur je graag een startpakket" in m["text"] for m in announcements)
+    assert any("Ik bel de gemeente" in m["text"] for m in announcements)
+    assert any("Anna is nu facilitator" in m["text"] for m in announcements)
+
+    await _forget(bot, world.anna)
+
+    after = {m["message_id"]: m for m in await bot.tg.messages(world.group)}
+    assert not [m["text"] for m in after.values() if "Anna" in m.get("text", "")]
+    # The live cards are edited in place: no name, and her answer no longer counted.
+    assert "Van een buurtbewoner" in after[idea_card["message_id"]]["text"]
+    meeting_now = after[meeting["message_id"]]["text"]
+    assert "Georganiseerd door" not in meeting_now and "✅ 1 komen" in meeting_now
+    # What only announced her (role, champion, start kit, her news) is deleted.
+    for m in announcements:
+        assert m["message_id"] not in after
+    assert "Ik bel de gemeente" not in _everything(bot)
+
+
+async def test_a_message_that_cannot_be_deleted_is_blanked(world: World, bot: Harness) -> None:
+    await bot.say(world.group, world.anna, "/idee Moestuin op het plein")
+    await bot.say(world.group, world.anna, "/kampioen 1")
+    news = next(m for m in await bot.tg.messages(world.group) if "is wijkkampioen" in m["text"])
+    await bot.tg.inject_fault(
+        kind="bad_request",
+        method="deleteMessage",
+        count=10,
+        description="Bad Request: message can't be deleted for everyone",
+    )
+    await _forget(bot, world.anna)
+    blanked = {m["message_id"]: m for m in await bot.tg.messages(world.group)}[news["message_id"]]
+    assert blanked["text"] == "Dit bericht is weggehaald op verzoek van een buurtbewoner."
+
+
+async def test_a_forgotten_person_is_not_stored_again_by_talking(
+    world: World, bot: Harness
+) -> None:
+    await _busy_anna(bot, world)
+    await _forget(bot, world.anna)
+    # Talking in the group, replying to a card, asking for help or for her data: not stored.
+    await bot.say(world.group, world.anna, "Hallo allemaal")
+    card = next(m for m in await bot.tg.messages(world.group) if "Moestuin" in m.get("text", ""))
+    await bot.say(world.group, world.anna, "Mooi idee", reply_to=card["message_id"])
+    await bot.say(world.group, world.anna, "/hulp")
+    await bot.say(world.anna, world.anna, "/mijngegevens")
+    assert await bot.last_text(world.anna) == "Ik bewaar niets over jou."
+    assert not [m for m in await bot.tg.messages(world.anna) if m.get("document")]
+    await bot.tg.remove_member(world.group, world.anna)
+    await bot.tg.add_member(world.group, world.anna)
+    await bot.settle()
+    everything = _everything(bot)
+    assert str(world.anna) not in everything and "Anna" not in everything
+    # Only what needs her stores her again: supporting an idea.
+    await bot.say(world.group, world.anna, "/steun 1")
+    with bot.db.transaction() as uow:
+        assert queries.person_by_tg(uow.session, world.anna) is not None
+
+
+async def test_my_data_covers_what_they_made_and_their_open_questions(
+    world: World, bot: Harness
+) -> None:
+    hello = (await bot.say(world.group, world.anna, "Ik wil helpen"))["message"]["message_id"]
+    await bot.say(world.group, world.admin, "/facilitator", reply_to=hello)
+    await bot.say(world.group, world.anna, "/partner Bibliotheek | cultuur | ruimte | bieb@x.nl")
+    await bot.say(world.group, world.anna, "/idee Leesclub")
+    await bot.say(world.group, world.anna, "/koppel 1 Bibliotheek")
+    await bot.say(world.group, world.anna, "/bijeenkomst vrijdag 19:30 | Buurthuis | Startavond")
+    await bot.say(world.group, world.anna, "/aankondiging morgen 10:00 | Koffie in het buurthuis")
+    await bot.say(world.group, world.anna, "/stemming open Welke avond? | dinsdag | woensdag")
+    await bot.say(world.group, world.anna, "/idee")  # the bot asks; her answer is still open
+    await bot.handled(await bot.tg.start_private(world.anna))
+    await bot.say(world.anna, world.anna, "/mijngegevens")
+    doc = (await bot.tg.messages(world.anna))[-1]
+    data = json.loads(await bot.tg.document(world.anna, doc["message_id"]))
+    assert [m["title"] for m in data["meetings_organised"]] == ["Startavond"]
+    assert [a["text"] for a in data["announcements_created"]] == ["Koffie in het buurthuis"]
+    assert [p["question"] for p in data["votes_started"]] == ["Welke avond?"]
+    assert [(link["idea"], link["partner"]) for link in data["partner_links_made"]] == [
+        (1, "Bibliotheek")
+    ]
+    assert [q["question"] for q in data["open_questions"]] == ["idea"]
+    assert {n["message"] for n in data["group_messages_naming_me"]} == {"role_facilitator"}
+
+
+async def test_an_error_log_line_carries_ids_not_names_or_text(
+    world: World, bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot.tg.inject_fault(kind="server_error", method="sendMessage", count=20)
+    with caplog.at_level(logging.ERROR, logger="buddybot.errors"):
+        update = await bot.say(world.group, world.anna, "/idee Geheime moestuin")
+    await bot.tg.clear_faults()
+    lines = [r.getMessage() for r in caplog.records if r.name == "buddybot.errors"]
+    assert lines, "the failed reply was logged"
+    assert f"update={update['update_id']}" in lines[0] and f"user={world.anna}" in lines[0]
+    assert f"chat={world.group}" in lines[0] and "kind=message" in lines[0]
+    for line in lines:
+        assert "Anna" not in line and "anna" not in line and "Geheime" not in line
+
+
+async def test_stale_rows_are_pruned_and_fresh_ones_kept(world: World, bot: Harness) -> None:
+    from buddybot import app as bot_app
+
+    await bot.say(world.group, world.anna, "/idee")  # a question she never answers
+    await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
+    bot.clock.advance(timedelta(days=2))
+    await bot.tick()  # the announcement goes out: finished scheduled work
+    await bot.say(world.group, world.bert, "Tot ziens allemaal")
+    await bot.tg.remove_member(world.group, world.bert)
+    await bot.settle()
+    assert bot.deps is not None
+    pruned = await bot_app.run_prune(bot.deps)
+    assert (pruned.prompts, pruned.due_items, pruned.memberships) == (0, 0, 0)
+
+    s = bot.settings
+    stale = max(s.prompt_retention, s.due_retention, s.left_member_retention)
+    bot.clock.advance(stale + timedelta(minutes=1))
+    await bot.say(world.group, world.admin, "/idee")  # a fresh question
+    pruned = await bot_app.run_prune(bot.deps)
+    assert (pruned.prompts, pruned.due_items, pruned.memberships) == (1, 1, 1)
+    with bot.db.transaction() as uow:
+        admin = queries.person_by_tg(uow.session, world.admin)
+        anna = queries.person_by_tg(uow.session, world.anna)
+        assert admin is not None and anna is not None
+        assert [p.person_id for p in uow.session.scalars(select(Prompt))] == [admin.id]
+        assert not list(uow.session.scalars(select(DueItem).where(DueItem.status == "done")))
+        members = {m.person_id for m in uow.session.scalars(select(Membership))}
+    assert members == {admin.id, anna.id}  # Bert left long ago; Anna is still here

@@ -32,6 +32,15 @@ def test_durations_take_seconds_or_iso8601(monkeypatch: pytest.MonkeyPatch) -> N
     assert s.superadmins == {12, 34}
 
 
+def test_the_erasure_key_is_set_or_derived_from_the_token_never_the_token() -> None:
+    derived = Settings(_env_file=None, token="123:abc", erasure_key="")
+    assert derived.erasure_secret not in (b"", b"123:abc")
+    other = Settings(_env_file=None, token="123:xyz")
+    assert other.erasure_secret != derived.erasure_secret
+    chosen = Settings(_env_file=None, token="123:xyz", erasure_key="k" * 32)
+    assert chosen.erasure_secret == b"k" * 32
+
+
 def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUDDYBOT_TIMEZONE", "Europe/Nowhere")
     with pytest.raises(SettingsError) as err:
@@ -103,7 +112,7 @@ def test_the_rate_limiter_never_exceeds_telegrams_window(per_second: int, per_mi
 
     s = Settings(
         _env_file=None, messages_per_second=per_second, group_messages_per_minute=per_minute
-    )  # type: ignore[call-arg]
+    )
     for cap, window, chat_ids in [
         (per_second, 1.0, list(range(1, 2 * per_second + 3))),  # private chats
         (per_minute, 60.0, [-100] * (2 * per_minute + 2)),  # one group
