@@ -80,3 +80,23 @@ async def test_a_vote_cast_as_the_connection_drops_is_counted(world: World, bot:
     await bot.say(world.group, world.admin, "/sluitstemming 1")
     result = next(t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag"))
     assert "1. soep: 2 (100%) 🏆" in result
+
+
+async def test_an_anonymous_vote_missed_in_an_outage_counts_from_telegram(
+    world: World, bot: Harness
+) -> None:
+    """Telegram's running totals of an anonymous vote came while the database was away: the
+    result uses the final count that stopping the poll returns, and says it differs."""
+    await bot.say(world.group, world.admin, "/stemming Wat eten we? | soep | salade")
+    poll = next(m["poll"] for m in await bot.tg.messages(world.group) if m.get("poll"))
+    await bot.tg.vote(poll["id"], world.anna, [0])
+    await bot.tg.vote(poll["id"], world.admin, [1])
+    await bot.settle()
+    with database_away(bot.db):
+        await bot.db.dispose()
+        await bot.tg.vote(poll["id"], world.bert, [0])
+        await bot.settle()  # handled: it failed, and polling does not bring it again
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    result = next(t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag"))
+    assert "1. soep: 2 (67%) 🏆" in result and "2. salade: 1 (33%)" in result
+    assert "Deze uitslag volgt de eindtelling van Telegram" in result

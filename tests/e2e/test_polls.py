@@ -83,6 +83,7 @@ async def test_vote_over_ideas_closes_at_the_deadline_with_result_and_chart(
     assert "2. #2 Speeltuin opknappen: 1 (25%)" in result
     assert "3. #3 Buurtbarbecue: 0 (0%)" in result
     assert "#1 Moestuin op het plein is nu gekozen." in result
+    assert "eindtelling" not in result  # Telegram's final count agrees with the bot's
     photo = next(m for m in await bot.tg.messages(wijk.group) if m.get("photo"))
     width, height = _png_size(await bot.tg.document(wijk.group, photo["message_id"]))
     assert width >= 800 and 500 <= height <= 3000
