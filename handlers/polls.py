@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Bot, InlineKeyboardMarkup, InputPollOption, Update
@@ -13,7 +12,15 @@ from buddybot.bot.context import BotContext
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
+from buddybot.handlers.common import (
+    Turn,
+    actor_ref,
+    button,
+    button_id,
+    command,
+    draw,
+    safe_edit,
+)
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
@@ -269,13 +276,14 @@ async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
     sent = await send.to_group(bot, deps, result.tg_chat_id, result_text(lang, result))
     if sent is None:
         return
-    try:
-        chart = await asyncio.to_thread(_chart, lang, result)  # matplotlib: off the event loop
-        await bot.send_photo(
-            sent.chat.id, chart, caption=t(lang, "chart.caption", number=result.number)
-        )
-    except Exception:  # any failure of the picture: the next steps matter more
-        log.exception("chart of poll %s not sent", result.poll_id)
+    chart = await draw(lambda: _chart(lang, result), f"poll {result.poll_id}")
+    if chart is not None:
+        try:
+            await bot.send_photo(
+                sent.chat.id, chart, caption=t(lang, "chart.caption", number=result.number)
+            )
+        except TelegramError as exc:
+            log.warning("chart of poll %s not sent: %s", result.poll_id, exc)
     for card in result.recruit:
         await send.to_group(
             bot,
