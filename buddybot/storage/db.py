@@ -10,6 +10,9 @@ The bot opens every unit of work the same way, on both databases::
 commits when the work returns, or rolls back when it raises. Given an ``update_id`` it first
 records that Telegram update as handled, in the same transaction: a redelivered update
 raises ``AlreadyHandled`` before it changes anything twice.
+A unit of work whose connection was lost runs once more on a fresh connection (see
+``Database.run``); ``unavailable`` tells the errors after which an update may be handled
+again later (the webhook answers 503 for them, ``bot.redelivery``).
 
 - On PostgreSQL the work runs through ``AsyncSession.run_sync`` on asyncpg: the services'
   code stays synchronous, and SQLAlchemy lets the event loop go on while a statement waits
