@@ -35,6 +35,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from buddybot import redact
+from buddybot.bot import redelivery
 from buddybot.bot.context import BotApp, BotContext, BotData
 from buddybot.bot.http import AiohttpRequest
 from buddybot.bot.live import LiveMessages
@@ -271,6 +272,8 @@ def add_handlers(app: BotApp, deps: Deps) -> None:
     app.add_handler(MessageHandler(GROUP_TALK, membership.seen))  # who takes part
     app.add_handler(CallbackQueryHandler(basics.unknown_button))  # old or forged buttons
 
+    # Webhook mode: an update the database could not take is answered 503 and comes again.
+    app.add_error_handler(redelivery.note_failure)
     app.add_error_handler(errors.on_error)
 
 

@@ -3,6 +3,7 @@ answer in the right language. Refusals and redelivered updates are handled here 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.storage.db import AlreadyHandled, UnitOfWork
 
 log = logging.getLogger(__name__)
+charts_log = logging.getLogger("buddybot.charts")
 
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 T = TypeVar("T")
@@ -239,3 +241,14 @@ async def safe_edit(
     except BadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise
+
+
+async def draw(chart: Callable[[], T], what: str) -> T | None:
+    """A chart drawn off the event loop (matplotlib is slow and synchronous). A chart is a
+    picture of a text that is sent anyway: when it cannot be drawn this is None, logged on
+    ``buddybot.charts``, and what comes next (a champion call) still happens."""
+    try:
+        return await asyncio.to_thread(chart)
+    except Exception:  # any failure of the drawing
+        charts_log.exception("%s: chart not drawn", what)
+        return None

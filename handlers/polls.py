@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Bot, InlineKeyboardMarkup, InputPollOption, Update
@@ -13,7 +12,15 @@ from buddybot.bot.context import BotContext
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
+from buddybot.handlers.common import (
+    Turn,
+    actor_ref,
+    button,
+    button_id,
+    command,
+    draw,
+    safe_edit,
+)
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
@@ -155,25 +162,46 @@ async def close_poll(turn: Turn) -> None:
     if not callbacks.is_id(raw):
         raise Refusal("need_poll_number")
     number = int(raw)
-    result = await turn.run(
-        lambda uow, caller: polls.close(uow, polls.find_open(uow, caller, number)),
+    closing = await turn.run(
+        lambda uow, caller: polls.closing(uow, polls.find_open(uow, caller, number)),
         need_admin=True,
     )
-    await _publish_or_later(turn.context.bot, turn.deps, result)
+    result = await _stop_and_close(turn.context.bot, turn.deps, closing)
+    if result is not None:
+        await _publish_or_later(turn.context.bot, turn.deps, result)
 
 
 async def deliver_close(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     payload = item.payload
 
-    def work(uow: UnitOfWork) -> polls.Result | None:
+    def work(uow: UnitOfWork) -> polls.Closing | None:
         poll = polls.due_poll(uow, payload)
-        return None if poll is None else polls.close(uow, poll)
+        return None if poll is None else polls.closing(uow, poll)
 
-    result = await deps.db.run(work)
+    closing = await deps.db.run(work)
+    result = None if closing is None else await _stop_and_close(bot, deps, closing)
     if result is None:
         return DueStatus.SKIPPED
     await _publish_or_later(bot, deps, result)
     return DueStatus.DONE
+
+
+async def _stop_and_close(bot: Bot, deps: Deps, closing: polls.Closing) -> polls.Result | None:
+    """Stop the Telegram poll first: its answer holds the final count, which an anonymous
+    vote's result uses. Then close the vote (None: it closed meanwhile). A network failure
+    here leaves the vote open: ``/sluitstemming`` can be sent again, the deadline is retried."""
+    final = None
+    if closing.message_id is not None:
+        try:
+            stopped = await bot.stop_poll(closing.tg_chat_id, closing.message_id)
+            final = polls.Tally(
+                counts=[o.voter_count for o in stopped.options], voters=stopped.total_voter_count
+            )
+        except (BadRequest, Forbidden, ChatMigrated) as exc:
+            # Deleted by an admin, or the group moved: the stored counts are the result.
+            log.info("poll %s not stopped: %s", closing.poll_id, exc.message)
+    poll_id = closing.poll_id
+    return await deps.db.run(lambda uow: polls.close(uow, poll_id, final))
 
 
 async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:
@@ -182,8 +210,10 @@ async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:
         await publish(bot, deps, result)
     except TelegramError as exc:
         log.warning("result of poll %s not posted yet: %s", result.poll_id, exc)
-        poll_id, after = result.poll_id, deps.settings.retry_base
-        await deps.db.run(lambda uow: polls.post_result_later(uow, poll_id, after))
+        poll_id, after, recounted = result.poll_id, deps.settings.retry_base, result.recounted
+        await deps.db.run(
+            lambda uow: polls.post_result_later(uow, poll_id, after, recounted=recounted)
+        )
 
 
 async def deliver_result(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
@@ -221,6 +251,8 @@ def result_text(lang: str, result: polls.Result) -> Html:
         lines.append(t(lang, "result.voters", voters=result.voters))
     for card in result.selected:
         lines.append(t(lang, "result.selected", number=card.number, title=card.title))
+    if result.recounted:
+        lines.append(t(lang, "result.recounted"))
     return join_lines(lines)
 
 
@@ -237,25 +269,21 @@ def _chart(lang: str, result: polls.Result) -> bytes:
 
 
 async def publish(bot: Bot, deps: Deps, result: polls.Result) -> None:
-    """Stop the Telegram poll (if it still exists), post the result and the chart, and ask
-    who pulls the winning ideas that have no champion yet."""
-    lang, chat = result.language, result.tg_chat_id
-    if result.message_id is not None:
-        try:
-            await bot.stop_poll(chat, result.message_id)
-        except (BadRequest, Forbidden, ChatMigrated) as exc:
-            # Deleted by an admin, or the group moved: the stored counts are the result.
-            log.info("poll %s not stopped: %s", result.poll_id, exc.message)
-    sent = await send.to_group(bot, deps, chat, result_text(lang, result))
+    """Post the result and its chart, and ask who pulls the winning ideas that have no
+    champion yet. The chart is a picture of the text: when it cannot be drawn or sent, the
+    result and the call for champions still go out."""
+    lang = result.language
+    sent = await send.to_group(bot, deps, result.tg_chat_id, result_text(lang, result))
     if sent is None:
         return
-    chart = await asyncio.to_thread(_chart, lang, result)  # matplotlib: off the event loop
-    try:
-        await bot.send_photo(
-            sent.chat.id, chart, caption=t(lang, "chart.caption", number=result.number)
-        )
-    except TelegramError as exc:
-        log.warning("chart of poll %s not sent: %s", result.poll_id, exc)
+    chart = await draw(lambda: _chart(lang, result), f"poll {result.poll_id}")
+    if chart is not None:
+        try:
+            await bot.send_photo(
+                sent.chat.id, chart, caption=t(lang, "chart.caption", number=result.number)
+            )
+        except TelegramError as exc:
+            log.warning("chart of poll %s not sent: %s", result.poll_id, exc)
     for card in result.recruit:
         await send.to_group(
             bot,

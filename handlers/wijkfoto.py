@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from babel.dates import format_date
@@ -13,7 +12,7 @@ from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, button, button_id, command
+from buddybot.handlers.common import Turn, button, button_id, command, draw
 from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import export, people, wijkfoto
@@ -108,9 +107,11 @@ def charts(lang: str, f: wijkfoto.Figures) -> list[tuple[str, bytes]]:
 
 
 async def _send_report(turn: Turn, chat_id: int, f: wijkfoto.Figures, lang: str) -> None:
+    """The figures, then the charts: pictures of the same figures, so when they cannot be
+    drawn the figures stand alone."""
     await turn.context.bot.send_message(chat_id, figures_text(lang, f))
-    rendered = await asyncio.to_thread(charts, lang, f)  # matplotlib: off the event loop
-    for name, png in rendered:
+    rendered = await draw(lambda: charts(lang, f), f"wijkfoto of wijk {f.wijk_id}")
+    for name, png in rendered or []:
         await turn.context.bot.send_photo(chat_id, InputFile(png, filename=name))
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from buddybot.bot.redelivery import failures_here
 from buddybot.bot.runtime import spawned_here
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,18 @@ class WebhookServer:
             update = None
         if update is None:
             return web.Response(status=400, text="not an update")
-        # Handler errors go to the error handler inside process_update; the answer is 200
-        # either way, as long polling moves on too (a failing update is not pushed forever).
+        # Handler errors go to the error handlers inside process_update. The answer is 200
+        # for them, as long polling moves on too (a failing update is not pushed forever),
+        # except when the database was unavailable (bot.redelivery): nothing of the update
+        # was stored, so 503 has Telegram send it again.
         started: set[asyncio.Task[None]] = set()
+        failures: list[BaseException] = []
         token = spawned_here.set(started)
+        failed = failures_here.set(failures)
         try:
             await self.app.update_processor.process_update(update, self.app.process_update(update))
         finally:
+            failures_here.reset(failed)
             spawned_here.reset(token)
         # The card edits this update started land before the chat's next update can reach
         # another replica, whose edit would otherwise race this one (a stale count).
@@ -89,6 +95,8 @@ class WebhookServer:
         # edits themselves.
         while not all(task.done() for task in started):
             await asyncio.wait(set(started))
+        if failures:
+            return web.Response(status=503, text="database unavailable, send it again")
         return web.Response(status=200)
 
 

@@ -88,6 +88,26 @@ class Result:
     tie: bool
     selected: list[ideas_.Card]  # ideas that won and moved to "selected"
     recruit: list[ideas_.Card]  # winners without a champion: the recruitment call
+    # An anonymous vote whose final count from Telegram (stopPoll) differs from the totals
+    # the bot had kept: the result follows Telegram, and says so.
+    recounted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A vote about to close: the Telegram poll to stop first, for its final count."""
+
+    poll_id: int
+    tg_chat_id: int
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Telegram's final count of a poll: voters per option, and people who voted."""
+
+    counts: list[int]
+    voters: int
 
 
 def _parse_flags(words: list[str]) -> tuple[set[str], list[str]]:
@@ -329,13 +349,30 @@ def due_poll(uow: UnitOfWork, payload: dict[str, object]) -> Poll | None:
     return poll
 
 
-def close(uow: UnitOfWork, poll: Poll) -> Result:
-    """Close the vote with the counts as they are, and let the winners go on."""
+def closing(uow: UnitOfWork, poll: Poll) -> Closing:
+    wijk = uow.session.get(Wijk, poll.wijk_id)
+    assert wijk is not None
+    return Closing(poll_id=poll.id, tg_chat_id=wijk.tg_chat_id, message_id=poll.message_id)
+
+
+def close(uow: UnitOfWork, poll_id: int, final: Tally | None) -> Result | None:
+    """Close the vote and let the winners go on; None when it closed already (the deadline
+    and ``/sluitstemming`` at once: the row lock lets one of them close it).
+
+    ``final`` is Telegram's count from stopping the poll. An anonymous vote is known only by
+    Telegram's running totals, and one of those updates may have been lost (the database
+    away); the final count is the truth then. Open votes count the bot's own records of who
+    chose what (a withdrawn vote is gone)."""
+    poll = uow.session.scalars(
+        select(Poll).where(Poll.id == poll_id).with_for_update()
+    ).one_or_none()
+    if poll is None or poll.status != "open":
+        return None
     poll.status = "closed"
     poll.closed_at = uow.now
     due.cancel_prefix(uow, f"poll:{poll.id}:")
+    recounted = False
     if not poll.anonymous:
-        # Open votes: our own records are the truth (a vote withdrawn is gone).
         tallies = [0] * len(poll.options)
         rows = uow.session.scalars(select(PollVote).where(PollVote.poll_id == poll.id))
         voters = 0
@@ -345,12 +382,16 @@ def close(uow: UnitOfWork, poll: Poll) -> Result:
                 tallies[i] += 1
         poll.voters = voters
         poll.counts = tallies
+    elif final is not None and len(final.counts) == len(poll.options):
+        recounted = list(final.counts) != list(poll.counts) or final.voters != poll.voters
+        poll.counts = list(final.counts)
+        poll.voters = final.voters
     for i in _winners(list(poll.counts)):
         idea_id = poll.options[i].get("idea_id")
         idea = uow.session.get(Idea, idea_id) if idea_id else None
         if idea is not None and not idea.hidden and State(idea.status) is State.PROPOSED:
             ideas_.move(uow, idea, None, State.SELECTED)
-    return result_of(uow, poll)
+    return result_of(uow, poll, recounted=recounted)
 
 
 def _winners(tallies: list[int]) -> set[int]:
@@ -358,7 +399,7 @@ def _winners(tallies: list[int]) -> set[int]:
     return {i for i, c in enumerate(tallies) if c == best and best > 0}
 
 
-def result_of(uow: UnitOfWork, poll: Poll) -> Result:
+def result_of(uow: UnitOfWork, poll: Poll, *, recounted: bool = False) -> Result:
     """The result of a closed vote, from what is stored (also to post it again later)."""
     wijk = uow.session.get(Wijk, poll.wijk_id)
     assert wijk is not None
@@ -407,13 +448,16 @@ def result_of(uow: UnitOfWork, poll: Poll) -> Result:
         tie=len(winners) > 1,
         selected=selected,
         recruit=recruit,
+        recounted=recounted,
     )
 
 
 RESULT = "poll.result"
 
 
-def post_result_later(uow: UnitOfWork, poll_id: int, after: timedelta) -> None:
+def post_result_later(
+    uow: UnitOfWork, poll_id: int, after: timedelta, *, recounted: bool = False
+) -> None:
     """Posting the result failed (Telegram): try again from the tick."""
     poll = uow.session.get(Poll, poll_id)
     if poll is not None:
@@ -423,7 +467,7 @@ def post_result_later(uow: UnitOfWork, poll_id: int, after: timedelta) -> None:
             key=f"poll:{poll_id}:result",
             due_at=uow.now + after,
             wijk_id=poll.wijk_id,
-            payload={"poll": poll_id},
+            payload={"poll": poll_id, "recounted": recounted},
         )
 
 
@@ -431,4 +475,4 @@ def result_due(uow: UnitOfWork, payload: dict[str, object]) -> Result | None:
     poll = uow.session.get(Poll, int(str(payload.get("poll", 0))))
     if poll is None or poll.status != "closed":
         return None
-    return result_of(uow, poll)
+    return result_of(uow, poll, recounted=payload.get("recounted") is True)

@@ -10,6 +10,9 @@ The bot opens every unit of work the same way, on both databases::
 commits when the work returns, or rolls back when it raises. Given an ``update_id`` it first
 records that Telegram update as handled, in the same transaction: a redelivered update
 raises ``AlreadyHandled`` before it changes anything twice.
+A unit of work whose connection was lost runs once more on a fresh connection (see
+``Database.run``); ``unavailable`` tells the errors after which an update may be handled
+again later (the webhook answers 503 for them, ``bot.redelivery``).
 
 - On PostgreSQL the work runs through ``AsyncSession.run_sync`` on asyncpg: the services'
   code stays synchronous, and SQLAlchemy lets the event loop go on while a statement waits
@@ -30,6 +33,7 @@ with the GIL (docs/benchmark-log.md, issue 21).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -39,7 +43,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,8 +55,18 @@ from buddybot.storage.models import Base, ProcessedUpdate
 T = TypeVar("T")
 
 
+log = logging.getLogger(__name__)
+
+
 class AlreadyHandled(Exception):
     """This Telegram update was handled before; nothing may change a second time."""
+
+
+@dataclass
+class _Attempt:
+    """How far one try of a unit of work got: past its work, into the commit."""
+
+    committing: bool = False
 
 
 @dataclass
@@ -175,20 +190,49 @@ class Database:
 
     async def run(self, work: Callable[[UnitOfWork], T], *, update_id: int | None = None) -> T:
         """Run ``work`` as one unit of work and return what it returns. ``work`` is plain
-        synchronous code: no Telegram call, nothing awaited."""
-        if self._async_sessions is None:
-            with self.transaction(update_id) as uow:
-                return work(uow)
-        now = self.clock.now()
+        synchronous code: no Telegram call, nothing awaited.
 
+        A unit of work whose connection was lost (the server restarted, the network dropped)
+        runs once more on a fresh connection. SQLAlchemy says so with
+        ``DBAPIError.connection_invalidated``, and has then discarded that connection and
+        every other one the pool held from before. Running it again is safe: the lost
+        transaction never committed, and if the connection broke during the commit itself,
+        an update's mark tells (``AlreadyHandled``); work without an update id is not run
+        again then, as it may have committed. Any other error (SQLite's "database is locked"
+        after ``busy_timeout``, a disk error, a server that refuses connections) is raised:
+        trying again at once would not help, Telegram's redelivery or the next tick does."""
+        attempt = _Attempt()
+        try:
+            return await self._run_once(work, update_id, attempt, self.clock.now())
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or (attempt.committing and update_id is None):
+                raise
+            log.warning("database connection lost; the unit of work runs again on a new one")
+        return await self._run_once(work, update_id, _Attempt(), self.clock.now())
+
+    async def _run_once(
+        self,
+        work: Callable[[UnitOfWork], T],
+        update_id: int | None,
+        attempt: _Attempt,
+        now: datetime,
+    ) -> T:
         def in_session(session: Session) -> T:
             uow = UnitOfWork(session, now)
             if update_id is not None:
                 _mark_handled(uow, update_id)
             return work(uow)
 
-        async with self._async_sessions.begin() as session:
-            return await session.run_sync(in_session)
+        # The block's end commits (or rolls back what raised, a refused commit included).
+        if self._async_sessions is None:
+            with self._sessions.begin() as session:
+                result = in_session(session)
+                attempt.committing = True
+                return result
+        async with self._async_sessions.begin() as async_session:
+            result = await async_session.run_sync(in_session)
+            attempt.committing = True
+            return result
 
     @property
     def engines(self) -> tuple[Engine, ...]:
@@ -204,6 +248,17 @@ class Database:
         if self._async_engine is not None:
             await self._async_engine.dispose()
         self.engine.dispose()
+
+
+def unavailable(error: BaseException) -> bool:
+    """The database could not be reached or could not take the work just now: the unit of
+    work did not commit, so the same update may safely be handled again later. A server that
+    is down or refuses connections (asyncpg raises the socket's ``OSError`` as it is), a
+    connection lost even after ``run``'s second try, no free connection in the pool, SQLite's
+    "database is locked" or a disk error (``OperationalError``)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError)
 
 
 # Every update runs this first: a Core insert on the table, built once (the ORM's insert of

@@ -4,13 +4,12 @@ itself; nothing scheduled is lost or sent twice."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from tests.support.harness import Harness, World
+from tests.support.outage import database_away, drop_connections
 
 
 async def _notices(bot: Harness, chat: int) -> list[str]:
@@ -19,26 +18,13 @@ async def _notices(bot: Harness, chat: int) -> list[str]:
 
 async def test_a_database_that_is_briefly_away(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.admin, "/aankondiging morgen 10:00 | Koffie")
-    # The outage: the pool's connections are gone and no new one can be made.
-    refusals = []
-    for engine in bot.db.engines:
-        dbapi = engine.dialect.loaded_dbapi
-
-        def refuse(*_: Any, dbapi: Any = dbapi) -> None:
-            raise dbapi.OperationalError("the database is away")
-
-        event.listen(engine, "do_connect", refuse)
-        refusals.append((engine, refuse))
-    await bot.db.dispose()
-    try:
+    with database_away(bot.db):  # the pool's connections are gone, no new one can be made
+        await bot.db.dispose()
         bot.clock.advance(timedelta(days=1))
         with pytest.raises(OperationalError):
             await bot.tick()  # the job fails this time; the scheduler runs it again
         await bot.say(world.group, world.anna, "/wie")  # a person gets an apology, no traceback
         assert "Sorry, er ging iets mis" in await bot.last_text(world.group)
-    finally:
-        for engine, refuse in refusals:
-            event.remove(engine, "do_connect", refuse)
     await bot.tick()
     await bot.tick()
     assert await _notices(bot, world.group) == ["📣 Koffie"]
@@ -79,3 +65,38 @@ async def test_a_vote_result_that_telegram_refused_is_posted_later(
     await bot.tick()
     results = [t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag")]
     assert len(results) == 1
+
+
+async def test_a_vote_cast_as_the_connection_drops_is_counted(world: World, bot: Harness) -> None:
+    """The connection is cut in the middle of a vote: the resident's vote is stored on a fresh
+    connection, and the result counts it."""
+    await bot.say(world.group, world.admin, "/stemming open Wat eten we? | soep | salade")
+    poll = next(m["poll"] for m in await bot.tg.messages(world.group) if m.get("poll"))
+    await bot.tg.vote(poll["id"], world.anna, [0])
+    await bot.settle()
+    drop_connections(bot.db)
+    await bot.tg.vote(poll["id"], world.bert, [0])
+    await bot.settle()
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    result = next(t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag"))
+    assert "1. soep: 2 (100%) 🏆" in result
+
+
+async def test_an_anonymous_vote_missed_in_an_outage_counts_from_telegram(
+    world: World, bot: Harness
+) -> None:
+    """Telegram's running totals of an anonymous vote came while the database was away: the
+    result uses the final count that stopping the poll returns, and says it differs."""
+    await bot.say(world.group, world.admin, "/stemming Wat eten we? | soep | salade")
+    poll = next(m["poll"] for m in await bot.tg.messages(world.group) if m.get("poll"))
+    await bot.tg.vote(poll["id"], world.anna, [0])
+    await bot.tg.vote(poll["id"], world.admin, [1])
+    await bot.settle()
+    with database_away(bot.db):
+        await bot.db.dispose()
+        await bot.tg.vote(poll["id"], world.bert, [0])
+        await bot.settle()  # handled: it failed, and polling does not bring it again
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    result = next(t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag"))
+    assert "1. soep: 2 (67%) 🏆" in result and "2. salade: 1 (33%)" in result
+    assert "Deze uitslag volgt de eindtelling van Telegram" in result

@@ -4,7 +4,8 @@ Each hypothesis example builds its own little world (fakegram over HTTP, a fresh
 SQLite database, the real Application, "Wijk Oost" with Fatima, Anna and Bert), sends one
 batch of generated updates, waits until every one of them is handled and checks:
 
-* nothing was logged on ``buddybot.errors`` (no unexpected exception in any handler);
+* nothing was logged on ``buddybot.errors`` (no unexpected exception in any handler) or on
+  ``buddybot.charts`` (no chart that could not be drawn);
 * the bot never apologised ("Sorry, er ging iets mis" / "Sorry, something went wrong");
 * no Bot API call was refused for malformed HTML or an over-long text (fakegram checks
   ``parse_mode=HTML`` like Telegram does);
@@ -148,6 +149,12 @@ FRAGMENTS = [
     "10" * 15,
     "Moestuin",
     "tot morgen",
+    # matplotlib reads text between two dollars as math: charts must draw it as text
+    "$",
+    "$x^$",
+    "$\\foo$",
+    "\\$",
+    "^_{}",
 ]
 chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 hostile_text = st.one_of(
@@ -420,10 +427,11 @@ class Scene:
 
 
 @asynccontextmanager
-async def scene(template: Path) -> AsyncIterator[Scene]:
+async def scene(template: Path, title: str = "Wijk Oost") -> AsyncIterator[Scene]:
     errors = _Collect()
-    logger = logging.getLogger("buddybot.errors")
-    logger.addHandler(errors)
+    loggers = [logging.getLogger(name) for name in ("buddybot.errors", "buddybot.charts")]
+    for logger in loggers:
+        logger.addHandler(errors)
     try:
         with TemporaryDirectory() as folder:
             url = dbs.copy_sqlite(template, Path(folder))
@@ -439,20 +447,21 @@ async def scene(template: Path) -> AsyncIterator[Scene]:
                 )
                 await stage.start()
                 try:
-                    world = await World(stage).build()
+                    world = await World(stage).build(title=title)
                     await stage.handled(await tg.start_private(world.anna))
                     yield Scene(stage, world, errors)
                 finally:
                     await stage.close()
     finally:
-        logger.removeHandler(errors)
+        for logger in loggers:
+            logger.removeHandler(errors)
 
 
-def run(template: Path, body: Any, what: object) -> None:
+def run(template: Path, body: Any, what: object, *, title: str = "Wijk Oost") -> None:
     """One example: a fresh world, ``body`` sends the batch, then every check."""
 
     async def main() -> None:
-        async with scene(template) as s:
+        async with scene(template, title) as s:
             await body(s)
             await s.check(what)
 
@@ -704,6 +713,52 @@ def test_facilitator_commands_with_odd_arguments_never_break_the_bot(
             await s.post(group, admin, text)
 
     run(_sqlite_template, body, batch)
+
+
+dollar_text = (
+    st.lists(
+        st.one_of(
+            st.sampled_from(["$", "$x^$", "$\\foo$", "\\$", "^", "_", "{", "}", "\\"]),
+            st.text(chars, max_size=4),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+    .map("".join)
+    .filter(lambda s: "\n" not in s and "|" not in s)
+)
+
+
+IDEA_BASES = ["Moestuin achter de school", "Bankjes bij de vijver", "Kerstmarkt op het plein"]
+
+
+@FUZZ
+@given(titles=st.lists(dollar_text, min_size=2, max_size=3), group_title=dollar_text)
+def test_dollars_in_titles_never_break_a_vote_or_the_wijkfoto(
+    _sqlite_template: Path, titles: list[str], group_title: str
+) -> None:
+    """Ideas and a group named with ``$``: the vote closes with its result, chart and
+    champion call, and /wijkfoto sends its figures and charts."""
+
+    async def body(s: Scene) -> None:
+        group, admin = s.world.group, s.world.admin
+        for base, title in zip(IDEA_BASES, titles, strict=False):
+            await s.bot.say(group, admin, f"/idee {base} {title}")
+        numbers = " ".join(str(i + 1) for i in range(len(titles)))
+        await s.bot.say(group, admin, f"/stemming {numbers}")
+        poll = next(m["poll"] for m in await s.tg.messages(group) if m.get("poll"))
+        await s.tg.vote(poll["id"], s.world.anna, [0])
+        await s.bot.settle()
+        await s.bot.say(group, admin, "/sluitstemming 1")
+        texts = await s.bot.texts(group)
+        assert any(t.startswith("🗳 Uitslag") for t in texts), texts
+        assert any("Wie wil dit idee trekken" in t for t in texts), texts
+        before = len(await s.tg.messages(group))
+        await s.bot.say(group, admin, "/wijkfoto")
+        sent = (await s.tg.messages(group))[before:]
+        assert sum(1 for m in sent if m.get("photo")) == 3, sent
+
+    run(_sqlite_template, body, (titles, group_title), title=f"Wijk {group_title}")
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,7 @@ async def test_vote_over_ideas_closes_at_the_deadline_with_result_and_chart(
     assert "2. #2 Speeltuin opknappen: 1 (25%)" in result
     assert "3. #3 Buurtbarbecue: 0 (0%)" in result
     assert "#1 Moestuin op het plein is nu gekozen." in result
+    assert "eindtelling" not in result  # Telegram's final count agrees with the bot's
     photo = next(m for m in await bot.tg.messages(wijk.group) if m.get("photo"))
     width, height = _png_size(await bot.tg.document(wijk.group, photo["message_id"]))
     assert width >= 800 and 500 <= height <= 3000
@@ -230,3 +231,48 @@ async def test_bot_removed_before_the_deadline(wijk: World, bot: Harness) -> Non
     bot.clock.set(datetime(2026, 12, 9, 10, 0, tzinfo=UTC))
     assert await bot.tick() == 0  # paused with the wijk, nothing crashes
     assert _stored(bot).status == "open"
+
+
+async def test_a_title_with_dollar_signs_closes_with_result_chart_and_champion_call(
+    wijk: World, bot: Harness
+) -> None:
+    """Matplotlib would read ``$x^$`` as (broken) math; the chart draws it as text."""
+    await _ideas(bot, wijk, ["Speeltuin $x^$ opknappen", "Bankjes $\\foo$ bij de vijver"])
+    await bot.say(wijk.group, wijk.admin, "/stemming 1 2 tot vrijdag 20:00")
+    poll = (await _poll_message(bot, wijk.group))["poll"]
+    await bot.tg.vote(poll["id"], wijk.anna, [0])
+    await bot.settle()
+    bot.clock.set(DEADLINE)
+    await bot.tick()
+    texts = await bot.texts(wijk.group)
+    result = next(t for t in texts if t.startswith("🗳 Uitslag"))
+    assert "1. #1 Speeltuin $x^$ opknappen: 1 (100%) 🏆" in result
+    assert any("heeft gewonnen! Wie wil dit idee trekken" in t for t in texts)
+    assert [m for m in await bot.tg.messages(wijk.group) if m.get("photo")]
+    assert _stored(bot).status == "closed"
+
+
+async def test_a_chart_that_fails_blocks_neither_result_nor_champion_call(
+    wijk: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from buddybot.handlers import polls as poll_handlers
+
+    def broken(*_: object) -> bytes:
+        raise ValueError("the chart broke")
+
+    monkeypatch.setattr(poll_handlers, "_chart", broken)
+    await _ideas(bot, wijk, ["Moestuin op het plein", "Bankjes"])
+    await bot.say(wijk.group, wijk.admin, "/stemming 1 2 tot vrijdag 20:00")
+    poll = (await _poll_message(bot, wijk.group))["poll"]
+    await bot.tg.vote(poll["id"], wijk.anna, [0])
+    await bot.settle()
+    bot.clock.set(DEADLINE)
+    await bot.tick()
+    texts = await bot.texts(wijk.group)
+    assert sum(t.startswith("🗳 Uitslag") for t in texts) == 1
+    assert any("heeft gewonnen! Wie wil dit idee trekken" in t for t in texts)
+    assert not [m for m in await bot.tg.messages(wijk.group) if m.get("photo")]
+    assert not any("Sorry" in t for t in texts)
+    with bot.db.transaction() as uow:
+        idea = uow.session.scalar(select(Idea).where(Idea.number == 1))
+    assert idea is not None and idea.status == "selected"

@@ -12,6 +12,7 @@ import pytest
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from tests.support.harness import Harness, World, local_settings
+from tests.support.outage import database_away
 
 SECRET = "s3cret-token_1-long-enough-to-guard-it"
 
@@ -179,3 +180,24 @@ async def test_the_webhook_answers_once_the_card_edits_are_done(
         assert resp.status == 200
         edits = (await bot.tg.calls("editMessageText"))[edits_before:]
     assert [int(e["params"]["message_id"]) for e in edits] == [card["message_id"]]
+
+
+async def test_an_update_the_database_could_not_take_is_sent_again(
+    hooked: tuple[Harness, str],
+) -> None:
+    """The database is away: the webhook answers 503, so Telegram sends the update again, and
+    once the database is back the resident gets the answer (and no apology before it)."""
+    bot, _ = hooked
+    w = await World(bot).build()
+    with database_away(bot.db):
+        await bot.db.dispose()
+        update = await bot.tg.send_message(w.group, w.anna, "/wie")
+        await bot.handled(update)
+        assert bot.app is not None
+        info = await bot.app.bot.get_webhook_info()
+        assert info.last_error_message == "Wrong response from the webhook: 503"
+    await bot.handled(update, times=2)
+    await bot.settle()
+    texts = await bot.texts(w.group)
+    assert "Buddy: nog niemand" in texts[-1]
+    assert not any("Sorry" in t for t in texts)

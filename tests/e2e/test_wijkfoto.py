@@ -102,6 +102,33 @@ async def test_wijkfoto_figures_and_charts(world: World, bot: Harness) -> None:
         assert width == 1080 and 500 <= height <= 2500
 
 
+async def test_wijkfoto_of_a_group_titled_with_dollar_signs(bot: Harness) -> None:
+    """Matplotlib would read ``$\\foo$`` in the chart titles as (unknown) math."""
+    w = await World(bot).build(title="Buurt $\\foo$ en $x^$")
+    await bot.say(w.group, w.anna, "/idee Moestuin")
+    before = len(await bot.tg.messages(w.group))
+    await bot.say(w.group, w.admin, "/wijkfoto")
+    sent = (await bot.tg.messages(w.group))[before:]
+    assert sent[0]["text"].startswith("📸")
+    assert "Buurt $\\foo$ en $x^$" in sent[0]["text"]
+    assert len([m for m in sent if m.get("photo")]) == 3
+
+
+async def test_wijkfoto_charts_that_fail_leave_the_figures(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from buddybot.handlers import wijkfoto as wijkfoto_handlers
+
+    def broken(*_: object) -> list[tuple[str, bytes]]:
+        raise ValueError("the charts broke")
+
+    monkeypatch.setattr(wijkfoto_handlers, "charts", broken)
+    before = len(await bot.tg.messages(world.group))
+    await bot.say(world.group, world.admin, "/wijkfoto")
+    sent = (await bot.tg.messages(world.group))[before:]
+    assert len(sent) == 1 and "buren kent de buddy" in sent[0]["text"]
+
+
 async def test_overview_of_several_wijken_in_private(bot: Harness) -> None:
     east = await World(bot).build(title="Oost")
     west = World(bot)

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from buddybot.clock import FakeClock
 from buddybot.storage.db import AlreadyHandled, Database, UnitOfWork, make_engine
 from buddybot.storage.models import ProcessedUpdate, Wijk
 from tests.support import dbs
+from tests.support.outage import cut_at_commit, drop_connections
 
 HANDLED = select(ProcessedUpdate.update_id).order_by(ProcessedUpdate.update_id)
 
@@ -126,3 +128,31 @@ async def test_a_refused_commit_leaves_the_next_unit_of_work_whole(
     finally:
         await db.dispose()
     assert handled == [2]
+
+
+async def test_a_unit_of_work_whose_connection_dropped_runs_again_on_a_new_one(
+    db: Database,
+) -> None:
+    await db.run(_count_wijken)  # the pool holds a connection now
+    drop_connections(db)
+    assert await db.run(lambda uow: _wijk(uow, -1)) > 0
+    drop_connections(db)
+    await db.run(lambda uow: _wijk(uow, -2), update_id=3)
+    assert await db.run(_count_wijken) == 2
+    with db.transaction() as uow:
+        assert list(uow.session.scalars(HANDLED)) == [3]
+
+
+async def test_a_connection_lost_in_the_commit_runs_again_only_for_an_update(
+    db: Database,
+) -> None:
+    """Whether a commit that lost its connection went through is unknown; an update's mark
+    tells on the second try, other work has no mark, so it is not run twice."""
+    await db.run(_count_wijken)
+    cut_at_commit(db)
+    await db.run(lambda uow: _wijk(uow, -1), update_id=4)
+    assert await db.run(_count_wijken) == 1
+    cut_at_commit(db)
+    with pytest.raises(DBAPIError):
+        await db.run(lambda uow: _wijk(uow, -2))
+    assert await db.run(_count_wijken) == 1
