@@ -244,6 +244,7 @@ def add_handlers(app: BotApp, deps: Deps) -> None:
     app.add_handler(ChatMemberHandler(membership.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(membership.member_change, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
+    app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, membership.member_gone))
     for names, command in COMMANDS:
         app.add_handler(CommandHandler(names, command, filters=MESSAGES))
     for kind, on_press in BUTTONS:

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, Literal, TypeVar
 
 from telegram import (
+    Bot,
     CallbackQuery,
     Chat,
     ForceReply,
@@ -21,6 +22,7 @@ from telegram import (
 from telegram.constants import ChatID
 from telegram.error import BadRequest
 
+from buddybot.bot.admins import Standing
 from buddybot.bot.context import BotContext
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
@@ -138,6 +140,17 @@ class Turn:
                 self.chat.tg_chat_id, text, reply_markup=markup
             )
         return await msg.reply_text(text, reply_markup=markup)
+
+
+async def standing(deps: Deps, bot: Bot, tg_chat_id: int, tg_user_id: int) -> Standing | None:
+    """A person's place in a group, for a power used outside it (``AdminCache.standing``:
+    Telegram is asked where the bot hears of no leaves). Someone Telegram says is gone
+    loses their roles there now (``people.end_membership``). None: Telegram could not be
+    asked, and the caller grants no power that rests on the group."""
+    found = await deps.admins.standing(bot, tg_chat_id, tg_user_id)
+    if found is not None and not found.present:
+        await deps.db.run(lambda uow: people.end_membership(uow, tg_chat_id, tg_user_id))
+    return found
 
 
 def new_turn(update: Update, context: BotContext) -> Turn:

@@ -417,9 +417,11 @@ def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
 
 
 def park_from_nudge(
-    uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool
+    uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool, *, roles_hold: bool = True
 ) -> ideas_.StatusChange:
-    """ "Parkeer het idee" under a private nudge: for its champions, author, facilitators."""
+    """ "Parkeer het idee" under a private nudge: for its champions, author, facilitators.
+    ``roles_hold``: False when the person's place in the group could not be checked, so an
+    appointed role counts for nothing."""
     person = queries.person_by_tg(uow.session, tg_user_id)
     idea = uow.session.get(Idea, idea_id)
     if person is None or idea is None:
@@ -435,7 +437,10 @@ def park_from_nudge(
     own = person.id in (idea.author_id, idea.entered_by_id) or champion is not None
     # Someone who left the group no longer steers it, even with an old role.
     steer = telegram_admin or (
-        member is not None and not member.left and member.role in (Role.FACILITATOR, Role.BUDDY)
+        roles_hold
+        and member is not None
+        and not member.left
+        and member.role in (Role.FACILITATOR, Role.BUDDY)
     )
     if not (own or steer):
         raise NotAllowed()
