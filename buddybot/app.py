@@ -41,6 +41,7 @@ from buddybot.bot.http import AiohttpRequest
 from buddybot.bot.live import LiveMessages
 from buddybot.bot.processor import ChatOrderedProcessor
 from buddybot.bot.runtime import Deps
+from buddybot.bot.shares import SharedRateLimiter
 from buddybot.handlers import (
     announcements,
     basics,
@@ -224,7 +225,7 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotA
                 allow_sending_without_reply=True,
             )
         )
-        .rate_limiter(rate_limiter(s))
+        .rate_limiter(SharedRateLimiter(rate_limiter(s), deps.shares))
         .concurrent_updates(ChatOrderedProcessor(s.concurrent_updates))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .job_queue(JobQueue[BotContext]())
@@ -255,13 +256,15 @@ def add_handlers(app: BotApp, deps: Deps) -> None:
     """Every handler. PTB tries them in order and the first that matches an update wins:
     commands and buttons never compete (each name and kind once), replies to questions come
     before ordinary group talk, and the button nobody knows comes last."""
-    # Before everything else (group -1): one person hammering the bot is stopped here.
+    # Before everything else (group -1): one person hammering the bot, or using up their
+    # share of a group's messages (bot.shares), is stopped here.
     guard = flood.FloodGuard(deps.settings.person_actions_per_minute)
     app.add_handler(TypeHandler(Update, partial(flood.guard, guard)), group=-1)
 
     app.add_handler(ChatMemberHandler(membership.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(membership.member_change, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
+    app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, membership.member_gone))
     for names, command in COMMANDS:
         app.add_handler(CommandHandler(names, command, filters=MESSAGES))
     for kind, on_press in BUTTONS:

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     person_actions_per_minute: int = Field(
         default=30, ge=1, description="commands and button presses one person may send"
     )
+    person_group_messages_per_minute: int = Field(
+        default=5,
+        ge=1,
+        description="messages and edits one person's actions may make the bot send into one "
+        "group in a minute (Telegram allows the bot 20 per group); over it, nothing is queued",
+    )
     processed_retention: timedelta = Field(
         default=timedelta(days=7), description="how long handled update ids are kept"
     )

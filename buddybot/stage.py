@@ -34,6 +34,7 @@ def local_settings(server: FakegramServer, database_url: str, **overrides: Any) 
         "poll_timeout": timedelta(seconds=5),
         "messages_per_second": 10_000,
         "group_messages_per_minute": 100_000,
+        "person_group_messages_per_minute": 100_000,
         "send_retries": 2,
         "concurrent_updates": 16,
         "migrate_on_start": False,

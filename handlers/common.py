@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any, Literal, TypeVar
 
 from telegram import (
+    Bot,
     CallbackQuery,
     Chat,
     ForceReply,
@@ -22,9 +23,11 @@ from telegram import (
 from telegram.constants import ChatID
 from telegram.error import BadRequest
 
+from buddybot.bot.admins import Standing
 from buddybot.bot.context import BotContext
 from buddybot.bot.runtime import Deps
-from buddybot.handlers import callbacks
+from buddybot.bot.shares import OverShare
+from buddybot.handlers import callbacks, flood
 from buddybot.i18n import Html, supported, t
 from buddybot.services import people
 from buddybot.services.errors import Refusal
@@ -151,6 +154,17 @@ class Turn:
         return await msg.reply_text(text, reply_markup=markup)
 
 
+async def standing(deps: Deps, bot: Bot, tg_chat_id: int, tg_user_id: int) -> Standing | None:
+    """A person's place in a group, for a power used outside it (``AdminCache.standing``:
+    Telegram is asked where the bot hears of no leaves). Someone Telegram says is gone
+    loses their roles there now (``people.end_membership``). None: Telegram could not be
+    asked, and the caller grants no power that rests on the group."""
+    found = await deps.admins.standing(bot, tg_chat_id, tg_user_id)
+    if found is not None and not found.present:
+        await deps.db.run(lambda uow: people.end_membership(uow, tg_chat_id, tg_user_id))
+    return found
+
+
 def new_turn(update: Update, context: BotContext) -> Turn:
     deps = context.deps
     chat = chat_ref(update.effective_chat)
@@ -169,6 +183,8 @@ def command(fn: Callable[[Turn], Awaitable[None]]) -> Callback:
             await fn(turn)
         except AlreadyHandled:
             log.info("update %s was handled before; ignored", update.update_id)
+        except OverShare as over:
+            await flood.over_share(update, context, over.chat_id)
         except Refusal as refusal:
             await turn.settle_language()
             await turn.reply(turn.t(f"refusal.{refusal.key}", **refusal.params))
@@ -191,6 +207,8 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
             toast = await fn(turn)
         except AlreadyHandled:
             log.info("button update %s was handled before; ignored", update.update_id)
+        except OverShare:
+            toast, alert = turn.t("flood.group_share_short"), True
         except Refusal as refusal:
             await turn.settle_language()
             toast, alert = turn.t(f"refusal.{refusal.key}", **refusal.params), True

@@ -1,5 +1,10 @@
 """Per-person flood limit: one person hammering commands or buttons gets one polite answer,
-then is ignored until the minute is over. Other people and chats are not slowed down."""
+then is ignored until the minute is over. Other people and chats are not slowed down.
+
+The same guard keeps each person within their share of a group's messages
+(``bot.shares``): once a person's actions have made the bot send their share into a group
+this minute, their next commands, replies and button presses there are not handled; they
+are told once, in private (or in the button's own pop-up), never in the group."""
 
 from __future__ import annotations
 
@@ -7,11 +12,13 @@ from collections import deque
 from contextlib import suppress
 from datetime import datetime, timedelta
 
-from telegram import Update
+from telegram import Chat, Update
+from telegram.constants import ChatID
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from buddybot.bot.context import BotContext
+from buddybot.bot.shares import ACTING
 from buddybot.i18n import supported, t
 
 WINDOW = timedelta(minutes=1)
@@ -55,20 +62,43 @@ class FloodGuard:
         self._warned = {u: at for u, at in self._warned.items() if at > cutoff}
 
 
+def _for_the_bot(update: Update, bot_id: int) -> bool:
+    """A command, an answer to one of the bot's messages (a card, a question), or a press:
+    what makes the bot act. Ordinary talk in the group is not for the bot."""
+    if update.callback_query is not None:
+        return True
+    msg = update.message
+    if msg is None:
+        return False
+    if (msg.text or "").startswith("/"):
+        return True
+    replied = msg.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
 async def guard(flood: FloodGuard, update: object, context: BotContext) -> None:
     """Runs before every other handler (group -1); stops the update when over the limit."""
     if not isinstance(update, Update) or update.effective_user is None:
+        ACTING.set(None)
         return
-    if update.message is None and update.callback_query is None:
-        return  # member changes, polls and votes are not flooding
-    if update.message is not None and not (update.message.text or "").startswith("/"):
-        return  # ordinary talk in the group is not for the bot
+    user = update.effective_user
+    # What the bot sends while handling this update counts against this person's share
+    # (anonymous admins all share one id: they are admins, not counted).
+    ACTING.set(None if user.id == ChatID.ANONYMOUS_ADMIN else user.id)
+    if not _for_the_bot(update, context.bot.id):
+        return  # member changes, polls, votes and ordinary talk are not flooding
     deps = context.deps
-    allowed, warn = flood.allow(update.effective_user.id, deps.clock.now())
+    allowed, warn = flood.allow(user.id, deps.clock.now())
     if allowed:
-        return
+        chat = update.effective_chat
+        if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
+            return
+        if user.id == ChatID.ANONYMOUS_ADMIN or not deps.shares.used_up(user.id, chat.id):
+            return
+        await over_share(update, context, chat.id)
+        raise ApplicationHandlerStop
     if warn:
-        lang = supported(update.effective_user.language_code) or deps.policy.default_language
+        lang = supported(user.language_code) or deps.policy.default_language
         text = t(lang, "flood.slow_down")
         with suppress(TelegramError):
             if update.callback_query is not None:
@@ -79,3 +109,23 @@ async def guard(flood: FloodGuard, update: object, context: BotContext) -> None:
         with suppress(TelegramError):
             await update.callback_query.answer()
     raise ApplicationHandlerStop
+
+
+async def over_share(update: Update, context: BotContext, chat_id: int) -> None:
+    """The person has used their share of the group ``chat_id`` this minute: a press is
+    answered in its own pop-up; anything else is explained once a minute in private (if
+    they ever opened a private chat with the bot), never in the group."""
+    user = update.effective_user
+    if user is None:
+        return
+    deps = context.deps
+    lang = supported(user.language_code) or deps.policy.default_language
+    first = deps.shares.first_refusal(user.id, chat_id)
+    with suppress(TelegramError):
+        if update.callback_query is not None:
+            text = t(lang, "flood.group_share_short")
+            await update.callback_query.answer(str(text), show_alert=first)
+        elif first:
+            chat = update.effective_chat
+            title = chat.title if chat is not None and chat.title else ""
+            await context.bot.send_message(user.id, t(lang, "flood.group_share", group=title))

@@ -47,7 +47,9 @@ async def bot_membership(turn: Turn) -> None:
         return  # private chats: blocking and unblocking are seen when sending
     was, now = _change(cmu)
     if was == now:
-        if cmu.new_chat_member.status == ChatMember.ADMINISTRATOR:
+        # Promoted or demoted: whether the admin list can be trusted changes (bot.admins).
+        statuses = (cmu.old_chat_member.status, cmu.new_chat_member.status)
+        if ChatMember.ADMINISTRATOR in statuses:
             await turn.deps.admins.changed(chat.tg_chat_id)
         return
     if now:
@@ -88,7 +90,26 @@ async def member_change(turn: Turn) -> None:
     if now:
         await _record(turn, lambda uow: people.member_joined(uow, policy, chat, actor))
     else:
-        await _record(turn, lambda uow: people.member_left(uow, chat, actor))
+        await _gone(turn, chat.tg_chat_id, actor.tg_user_id)
+
+
+@command
+async def member_gone(turn: Turn) -> None:
+    """The "left the group" service message. A bot that is no admin gets no ``chat_member``
+    updates, but it does see this message (in groups that show it)."""
+    msg = turn.update.effective_message
+    user = msg.left_chat_member if msg else None
+    if msg is None or user is None or user.is_bot or not turn.in_group:
+        return
+    await _gone(turn, msg.chat.id, user.id)
+
+
+async def _gone(turn: Turn, tg_chat_id: int, tg_user_id: int) -> None:
+    """Someone left or was removed: their roles end (people.end_membership), and the cards
+    that named them as champion are brought up to date."""
+    changed = await _record(turn, lambda uow: people.end_membership(uow, tg_chat_id, tg_user_id))
+    for idea_id in changed:
+        turn.context.live.request(turn.context.bot, "idea", idea_id)
 
 
 @command

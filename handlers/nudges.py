@@ -10,10 +10,10 @@ from telegram.error import Forbidden, TelegramError
 from buddybot.bot import send
 from buddybot.bot.runtime import Deps
 from buddybot.domain import language
-from buddybot.domain.nudges import Step
+from buddybot.domain.nudges import LAST_RUNG, Step
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
+from buddybot.handlers.common import Turn, button, button_id, command, safe_edit, standing
 from buddybot.handlers.idea_views import state_name
 from buddybot.handlers.meetings import FORM as MEETING_FORM
 from buddybot.i18n import Html, join_lines, t
@@ -83,7 +83,10 @@ class TelegramNudges:
         return sent is not None
 
     async def private(self, wijk: nudges.WijkNudges, item: nudges.Item) -> None:
+        steering = item.level >= LAST_RUNG  # the facilitators' rung
         for person in item.recipients:
+            if steering and not await self._still_steers(wijk, person.tg_user_id):
+                continue
             lang = language.for_person(
                 person.language,
                 person.tg_language_code,
@@ -100,6 +103,12 @@ class TelegramNudges:
                 continue
             except TelegramError as exc:
                 raise nudging.SendFailed(str(exc)) from exc
+
+    async def _still_steers(self, wijk: nudges.WijkNudges, tg_user_id: int) -> bool:
+        """The facilitators' rung goes to nobody who has left the group (checked with
+        Telegram where the bot would not hear of it)."""
+        found = await standing(self._deps, self._bot, wijk.tg_chat_id, tg_user_id)
+        return found is not None and found.present
 
 
 def _private_text(lang: str, item: nudges.Item) -> Html:
@@ -133,10 +142,11 @@ async def park_button(turn: Turn) -> str | None:
     chat_id = await turn.deps.db.run(lambda uow: nudges.wijk_chat_of_idea(uow, idea_id))
     if chat_id is None:
         raise Refusal("stale_button")
-    admin = await turn.deps.admins.is_admin(turn.context.bot, chat_id, tg_user_id)
+    found = await standing(turn.deps, turn.context.bot, chat_id, tg_user_id)
+    admin, roles_hold = (found.admin, True) if found is not None else (False, False)
 
     def park(uow: UnitOfWork, _caller: Caller) -> tuple[ideas.StatusChange, Wijk | None]:
-        change = nudges.park_from_nudge(uow, tg_user_id, idea_id, admin)
+        change = nudges.park_from_nudge(uow, tg_user_id, idea_id, admin, roles_hold=roles_hold)
         return change, wijken.by_id(uow, change.card.wijk_id)
 
     change, wijk = await turn.run(park)

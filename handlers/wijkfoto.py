@@ -12,7 +12,7 @@ from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, button, button_id, command, draw
+from buddybot.handlers.common import Turn, button, button_id, command, draw, standing
 from buddybot.handlers.idea_views import state_name
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import export, people, wijkfoto
@@ -115,17 +115,21 @@ async def _send_report(turn: Turn, chat_id: int, f: wijkfoto.Figures, lang: str)
         await turn.context.bot.send_photo(chat_id, InputFile(png, filename=name))
 
 
-async def _admin_of(turn: Turn) -> set[int]:
-    """Groups (chat ids) where Telegram says this person is an admin, among their wijken."""
+async def _admin_of(turn: Turn) -> tuple[set[int], set[int]]:
+    """Among the person's wijken: the groups (chat ids) where Telegram says they are an
+    admin, and those where their place could not be checked (no power rests on those)."""
     if turn.actor is None:
-        return set()
+        return set(), set()
     tg_user_id = turn.actor.tg_user_id
     chats = await turn.deps.db.run(lambda uow: people.wijk_chats_of(uow, tg_user_id))
-    found = set()
+    admin, unknown = set(), set()
     for chat_id in chats:
-        if await turn.deps.admins.is_admin(turn.context.bot, chat_id, turn.actor.tg_user_id):
-            found.add(chat_id)
-    return found
+        found = await standing(turn.deps, turn.context.bot, chat_id, tg_user_id)
+        if found is None:
+            unknown.add(chat_id)
+        elif found.admin:
+            admin.add(chat_id)
+    return admin, unknown
 
 
 @command
@@ -135,10 +139,10 @@ async def report(turn: Turn) -> None:
         assert turn.chat is not None
         await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)
         return
-    admin_of = await _admin_of(turn)
+    admin_of, unknown = await _admin_of(turn)
     several = await turn.run(
         lambda uow, caller: [
-            wijkfoto.figures(uow, w) for w in wijkfoto.steered(uow, caller, admin_of)
+            wijkfoto.figures(uow, w) for w in wijkfoto.steered(uow, caller, admin_of, unknown)
         ]
     )
     if not several:
@@ -171,10 +175,10 @@ async def pick(turn: Turn) -> str | None:
     wijk_id = button_id(turn, Button.WIJKFOTO_OF)
     if turn.in_group:  # the picker is only offered in private: never post figures elsewhere
         raise Refusal("stale_button")
-    admin_of = await _admin_of(turn)
+    admin_of, unknown = await _admin_of(turn)
     figures = await turn.run(
         lambda uow, caller: wijkfoto.figures_of(
-            uow, wijk_id, wijkfoto.steered(uow, caller, admin_of)
+            uow, wijk_id, wijkfoto.steered(uow, caller, admin_of, unknown)
         )
     )
     await _send_report(turn, turn.chat.tg_chat_id, figures, turn.lang)

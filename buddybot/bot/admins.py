@@ -4,6 +4,10 @@ Every lookup costs one call against the group's 20-per-minute budget, so answers
 cached and refreshed when a ``chat_member`` update says the admins changed. Telegram sends
 that update to one replica only, so the replica that gets it tells the others (PostgreSQL
 NOTIFY); while a replica cannot hear them, it keeps nothing and asks Telegram every time.
+
+Telegram sends ``chat_member`` updates only to a bot that is an admin of the group. Where the
+bot is not, the cache cannot hear of a demotion (it ages out after ``ttl``) and the stored
+memberships may miss a leave; ``standing`` then asks Telegram about the one person.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from telegram import Bot
+from telegram import Bot, ChatMember, ChatMemberRestricted
 from telegram.error import TelegramError
 
 from buddybot.clock import Clock
@@ -24,6 +29,14 @@ log = logging.getLogger(__name__)
 
 
 CHANNEL = "buddybot_admins"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A person's place in a group, as far as powers used outside it are concerned."""
+
+    present: bool  # a member (False: left or removed)
+    admin: bool  # an admin or the owner
 
 
 class AdminCache:
@@ -38,7 +51,8 @@ class AdminCache:
     ) -> None:
         self._clock = clock
         self._ttl = ttl
-        self._admins: dict[int, tuple[datetime, dict[int, str]]] = {}
+        # chat id -> (kept until, admins, whether the bot itself is an admin there)
+        self._admins: dict[int, tuple[datetime, dict[int, str], bool]] = {}
         self._notices = notices
         self._retry = retry
         self._check = check
@@ -59,22 +73,48 @@ class AdminCache:
 
     async def admins(self, bot: Bot, chat_id: int) -> dict[int, str]:
         """Telegram user id -> display name of the group's human admins."""
+        return (await self._lookup(bot, chat_id))[0]
+
+    async def _lookup(self, bot: Bot, chat_id: int) -> tuple[dict[int, str], bool]:
+        """The human admins, and whether the bot is an admin itself (False when unknown)."""
         now = self._clock.now()
         cached = self._admins.get(chat_id)
         hearing, generation = self._hearing, self._generation
         if cached and cached[0] > now and hearing:
-            return cached[1]
+            return cached[1], cached[2]
         try:
             members = await bot.get_chat_administrators(chat_id)
         except TelegramError as exc:
             log.warning("could not read admins of chat %s: %s", chat_id, exc)
-            return cached[1] if cached else {}
+            return (cached[1] if cached else {}), False
         found = {m.user.id: m.user.full_name for m in members if not m.user.is_bot}
+        bot_admin = any(m.user.id == bot.id for m in members)
         # Kept only when no change can have been missed: not while deaf to the other
         # replicas, and not when a change arrived while Telegram was being asked.
         if hearing and generation == self._generation:
-            self._admins[chat_id] = (now + self._ttl, found)
-        return found
+            self._admins[chat_id] = (now + self._ttl, found, bot_admin)
+        return found, bot_admin
+
+    async def standing(self, bot: Bot, chat_id: int, user_id: int) -> Standing | None:
+        """For a power used outside the group (a private chat, a private delivery).
+
+        Where the bot is an admin, Telegram tells it of every leave and demotion: the cached
+        admins hold and the stored membership is current (``present`` then means "as
+        stored"). Elsewhere Telegram is asked about this person (``getChatMember``).
+        None when Telegram cannot be asked: the caller grants nothing."""
+        admins, trusted = await self._lookup(bot, chat_id)
+        if trusted:
+            return Standing(present=True, admin=user_id in admins)
+        try:
+            member = await bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            log.warning("could not read member %s of chat %s: %s", user_id, chat_id, exc)
+            return None
+        admin = member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+        present = admin or member.status == ChatMember.MEMBER
+        if isinstance(member, ChatMemberRestricted):
+            present = member.is_member
+        return Standing(present=present, admin=admin)
 
     async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
         return user_id in await self.admins(bot, chat_id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from buddybot.bot.admins import AdminCache
+from buddybot.bot.shares import GroupShares
 from buddybot.clock import Clock
 from buddybot.scheduling.due import RetryPolicy
 from buddybot.services.people import Policy
@@ -31,6 +32,7 @@ class Deps:
     admins: AdminCache
     policy: Policy
     retry: RetryPolicy
+    shares: GroupShares
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     bot_username: str = ""
     background: set[asyncio.Task[None]] = field(default_factory=set)
@@ -72,4 +74,5 @@ class Deps:
                 erasure_key=settings.erasure_secret,
             ),
             retry=RetryPolicy(settings.retry_base, settings.retry_max, settings.max_attempts),
+            shares=GroupShares(clock, settings.person_group_messages_per_minute),
         )

@@ -420,12 +420,14 @@ STEERING = (Role.FACILITATOR, Role.BUDDY)
 
 
 def park_from_nudge(
-    uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool
+    uow: UnitOfWork, tg_user_id: int, idea_id: int, telegram_admin: bool, *, roles_hold: bool = True
 ) -> ideas_.StatusChange:
     """ "Parkeer het idee" under a private nudge: for its confirmed champions, its author
     and the wijk's facilitators, while they are in the idea's wijk and the idea is visible
     and open (``move`` refuses what the lifecycle does not allow). ``telegram_admin``: an
-    admin of the idea's group, asked of Telegram by the caller."""
+    admin of the idea's group, asked of Telegram by the caller. ``roles_hold``: False when
+    the person's place in the group could not be checked, so an appointed role counts for
+    nothing."""
     person = queries.person_by_tg(uow.session, tg_user_id)
     idea = uow.session.get(Idea, idea_id)
     if person is None or idea is None or idea.hidden:
@@ -437,7 +439,9 @@ def park_from_nudge(
     # Someone who left the group no longer steers it, even with an old role.
     present = member is not None and not member.left
     own = person.id in (idea.author_id, idea.entered_by_id) or ideas_.is_champion(uow, idea, person)
-    steer = telegram_admin or (present and member is not None and member.role in STEERING)
+    steer = telegram_admin or (
+        roles_hold and present and member is not None and member.role in STEERING
+    )
     if not ((own and present) or steer):
         raise NotAllowed()
     return ideas_.move(uow, idea, person, lifecycle.State.PARKED)

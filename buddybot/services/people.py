@@ -23,7 +23,7 @@ from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.settings import LANGUAGES
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import ErasedPerson, Membership, Person, Wijk
+from buddybot.storage.models import ErasedPerson, Idea, Involvement, Membership, Person, Wijk
 
 # "Last seen" is for figures like "active in 30 days"; writing it on every message would
 # turn every read-only command into a write.
@@ -374,16 +374,37 @@ def member_joined(uow: UnitOfWork, policy: Policy, chat: ChatRef, actor: ActorRe
     member_seen(uow, wijk.id, ensure_person(uow, actor, person).id)
 
 
-def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> None:
-    wijk = queries.wijk_by_chat(uow.session, chat.tg_chat_id)
-    person = queries.person_by_tg(uow.session, actor.tg_user_id)
+def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> list[int]:
+    """The person left the group or was removed; see ``end_membership``."""
+    return end_membership(uow, chat.tg_chat_id, actor.tg_user_id)
+
+
+def end_membership(uow: UnitOfWork, tg_chat_id: int, tg_user_id: int) -> list[int]:
+    """Marks the membership as left and ends every role given in the wijk: facilitator or
+    buddy becomes resident, and they stop being (or waiting to be) the champion of its
+    ideas. Coming back gives nothing back. Returns the ideas whose card changed."""
+    wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
+    person = queries.person_by_tg(uow.session, tg_user_id)
     if wijk is None or person is None:
-        return
+        return []
     member = queries.membership(uow.session, wijk.id, person.id)
     if member is not None:
         # Seen leaving: the membership is pruned ``left_member_retention`` after this.
         member.left = True
         member.last_seen_at = uow.now
+        member.role = Role.RESIDENT.value
+    championed = list(
+        uow.session.scalars(
+            select(Involvement).where(
+                Involvement.person_id == person.id,
+                Involvement.kind == "champion",
+                Involvement.idea_id.in_(select(Idea.id).where(Idea.wijk_id == wijk.id)),
+            )
+        )
+    )
+    for involvement in championed:
+        uow.session.delete(involvement)
+    return sorted({i.idea_id for i in championed})
 
 
 def my_wijken(uow: UnitOfWork, person: Person) -> list[tuple[Wijk, str]]:

@@ -109,9 +109,12 @@ def set_profile(uow: UnitOfWork, caller: Caller, field: str, text: str) -> Profi
     return _profile(wijk)
 
 
-def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) -> list[Wijk]:
+def steered(
+    uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int], unknown: set[int] | None = None
+) -> list[Wijk]:
     """The wijken this person steers (for the private picker and the overview):
-    appointed roles, plus groups where Telegram says they are an admin."""
+    appointed roles, plus groups where Telegram says they are an admin; never the groups
+    (chat ids) in ``unknown``, where their place could not be checked."""
     if caller.person is None:
         return []
     if caller.superadmin:
@@ -129,6 +132,8 @@ def steered(uow: UnitOfWork, caller: Caller, telegram_admin_of: set[int]) -> lis
                 Membership.wijk_id == wijk.id, Membership.person_id == caller.person.id
             )
         )
+        if unknown and wijk.tg_chat_id in unknown:
+            continue
         if member in (Role.FACILITATOR, Role.BUDDY) or wijk.tg_chat_id in telegram_admin_of:
             out.append(wijk)
     return out

@@ -54,6 +54,8 @@ class FakeNotices:
 
 
 class FakeTelegram:
+    id = 99  # the bot's own user id
+
     def __init__(self) -> None:
         self.admins = [FATIMA]
         self.asked = 0

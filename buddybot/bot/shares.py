@@ -1,0 +1,150 @@
+"""Each person's share of what the bot posts in a group.
+
+Telegram lets a bot send 20 messages a minute into one group, and what is over waits in
+the rate limiter, in order. Without a share per person, one resident asking for thirty
+answers in a minute makes everyone else wait minutes behind them. So every message or
+edit the bot sends into a group while handling someone's update (commands, replies to the
+bot, buttons, and the card edits they start in the background) counts against that
+person's share of that group. A send over the share is refused at once (``OverShare``),
+never queued; the flood guard stops the person's next updates there before they run.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+from buddybot.clock import Clock
+
+WINDOW = timedelta(minutes=1)
+PRUNE_EVERY = 1000  # charges between two sweeps of shares that went quiet
+
+# The Telegram user whose update is being handled (set by the flood guard for every
+# update; a task started while handling it, like a card edit, inherits it).
+ACTING: ContextVar[int | None] = ContextVar("buddybot_acting", default=None)
+
+# What Telegram counts against a group's 20 a minute.
+COUNTED = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendPoll",
+        "sendMediaGroup",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+    }
+)
+
+
+class OverShare(TelegramError):
+    """Not sent: the person who caused it has used their share of the group this minute.
+    A ``TelegramError``, so that code which already copes with a failed send copes."""
+
+    def __init__(self, user_id: int, chat_id: int) -> None:
+        super().__init__(f"person {user_id} used their share of chat {chat_id}")
+        self.user_id = user_id
+        self.chat_id = chat_id
+
+
+class GroupShares:
+    """Per person per group: the sends of the last minute, at most ``limit``."""
+
+    def __init__(self, clock: Clock, limit: int) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sent: dict[tuple[int, int], deque[datetime]] = {}
+        self._warned: dict[tuple[int, int], datetime] = {}
+        self._charges = 0
+
+    def _recent(self, key: tuple[int, int], now: datetime) -> deque[datetime]:
+        times = self._sent.setdefault(key, deque())
+        while times and times[0] <= now - WINDOW:
+            times.popleft()
+        return times
+
+    def used_up(self, user_id: int, chat_id: int) -> bool:
+        return len(self._recent((user_id, chat_id), self._clock.now())) >= self.limit
+
+    def charge(self, user_id: int, chat_id: int) -> bool:
+        """Count one send; False (and nothing counted) when the share is used up."""
+        now = self._clock.now()
+        self._charges += 1
+        if self._charges % PRUNE_EVERY == 0:
+            self._prune(now)
+        times = self._recent((user_id, chat_id), now)
+        if len(times) >= self.limit:
+            return False
+        times.append(now)
+        return True
+
+    def first_refusal(self, user_id: int, chat_id: int) -> bool:
+        """True once a minute per person and group: when to tell them why."""
+        now, key = self._clock.now(), (user_id, chat_id)
+        warned = self._warned.get(key)
+        if warned is not None and warned > now - WINDOW:
+            return False
+        self._warned[key] = now
+        return True
+
+    @property
+    def tracked(self) -> int:
+        return len(self._sent.keys() | self._warned.keys())
+
+    def _prune(self, now: datetime) -> None:
+        cutoff = now - WINDOW
+        self._sent = {k: t for k, t in self._sent.items() if t and t[-1] > cutoff}
+        self._warned = {k: at for k, at in self._warned.items() if at > cutoff}
+
+
+def _group(data: dict[str, Any]) -> int | None:
+    chat_id = data.get("chat_id")
+    if isinstance(chat_id, str):
+        try:
+            chat_id = int(chat_id)
+        except ValueError:
+            return None
+    return chat_id if isinstance(chat_id, int) and chat_id < 0 else None
+
+
+class SharedRateLimiter(BaseRateLimiter[int]):
+    """PTB's ``AIORateLimiter`` (Telegram's caps), with each person's share of a group
+    checked first: a send over the share raises ``OverShare`` instead of waiting."""
+
+    def __init__(self, inner: AIORateLimiter, shares: GroupShares) -> None:
+        self.inner = inner
+        self.shares = shares
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        user_id, chat_id = ACTING.get(), _group(data)
+        if (
+            user_id is not None
+            and chat_id is not None
+            and endpoint in COUNTED
+            and not self.shares.charge(user_id, chat_id)
+        ):
+            raise OverShare(user_id, chat_id)
+        return await self.inner.process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
