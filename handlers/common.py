@@ -26,8 +26,7 @@ from telegram.error import BadRequest
 from buddybot.bot.admins import Standing
 from buddybot.bot.context import BotContext
 from buddybot.bot.runtime import Deps
-from buddybot.bot.shares import OverShare
-from buddybot.handlers import callbacks, flood
+from buddybot.handlers import callbacks
 from buddybot.i18n import Html, supported, t
 from buddybot.services import people
 from buddybot.services.errors import Refusal
@@ -183,8 +182,6 @@ def command(fn: Callable[[Turn], Awaitable[None]]) -> Callback:
             await fn(turn)
         except AlreadyHandled:
             log.info("update %s was handled before; ignored", update.update_id)
-        except OverShare as over:
-            await flood.over_share(update, context, over.chat_id)
         except Refusal as refusal:
             await turn.settle_language()
             await turn.reply(turn.t(f"refusal.{refusal.key}", **refusal.params))
@@ -207,8 +204,6 @@ def button(fn: Callable[[Turn], Awaitable[str | None]]) -> Callback:
             toast = await fn(turn)
         except AlreadyHandled:
             log.info("button update %s was handled before; ignored", update.update_id)
-        except OverShare:
-            toast, alert = turn.t("flood.group_share_short"), True
         except Refusal as refusal:
             await turn.settle_language()
             toast, alert = turn.t(f"refusal.{refusal.key}", **refusal.params), True

@@ -4,7 +4,8 @@ then is ignored until the minute is over. Other people and chats are not slowed 
 The same guard keeps each person within their share of a group's messages
 (``bot.shares``): once a person's actions have made the bot send their share into a group
 this minute, their next commands, replies and button presses there are not handled; they
-are told once, in private (or in the button's own pop-up), never in the group."""
+are told once, in private (or in the button's own pop-up), never in the group. The group's
+admins and facilitators have no share."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from telegram.ext import ApplicationHandlerStop
 from buddybot.bot.context import BotContext
 from buddybot.bot.shares import ACTING
 from buddybot.i18n import supported, t
+from buddybot.services import people
 
 WINDOW = timedelta(minutes=1)
 PRUNE_EVERY = 1000  # calls between two sweeps of people who went quiet
@@ -89,14 +91,18 @@ async def guard(flood: FloodGuard, update: object, context: BotContext) -> None:
         return  # member changes, polls, votes and ordinary talk are not flooding
     deps = context.deps
     allowed, warn = flood.allow(user.id, deps.clock.now())
-    if allowed:
-        chat = update.effective_chat
-        if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
-            return
-        if user.id == ChatID.ANONYMOUS_ADMIN or not deps.shares.used_up(user.id, chat.id):
-            return
-        await over_share(update, context, chat.id)
+    chat = update.effective_chat
+    if (
+        chat is not None
+        and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+        and user.id != ChatID.ANONYMOUS_ADMIN
+        and deps.shares.used_up(user.id, chat.id)
+        and not await _steers(context, chat.id, user.id)
+    ):
+        await over_share(update, context, chat.id)  # in private: never more in the group
         raise ApplicationHandlerStop
+    if allowed:
+        return
     if warn:
         lang = supported(user.language_code) or deps.policy.default_language
         text = t(lang, "flood.slow_down")
@@ -109,6 +115,16 @@ async def guard(flood: FloodGuard, update: object, context: BotContext) -> None:
         with suppress(TelegramError):
             await update.callback_query.answer()
     raise ApplicationHandlerStop
+
+
+async def _steers(context: BotContext, chat_id: int, user_id: int) -> bool:
+    """The group's admins and facilitators steer it (a vote, offline ideas typed in during a
+    meeting): they have no share. Asked only over the share, not on every update."""
+    deps = context.deps
+    if await deps.admins.is_admin(context.bot, chat_id, user_id):
+        return True
+    policy = deps.policy
+    return await deps.db.run(lambda uow: people.steers(uow, policy, chat_id, user_id))
 
 
 async def over_share(update: Update, context: BotContext, chat_id: int) -> None:

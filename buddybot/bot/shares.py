@@ -5,8 +5,13 @@ the rate limiter, in order. Without a share per person, one resident asking for 
 answers in a minute makes everyone else wait minutes behind them. So every message or
 edit the bot sends into a group while handling someone's update (commands, replies to the
 bot, buttons, and the card edits they start in the background) counts against that
-person's share of that group. A send over the share is refused at once (``OverShare``),
-never queued; the flood guard stops the person's next updates there before they run.
+person's share of that group.
+
+The share is enforced before an update is handled, never halfway: the flood guard
+(``handlers.flood``) does not handle a person's next command, reply or press in a group
+where their share is used up. A send is only counted, never refused, so an update that was
+let in always finishes: a saved change is always announced and a card never stays stale.
+One update can go over the share by the few messages it sends; the next one is stopped.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from buddybot.clock import Clock
@@ -44,16 +48,6 @@ COUNTED = frozenset(
 )
 
 
-class OverShare(TelegramError):
-    """Not sent: the person who caused it has used their share of the group this minute.
-    A ``TelegramError``, so that code which already copes with a failed send copes."""
-
-    def __init__(self, user_id: int, chat_id: int) -> None:
-        super().__init__(f"person {user_id} used their share of chat {chat_id}")
-        self.user_id = user_id
-        self.chat_id = chat_id
-
-
 class GroupShares:
     """Per person per group: the sends of the last minute, at most ``limit``."""
 
@@ -73,17 +67,13 @@ class GroupShares:
     def used_up(self, user_id: int, chat_id: int) -> bool:
         return len(self._recent((user_id, chat_id), self._clock.now())) >= self.limit
 
-    def charge(self, user_id: int, chat_id: int) -> bool:
-        """Count one send; False (and nothing counted) when the share is used up."""
+    def charge(self, user_id: int, chat_id: int) -> None:
+        """Count one send into the group."""
         now = self._clock.now()
         self._charges += 1
         if self._charges % PRUNE_EVERY == 0:
             self._prune(now)
-        times = self._recent((user_id, chat_id), now)
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        return True
+        self._recent((user_id, chat_id), now).append(now)
 
     def first_refusal(self, user_id: int, chat_id: int) -> bool:
         """True once a minute per person and group: when to tell them why."""
@@ -115,8 +105,8 @@ def _group(data: dict[str, Any]) -> int | None:
 
 
 class SharedRateLimiter(BaseRateLimiter[int]):
-    """PTB's ``AIORateLimiter`` (Telegram's caps), with each person's share of a group
-    checked first: a send over the share raises ``OverShare`` instead of waiting."""
+    """PTB's ``AIORateLimiter`` (Telegram's caps), counting each send into a group against
+    the share of the person whose update caused it."""
 
     def __init__(self, inner: AIORateLimiter, shares: GroupShares) -> None:
         self.inner = inner
@@ -138,13 +128,8 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         user_id, chat_id = ACTING.get(), _group(data)
-        if (
-            user_id is not None
-            and chat_id is not None
-            and endpoint in COUNTED
-            and not self.shares.charge(user_id, chat_id)
-        ):
-            raise OverShare(user_id, chat_id)
+        if user_id is not None and chat_id is not None and endpoint in COUNTED:
+            self.shares.charge(user_id, chat_id)
         return await self.inner.process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )

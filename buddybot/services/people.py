@@ -270,6 +270,19 @@ def require_facilitator(caller: Caller) -> Wijk:
     return caller.wijk
 
 
+def steers(uow: UnitOfWork, policy: Policy, tg_chat_id: int, tg_user_id: int) -> bool:
+    """An appointed facilitator or the buddy of the group's wijk (still in it), or a
+    super-admin: someone who steers the group, whatever Telegram says of them."""
+    if tg_user_id in policy.superadmins:
+        return True
+    wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
+    person = queries.person_by_tg(uow.session, tg_user_id)
+    if wijk is None or person is None:
+        return False
+    member = queries.membership(uow.session, wijk.id, person.id)
+    return member is not None and not member.left and member.role in (Role.FACILITATOR, Role.BUDDY)
+
+
 def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
     lang = _language(code)
     if caller.person is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -93,3 +94,72 @@ async def test_replies_to_questions_and_buttons_count_toward_the_share(paced: Ha
     # Others keep their own share.
     await bot.say(world.group, world.bert, "/toon 1")
     assert "Bankjes" in await bot.last_text(world.group)
+
+
+@pytest.fixture
+async def shared(database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
+    """The bot with the share in force but Telegram's pacing off: minutes pass on the
+    clock, not in real time."""
+    async with (
+        FakegramServer(token=TOKEN, bot_username=BOT_USERNAME) as srv,
+        FakegramClient(srv.url) as tg,
+    ):
+        settings = local_settings(srv, database_url, person_group_messages_per_minute=SHARE)
+        harness = Harness(srv, tg, settings, clock)
+        await harness.start()
+        try:
+            yield harness
+        finally:
+            await harness.close()
+
+
+async def test_those_who_steer_the_group_have_no_share(shared: Harness) -> None:
+    """The group's admin and an appointed facilitator run a meeting's worth of commands in
+    one minute; each is answered, and a vote closed at the end is announced once, with its
+    chart (nothing of it refused halfway and posted again later)."""
+    bot = shared
+    world = await World(bot).build()
+    hello = await bot.tg.send_message(world.group, world.anna, "Hoi!")
+    await bot.handled(hello)
+    await bot.say(world.group, world.admin, "/facilitator", reply_to=hello["message"]["message_id"])
+    for who in (world.admin, world.anna):
+        for _ in range(SHARE + 2):
+            await bot.say(world.group, who, "/wie")
+    group = await bot.tg.messages(world.group)
+    assert len(_answers_to(group, world.admin)) >= SHARE + 2
+    assert len(_answers_to(group, world.anna)) == SHARE + 2
+    for title in ("Moestuin op het plein", "Speeltuin opknappen"):
+        await bot.say(world.group, world.admin, f"/idee {title}")
+    await bot.say(world.group, world.admin, "/stemming 1 2 tot vrijdag 20:00")
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    await bot.tick()
+    texts = await bot.texts(world.group)
+    assert len([t for t in texts if t.startswith("🗳 Uitslag")]) == 1, texts
+    assert [c for c in await bot.tg.calls() if c["method"] == "sendPhoto" and c["ok"]]
+
+
+async def test_an_update_let_in_finishes_even_past_the_share(
+    shared: Harness, clock: FakeClock
+) -> None:
+    """Forgetting edits every card that named the person, in one go, however many there
+    are: the share stops a person's next update, never the rest of one it let in."""
+    bot = shared
+    world = await World(bot).build()
+    titles = [
+        "Moestuin op het plein", "Speeltuin opknappen", "Buurtbarbecue in juni",
+        "Bankjes bij de vijver", "Fietsenstalling bij school", "Zwerfvuil prikken",
+        "Boekenkastje op de hoek",
+    ]  # fmt: skip
+    assert len(titles) > SHARE
+    for title in titles:
+        await bot.say(world.group, world.anna, f"/idee {title}")
+        clock.advance(timedelta(minutes=20))  # within the proposals per hour
+    cards = [m for m in await bot.tg.messages(world.group) if "Van Anna" in m.get("text", "")]
+    assert len(cards) == len(titles)
+    await bot.handled(await bot.tg.start_private(world.anna))
+    await bot.say(world.anna, world.anna, "/vergeetmij")
+    ask = (await bot.tg.messages(world.anna))[-1]
+    await bot.press(world.anna, ask["message_id"], world.anna, text="🗑 Ja, vergeet mij")
+    await bot.settle()
+    now = {m["message_id"]: m["text"] for m in await bot.tg.messages(world.group)}
+    assert [now[c["message_id"]] for c in cards if "Anna" in now[c["message_id"]]] == []
