@@ -891,6 +891,19 @@ def drop_held(uow: UnitOfWork, event_id: int) -> None:
     uow.session.execute(delete(IdeaEvent).where(IdeaEvent.id == event_id, IdeaEvent.kind == HELD))
 
 
+def wijk_chat(
+    uow: UnitOfWork, idea_id: int | None = None, held_id: int | None = None
+) -> int | None:
+    """The group chat of an idea's wijk (or of the idea of a helper's held news), for a
+    power used in private that is checked with Telegram first; None when gone."""
+    if held_id is not None:
+        event = uow.session.get(IdeaEvent, held_id)
+        idea_id = event.idea_id if event is not None and event.kind == HELD else None
+    idea = uow.session.get(Idea, idea_id) if idea_id is not None else None
+    wijk = uow.session.get(Wijk, idea.wijk_id) if idea is not None else None
+    return wijk.tg_chat_id if wijk is not None else None
+
+
 def decide_news(uow: UnitOfWork, caller: Caller, event_id: int, approve: bool) -> Decided:
     """A champion or the author answers a helper's news (a button in their private chat):
     only a confirmed champion or the author, still in the idea's wijk, while the idea is
