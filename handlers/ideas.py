@@ -637,7 +637,7 @@ async def status_menu_button(turn: Turn) -> str | None:
 
     def work(uow: UnitOfWork, caller: Caller) -> ideas.Card:
         idea = ideas.by_id(uow, caller, idea_id)
-        ideas.require_steer(caller, idea)
+        ideas.require_steer(uow, caller, idea)
         return ideas.card(uow, idea)
 
     card = await turn.run(work, need_admin=True)
