@@ -7,6 +7,10 @@ each of those, ``protect`` installs one log record factory. Every record of ever
 or filter sees it, so the masking holds for every handler, formatter and level, including
 handlers added later (pytest's, a JSON formatter, Sentry). Error texts the bot stores go
 through ``redact`` in the one place that stores them (``scheduling.due.retry``).
+
+A partner invitation's secret (``/start ptn_<22 characters>``, ``handlers.partners``) is
+masked the same way: PTB at DEBUG logs whole updates and requests, and whoever reads the log
+could otherwise link themselves as the partner.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ _secrets: frozenset[str] = frozenset()
 _pattern: re.Pattern[str] | None = None
 _installed = False
 _formatter = logging.Formatter()
+# The prefix stays readable (what it was); the secret is token_urlsafe(16): 22 characters.
+_INVITE = re.compile(r"(ptn_)[A-Za-z0-9_-]{22}")
 
 
 def protect(*secrets: str | None) -> None:
@@ -46,8 +52,11 @@ def protect(*secrets: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every protected secret replaced by ``MASK``."""
-    return text if _pattern is None else _pattern.sub(MASK, text)
+    """``text`` with every protected secret and every partner invitation's secret replaced
+    by ``MASK``."""
+    if _pattern is not None:
+        text = _pattern.sub(MASK, text)
+    return _INVITE.sub(rf"\g<1>{MASK}", text) if "ptn_" in text else text
 
 
 def _install() -> None:
@@ -55,8 +64,7 @@ def _install() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
-        if _pattern is not None:
-            _scrub(record)
+        _scrub(record)
         return record
 
     logging.setLogRecordFactory(factory)

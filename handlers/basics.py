@@ -118,7 +118,9 @@ async def contact_button(turn: Turn) -> str | None:
 
 async def _kit(turn: Turn, idea_id: int) -> None:
     """Deep link from "continue in private": the champion kit of that idea."""
-    from buddybot.handlers.ideas import kit_partners, kit_text
+    from buddybot.handlers.ideas import kit_partners, kit_text, still_there
+
+    await still_there(turn, await turn.deps.db.run(lambda uow: ideas.wijk_chat(uow, idea_id)))
 
     def work(uow: UnitOfWork, caller: people.Caller) -> tuple[ideas.Kit, list[str]]:
         kit = ideas.champion_kit(uow, caller, idea_id)

@@ -21,7 +21,15 @@ from buddybot.domain import language
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Callback, Turn, button, button_id, command, safe_edit
+from buddybot.handlers.common import (
+    Callback,
+    Turn,
+    button,
+    button_id,
+    command,
+    safe_edit,
+    standing,
+)
 from buddybot.handlers.idea_views import (
     card_markup,
     card_text,
@@ -520,6 +528,15 @@ async def _ask_approval(turn: Turn, news: ideas.News, name: str) -> None:
     await turn.reply(turn.t("update.held", number=card.number, name=name))
 
 
+async def still_there(turn: Turn, tg_chat_id: int | None) -> None:
+    """Before a power used in private (a champion's kit, an answer to a helper's news):
+    where the bot hears of no leaves, Telegram is asked whether the person is still in
+    the group; one who is not loses their roles there now, and the unit of work after
+    this refuses them (``ideas.still_in_wijk``)."""
+    if tg_chat_id is not None and turn.actor is not None:
+        await standing(turn.deps, turn.context.bot, tg_chat_id, turn.actor.tg_user_id)
+
+
 def _news_button(approve: bool) -> Callback:
     kind = Button.NEWS_APPROVE if approve else Button.NEWS_REJECT
 
@@ -530,6 +547,8 @@ def _news_button(approve: bool) -> Callback:
         event_id = button_id(turn, kind)
         if turn.chat is None or turn.chat.kind != "private":
             raise Refusal("stale_button")  # only ever sent in private
+        chat_id = await turn.deps.db.run(lambda uow: ideas.wijk_chat(uow, held_id=event_id))
+        await still_there(turn, chat_id)
         done = await turn.run(lambda uow, caller: ideas.decide_news(uow, caller, event_id, approve))
         card = done.card
         await safe_edit(
@@ -618,7 +637,7 @@ async def status_menu_button(turn: Turn) -> str | None:
 
     def work(uow: UnitOfWork, caller: Caller) -> ideas.Card:
         idea = ideas.by_id(uow, caller, idea_id)
-        ideas.require_steer(caller, idea)
+        ideas.require_steer(uow, caller, idea)
         return ideas.card(uow, idea)
 
     card = await turn.run(work, need_admin=True)

@@ -11,7 +11,15 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from buddybot.domain import language
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.handlers.common import Turn, actor_ref, button, button_id, command, safe_edit
+from buddybot.handlers.common import (
+    Turn,
+    actor_ref,
+    button,
+    button_id,
+    command,
+    safe_edit,
+    standing,
+)
 from buddybot.handlers.replies import After, Form
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.services import partners
@@ -301,11 +309,15 @@ async def accept_invite(turn: Turn, payload: str) -> bool:
     token = match[1]
     done = await turn.run(lambda uow, caller: partners.accept_invite(uow, caller, token))
     await turn.reply(turn.t("partner.invite_accepted", name=done.partner.name))
-    if done.tell is not None:
+    tell = done.tell
+    if tell is not None and not done.appointed:  # a Telegram admin when they asked: still?
+        found = await standing(turn.deps, turn.context.bot, done.tg_chat_id, tell)
+        tell = tell if found is not None and found.admin else None
+    if tell is not None:
         lang = done.tell_language or turn.lang
         try:
             await turn.context.bot.send_message(
-                done.tell,
+                tell,
                 t(
                     lang,
                     "partner.invite_linked",

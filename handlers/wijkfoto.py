@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from babel.dates import format_date
 from telegram import InlineKeyboardMarkup, InputFile
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
@@ -18,6 +19,8 @@ from buddybot.i18n import Html, join_lines, t
 from buddybot.services import export, people, wijkfoto
 from buddybot.services.errors import Refusal
 from buddybot.storage.db import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 FUNNEL = [State.PROPOSED, State.SELECTED, State.IN_PROGRESS, State.REALISED]
 
@@ -112,7 +115,11 @@ async def _send_report(turn: Turn, chat_id: int, f: wijkfoto.Figures, lang: str)
     await turn.context.bot.send_message(chat_id, figures_text(lang, f))
     rendered = await draw(lambda: charts(lang, f), f"wijkfoto of wijk {f.wijk_id}")
     for name, png in rendered or []:
-        await turn.context.bot.send_photo(chat_id, InputFile(png, filename=name))
+        # One chart Telegram refuses takes nothing else with it: the next ones still go.
+        try:
+            await turn.context.bot.send_photo(chat_id, InputFile(png, filename=name))
+        except TelegramError as exc:
+            log.warning("chart %s of wijk %s not sent: %s", name, f.wijk_id, exc)
 
 
 async def _admin_of(turn: Turn) -> tuple[set[int], set[int]]:

@@ -55,6 +55,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from buddybot.i18n import Plural
+
 __all__ = [
     "MAX_AHEAD",
     "MEETING_HOURS",
@@ -62,6 +64,7 @@ __all__ = [
     "WhenErrorKind",
     "format_example",
     "parse_when",
+    "span",
 ]
 
 WhenErrorKind = Literal["unparseable", "past", "no_time", "ambiguous", "too_far", "impossible"]
@@ -84,6 +87,19 @@ class WhenError(Exception):
         super().__init__(kind)
         self.kind = kind
         self.candidates = sorted(candidates)
+
+
+def span(horizon: timedelta) -> Plural:
+    """How far ahead a date may be, as a person would say it: whole years ("2 jaar" for
+    731 days), else whole months, else days (a leap day is not counted against a year)."""
+    days = horizon.days
+    years = round(days / 365.25)
+    if years >= 1 and abs(days - years * 365.25) <= 1:
+        return Plural("span.years", years)
+    months = round(days / (365.25 / 12))
+    if months >= 1 and abs(days - months * 365.25 / 12) <= 1:
+        return Plural("span.months", months)
+    return Plural("span.days", days)
 
 
 def format_example(lang: str) -> str:

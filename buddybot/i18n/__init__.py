@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import html
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -32,6 +33,16 @@ class Html(str):
 
 class MissingText(KeyError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class Plural:
+    """A number and the text that says it (a plural entry, ``{n}`` in it: "2 jaar",
+    "1 month"). As a value of ``t`` it is said in that text's language, with the plural
+    form gettext picks for ``n`` there. Lets a service name an amount without text."""
+
+    key: str
+    n: int
 
 
 @cache
@@ -57,15 +68,28 @@ def raw(lang: str, key: str) -> str:
 
 
 def t(lang: str, key: str, /, **params: object) -> Html:
-    """The text ``key`` in ``lang``, with every parameter escaped for Telegram HTML."""
+    """The text ``key`` in ``lang``, with every parameter escaped for Telegram HTML (a
+    :class:`Plural` said in ``lang``)."""
     text = raw(lang, key)
     if not params:
         return Html(text)
-    safe = {k: _escape(v) for k, v in params.items()}
+    safe = {k: _escape(lang, v) for k, v in params.items()}
     return Html(text.format(**safe))
 
 
-def _escape(value: object) -> object:
+def tn(lang: str, key: str, n: int, /, **params: object) -> Html:
+    """The plural entry ``key`` (its ``msgid_plural`` is ``key`` + ``.plural``) in the form
+    ``lang`` uses for ``n``; ``{n}`` is filled in along with ``params``."""
+    text = catalog(supported(lang) or FALLBACK).ngettext(key, f"{key}.plural", n)
+    if text in (key, f"{key}.plural"):
+        raise MissingText(f"no plural text {key!r} for {lang!r}")
+    safe = {k: _escape(lang, v) for k, v in params.items()}
+    return Html(text.format(n=n, **safe))
+
+
+def _escape(lang: str, value: object) -> object:
+    if isinstance(value, Plural):
+        return tn(lang, value.key, value.n)
     if isinstance(value, Html):
         return value
     if isinstance(value, str):

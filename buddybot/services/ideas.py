@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
 from buddybot.domain.plain_text import plain
+from buddybot.domain.roles import Role
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name, person_to_change
@@ -26,6 +27,7 @@ from buddybot.storage.models import (
     IdeaEvent,
     IdeaPartner,
     Involvement,
+    Membership,
     Partner,
     Person,
     Wijk,
@@ -182,10 +184,31 @@ def check_can_propose(caller: Caller, on_behalf_of: str | None) -> None:
         raise NotAllowed()
 
 
-def require_steer(caller: Caller, idea: Idea) -> None:
+_STEERS = select(Membership.id).where(
+    Membership.wijk_id == bindparam("wijk"),
+    Membership.person_id == bindparam("person"),
+    Membership.left.is_(False),
+    Membership.role.in_([Role.FACILITATOR.value, Role.BUDDY.value]),
+)
+
+
+def is_own(uow: UnitOfWork, idea: Idea, person: Person | None) -> bool:
+    """The person has an author's powers over the idea: they are its author, or they typed
+    it in for someone offline (``entered_by_id``) and are still a facilitator or buddy of
+    its wijk (an appointed role; a demoted or removed one keeps nothing of it)."""
+    if person is None:
+        return False
+    if person.id == idea.author_id:
+        return True
+    if person.id != idea.entered_by_id:
+        return False
+    found = uow.session.scalar(_STEERS, {"wijk": idea.wijk_id, "person": person.id})
+    return found is not None
+
+
+def require_steer(uow: UnitOfWork, caller: Caller, idea: Idea) -> None:
     """Facilitators steer every idea; an author may only withdraw their own."""
-    own = caller.person is not None and caller.person.id in (idea.author_id, idea.entered_by_id)
-    if not caller.facilitator and not own:
+    if not caller.facilitator and not is_own(uow, idea, caller.person):
         raise NotAllowed()
 
 
@@ -828,8 +851,7 @@ HELD = "update_held"  # IdeaEvent kind of a helper's news waiting for approval
 def _posts_news(uow: UnitOfWork, caller: Caller, idea: Idea, person: Person) -> bool:
     """Who posts news on an idea straight away: facilitators, its author, its confirmed
     champions."""
-    own = person.id in (idea.author_id, idea.entered_by_id)
-    return caller.facilitator or own or is_champion(uow, idea, person)
+    return caller.facilitator or is_own(uow, idea, person) or is_champion(uow, idea, person)
 
 
 def _is_helper(uow: UnitOfWork, idea: Idea, person: Person) -> bool:
@@ -837,22 +859,31 @@ def _is_helper(uow: UnitOfWork, idea: Idea, person: Person) -> bool:
 
 
 def _approvers(uow: UnitOfWork, idea: Idea, helper: Person) -> list[Approver]:
-    """Who may approve a helper's news, and can be asked privately: the confirmed champions,
-    else the author (or whoever entered the idea); only those still in the wijk."""
-    champions = list(
-        uow.session.scalars(
-            select(Involvement.person_id).where(
-                Involvement.idea_id == idea.id,
-                Involvement.kind == Kind.CHAMPION,
-                Involvement.confirmed.is_(True),
-            )
+    """Who may approve a helper's news, and can be asked privately: the confirmed champions;
+    when none of them can be reached privately, the author (or the facilitator who typed
+    the idea in, while still one, ``is_own``). Only those still in the wijk."""
+    champions = uow.session.scalars(
+        select(Person)
+        .join(Involvement, Involvement.person_id == Person.id)
+        .where(
+            Involvement.idea_id == idea.id,
+            Involvement.kind == Kind.CHAMPION,
+            Involvement.confirmed.is_(True),
         )
+        .order_by(Involvement.created_at, Involvement.id)
     )
-    ids = champions or [i for i in (idea.author_id, idea.entered_by_id) if i is not None]
+    found = _reachable(uow, idea, helper, list(champions))
+    if found:
+        return found
+    ids = [i for i in dict.fromkeys((idea.author_id, idea.entered_by_id)) if i is not None]
+    owners = [p for i in ids if (p := uow.session.get(Person, i)) and is_own(uow, idea, p)]
+    return _reachable(uow, idea, helper, owners)
+
+
+def _reachable(uow: UnitOfWork, idea: Idea, helper: Person, people: list[Person]) -> list[Approver]:
     out: list[Approver] = []
-    for person_id in dict.fromkeys(ids):
-        person = uow.session.get(Person, person_id)
-        if person is None or person.id == helper.id or person.erased or not person.private_ok:
+    for person in people:
+        if person.id == helper.id or person.erased or not person.private_ok:
             continue
         if still_in_wijk(uow, idea, person):
             out.append(Approver(person.tg_user_id, person.language, person.tg_language_code))
@@ -891,6 +922,19 @@ def drop_held(uow: UnitOfWork, event_id: int) -> None:
     uow.session.execute(delete(IdeaEvent).where(IdeaEvent.id == event_id, IdeaEvent.kind == HELD))
 
 
+def wijk_chat(
+    uow: UnitOfWork, idea_id: int | None = None, held_id: int | None = None
+) -> int | None:
+    """The group chat of an idea's wijk (or of the idea of a helper's held news), for a
+    power used in private that is checked with Telegram first; None when gone."""
+    if held_id is not None:
+        event = uow.session.get(IdeaEvent, held_id)
+        idea_id = event.idea_id if event is not None and event.kind == HELD else None
+    idea = uow.session.get(Idea, idea_id) if idea_id is not None else None
+    wijk = uow.session.get(Wijk, idea.wijk_id) if idea is not None else None
+    return wijk.tg_chat_id if wijk is not None else None
+
+
 def decide_news(uow: UnitOfWork, caller: Caller, event_id: int, approve: bool) -> Decided:
     """A champion or the author answers a helper's news (a button in their private chat):
     only a confirmed champion or the author, still in the idea's wijk, while the idea is
@@ -903,8 +947,7 @@ def decide_news(uow: UnitOfWork, caller: Caller, event_id: int, approve: bool) -
     wijk = uow.session.get(Wijk, idea.wijk_id) if idea else None
     if idea is None or wijk is None or idea.hidden or not still_in_wijk(uow, idea, person):
         raise Refusal("stale_button")
-    own = person.id in (idea.author_id, idea.entered_by_id)
-    if not (own or is_champion(uow, idea, person)):
+    if not (is_own(uow, idea, person) or is_champion(uow, idea, person)):
         raise NotAllowed("news_who")
     # Answered once: of two presses at the same moment, one deletes it, the other is told.
     taken = uow.session.scalar(
@@ -960,7 +1003,7 @@ def replied_to_card(
 
 def set_status(uow: UnitOfWork, caller: Caller, idea: Idea, target: State) -> StatusChange:
     """Facilitators move ideas; an author may withdraw their own."""
-    own = caller.person is not None and caller.person.id in (idea.author_id, idea.entered_by_id)
+    own = is_own(uow, idea, caller.person)
     if not caller.facilitator and not (own and target is State.WITHDRAWN):
         raise NotAllowed()
     return move(uow, idea, caller.person, target)
@@ -999,7 +1042,7 @@ def set_hidden(uow: UnitOfWork, caller: Caller, number: int, hidden: bool) -> Ca
 def set_themes(uow: UnitOfWork, caller: Caller, number: int, words: str) -> Card:
     person = _require_person(caller)
     idea = find(uow, require_wijk(caller), number)
-    if not caller.facilitator and person.id not in (idea.author_id, idea.entered_by_id):
+    if not caller.facilitator and not is_own(uow, idea, person):
         raise NotAllowed("themes_who", number=number)
     known, unknown = themes.parse(words)
     if unknown or not known:

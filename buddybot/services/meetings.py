@@ -102,7 +102,7 @@ def _settings(wijk: Wijk) -> WijkSettings:
 
 def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
     """The moment a facilitator means, or a refusal that says what was wrong. A moment more
-    than the wijk's ``max_ahead`` ahead is refused (with the number of days allowed)."""
+    than the wijk's ``max_ahead`` ahead is refused (saying how far ahead is allowed)."""
     horizon = timedelta(seconds=_settings(wijk).max_ahead)
     try:
         return when_.parse_when(
@@ -113,7 +113,7 @@ def read_when(uow: UnitOfWork, wijk: Wijk, text: str) -> datetime:
             f"when_{exc.kind}",
             text=text[:60],
             example=when_.format_example(wijk.language),
-            days=horizon.days,
+            within=when_.span(horizon),
         ) from None
 
 

@@ -438,7 +438,7 @@ def park_from_nudge(
     member = queries.membership(uow.session, idea.wijk_id, person.id)
     # Someone who left the group no longer steers it, even with an old role.
     present = member is not None and not member.left
-    own = person.id in (idea.author_id, idea.entered_by_id) or ideas_.is_champion(uow, idea, person)
+    own = ideas_.is_own(uow, idea, person) or ideas_.is_champion(uow, idea, person)
     steer = telegram_admin or (
         roles_hold and present and member is not None and member.role in STEERING
     )

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 
 from buddybot.domain import language, matching, themes
 from buddybot.domain.plain_text import plain
+from buddybot.domain.roles import Role
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import (
@@ -21,6 +22,7 @@ from buddybot.services.people import (
     require_facilitator,
 )
 from buddybot.services.refs import ActorRef
+from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
     Idea,
@@ -154,6 +156,8 @@ class Accepted:
     # The facilitator who asked for the invitation, to tell privately (None: unknown/gone).
     tell: int | None
     tell_language: str | None
+    tg_chat_id: int  # the wijk's group
+    appointed: bool  # ``tell`` is an appointed facilitator or buddy there (else: ask Telegram)
     name: str  # who linked (for the facilitator's notice)
 
 
@@ -169,7 +173,11 @@ def invite(
     may then replace this one account, and no other. A new invitation ends older unused
     ones of the partner."""
     wijk = require_facilitator(caller)
-    partner = _partner(uow, wijk, partner_id)
+    _partner(uow, wijk, partner_id)
+    # Locked: of two facilitators asking at once, one deletes and adds after the other,
+    # so at most one unused invitation of the partner remains.
+    partner = queries.lock_partner(uow.session, partner_id)
+    assert partner is not None
     if partner.person_id is not None and not relink:
         return Invitation(partner=partner, token=None, relink_needed=True)
     uow.session.execute(
@@ -203,10 +211,12 @@ def accept_invite(uow: UnitOfWork, caller: Caller, token: str) -> Accepted:
     since the facilitator asked. Creates no membership of the wijk."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    found = uow.session.scalar(
-        select(PartnerInvite).where(PartnerInvite.token_hash == token_hash(token))
-    )
-    partner = uow.session.get(Partner, found.partner_id) if found else None
+    by_hash = select(PartnerInvite).where(PartnerInvite.token_hash == token_hash(token))
+    found = uow.session.scalar(by_hash)
+    # The partner locked, then the invitation read again: one replaced by a new one (or
+    # dropped) in the meantime is gone, and of two links of one partner only one links.
+    partner = queries.lock_partner(uow.session, found.partner_id) if found else None
+    found = uow.session.scalar(by_hash.execution_options(populate_existing=True))
     wijk = uow.session.get(Wijk, partner.wijk_id) if partner else None
     if found is None or partner is None or wijk is None or not wijk.active:
         raise Refusal("invite_unknown")
@@ -228,10 +238,16 @@ def accept_invite(uow: UnitOfWork, caller: Caller, token: str) -> Accepted:
         raise Refusal("invite_used")
     partner.person_id = caller.person.id
     facilitator = uow.session.get(Person, found.created_by) if found.created_by else None
+    member = queries.membership(uow.session, wijk.id, facilitator.id) if facilitator else None
+    # Told only while still in the group (a Telegram admin's role is checked by the caller).
+    if facilitator is None or facilitator.erased or member is None or member.left:
+        facilitator = None
     return Accepted(
         partner=partner,
         wijk_title=wijk.title,
-        tell=facilitator.tg_user_id if facilitator and not facilitator.erased else None,
+        tg_chat_id=wijk.tg_chat_id,
+        appointed=member is not None and member.role in (Role.FACILITATOR, Role.BUDDY),
+        tell=facilitator.tg_user_id if facilitator else None,
         tell_language=language.for_person(
             facilitator.language, facilitator.tg_language_code, wijk.language, wijk.language
         )

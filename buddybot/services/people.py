@@ -12,7 +12,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, delete, select
 
 from buddybot.domain import language
 from buddybot.domain.plain_text import plain, plain_or_none
@@ -23,7 +23,16 @@ from buddybot.services.refs import ActorRef, Authority, ChatRef
 from buddybot.settings import LANGUAGES
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import ErasedPerson, Idea, Involvement, Membership, Person, Wijk
+from buddybot.storage.models import (
+    ErasedPerson,
+    Idea,
+    Involvement,
+    Membership,
+    Partner,
+    PartnerInvite,
+    Person,
+    Wijk,
+)
 
 # "Last seen" is for figures like "active in 30 days"; writing it on every message would
 # turn every read-only command into a write.
@@ -395,7 +404,8 @@ def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> list[int]:
 def end_membership(uow: UnitOfWork, tg_chat_id: int, tg_user_id: int) -> list[int]:
     """Marks the membership as left and ends every role given in the wijk: facilitator or
     buddy becomes resident, and they stop being (or waiting to be) the champion of its
-    ideas. Coming back gives nothing back. Returns the ideas whose card changed."""
+    ideas; the unused partner invitations they asked for stop working. Coming back gives
+    nothing back. Returns the ideas whose card changed."""
     wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
     person = queries.person_by_tg(uow.session, tg_user_id)
     if wijk is None or person is None:
@@ -417,6 +427,16 @@ def end_membership(uow: UnitOfWork, tg_chat_id: int, tg_user_id: int) -> list[in
     )
     for involvement in championed:
         uow.session.delete(involvement)
+    # Partner invitations they asked for as a facilitator stop working with the role.
+    uow.session.execute(
+        delete(PartnerInvite)
+        .where(
+            PartnerInvite.created_by == person.id,
+            PartnerInvite.used_at.is_(None),
+            PartnerInvite.partner_id.in_(select(Partner.id).where(Partner.wijk_id == wijk.id)),
+        )
+        .execution_options(synchronize_session=False)
+    )
     return sorted({i.idea_id for i in championed})
 
 

@@ -91,8 +91,11 @@ def engine_url(url: str | URL) -> URL:
 
 def make_engine(url: str | URL, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for ``url``. On SQLite ``read_only`` starts transactions deferred, so a
-    reader in another process (``buddybot check``, an export) never takes the write lock."""
-    engine = create_engine(engine_url(url), **kwargs)
+    reader in another process (``buddybot check``, an export) never takes the write lock.
+
+    ``hide_parameters``: a database error's text (logged, stored in ``due_item.last_error``)
+    shows the statement but never the values bound to it, names and message text."""
+    engine = create_engine(engine_url(url), **{"hide_parameters": True, **kwargs})
     if engine.dialect.name == "sqlite":
         _create_private(engine.url)
         _tune_sqlite(engine, read_only)
@@ -164,7 +167,11 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # PostgreSQL only: the bot's units of work (``run``), on asyncpg.
         self._async_engine = (
-            create_async_engine(engine_url(url).set(drivername="postgresql+asyncpg"), **pool)
+            create_async_engine(
+                engine_url(url).set(drivername="postgresql+asyncpg"),
+                hide_parameters=True,
+                **pool,
+            )
             if postgresql
             else None
         )
@@ -255,10 +262,27 @@ def unavailable(error: BaseException) -> bool:
     work did not commit, so the same update may safely be handled again later. A server that
     is down or refuses connections (asyncpg raises the socket's ``OSError`` as it is), a
     connection lost even after ``run``'s second try, no free connection in the pool, SQLite's
-    "database is locked" or a disk error (``OperationalError``)."""
+    "database is locked" or a disk error (``OperationalError``).
+
+    Any other ``OSError`` or ``TimeoutError`` (a file, a chart, the network to Telegram) is no
+    database outage: only one raised from inside asyncpg counts."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError)
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(error, OSError) and _raised_in_driver(error)
+
+
+def _raised_in_driver(error: BaseException) -> bool:
+    """Some frame of the error's traceback runs in asyncpg (the one driver that raises the
+    socket's errors unwrapped)."""
+    tb = error.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module == "asyncpg" or module.startswith("asyncpg."):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 # Every update runs this first: a Core insert on the table, built once (the ORM's insert of

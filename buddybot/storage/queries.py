@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from buddybot.storage.models import Base, Membership, Person, Wijk
+from buddybot.storage.models import Base, Membership, Partner, Person, Wijk
 
 
 def _dialect(session: Session) -> str:
@@ -87,6 +87,17 @@ def person_by_tg(session: Session, tg_user_id: int) -> Person | None:
 
 def membership(session: Session, wijk_id: int, person_id: int) -> Membership | None:
     return session.scalars(_MEMBERSHIP, {"wijk": wijk_id, "person": person_id}).one_or_none()
+
+
+def lock_partner(session: Session, partner_id: int) -> Partner | None:
+    """The partner, read anew under a row lock on PostgreSQL (SQLite transactions are one at
+    a time already): the invitations of one partner are made and used one after another."""
+    return session.scalar(
+        select(Partner)
+        .where(Partner.id == partner_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def lock_wijk(session: Session, wijk_id: int) -> None:

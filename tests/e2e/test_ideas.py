@@ -363,6 +363,53 @@ async def test_a_helpers_news_waits_for_the_author_or_champion(world: World, bot
     assert "niet in de groep gezet" in await bot.last_text(w.bert)
 
 
+async def test_a_helpers_news_goes_to_the_author_when_no_champion_can_be_reached(
+    world: World, bot: Harness
+) -> None:
+    """Issue 22, item 14: the idea has a champion, but not one the bot can write to in
+    private; the author is asked instead of the helper being told nobody can approve."""
+    w = world
+    await _idea(bot, w.group, "Boomspiegels", w.bert)
+    await bot.handled(await bot.tg.start_private(w.bert))
+    await bot.say(w.group, w.anna, "/kampioen 1")  # Anna never opened a private chat
+    carla = await bot.tg.create_user("Carla")
+    await bot.tg.add_member(w.group, carla, by=w.admin)
+    await bot.settle()
+    await bot.handled(await bot.tg.start_private(carla))
+    await bot.say(w.group, carla, "/meedoen 1")
+    await bot.say(w.group, carla, "/bijwerken 1 Ik heb een schep geregeld")
+    assert "gaat eerst naar de wijkkampioen of de bedenker" in await bot.last_text(w.group)
+    ask = await _last(bot, w.bert)
+    assert "Carla wil nieuws plaatsen over #1" in ask["text"]
+    await bot.press(w.bert, ask["message_id"], w.bert, text="✅ Plaats het nieuws")
+    assert await _news_in_group(bot, w.group) == [
+        "📣 Nieuws over #1 Boomspiegels van Carla:\nIk heb een schep geregeld"
+    ]
+
+
+async def test_a_demoted_facilitator_loses_power_over_an_idea_they_typed_in(
+    world: World, bot: Harness
+) -> None:
+    """Issue 22, items 5 and 14: a facilitator who typed in a neighbour's idea has an
+    author's powers over it only while still a facilitator."""
+    w = world
+    msg = await bot.tg.send_message(w.group, w.anna, "Ik help graag")
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=msg["message"]["message_id"])
+    await _idea(bot, w.group, "namens Kees: Bankje bij de bushalte", w.anna)
+    await bot.say(w.group, w.anna, "/bijwerken 1 De gemeente komt kijken")
+    assert len(await _news_in_group(bot, w.group)) == 1
+
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=msg["message"]["message_id"])
+    assert "facilitator" in await bot.last_text(w.group)
+    await bot.say(w.group, w.anna, "/bijwerken 1 Ik heb ook nog iets")
+    assert "kan de bedenker, een wijkkampioen of een facilitator" in await bot.last_text(w.group)
+    await bot.say(w.group, w.anna, "/status 1 ingetrokken")
+    assert "Ingetrokken" not in await bot.last_text(w.group)
+    assert len(await _news_in_group(bot, w.group)) == 1
+    with bot.db.transaction() as uow:
+        assert uow.session.scalar(select(Idea.status)) == "proposed"
+
+
 async def test_a_pending_champion_has_no_champion_powers(world: World, bot: Harness) -> None:
     """Issue 22, item 4: with champion_confirmation on, a volunteer waiting for a
     facilitator is not a champion: no news of their own, no parking from private."""

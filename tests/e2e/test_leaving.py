@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from buddybot.fakegram.state import MemberRecord
-from buddybot.storage.models import Involvement, Membership, Person
+from buddybot.storage.models import Idea, Involvement, Membership, Person
 from tests.support.harness import Harness, World
 
 WEEK = timedelta(days=7)
@@ -119,3 +119,40 @@ async def test_the_facilitators_nudge_skips_one_who_left_unseen(bot: Harness) ->
         await bot.tick()
     assert "ligt al lang stil" in await bot.last_text(world.admin)  # the facilitators' rung
     assert not any("ligt al lang stil" in t for t in await bot.texts(world.anna))
+
+
+async def _last(bot: Harness, chat: int) -> dict[str, object]:
+    return (await bot.tg.messages(chat))[-1]
+
+
+async def test_without_admin_rights_a_champion_who_left_unseen_has_no_private_powers(
+    bot: Harness,
+) -> None:
+    """The bot is no admin and hears of no leave. A champion removed from the group asks
+    for the kit (the helpers' contacts) and answers a helper's news from a private chat:
+    Telegram is asked, and both are refused."""
+    world = await World(bot).build(admin_bot=False)
+    carla = await bot.tg.create_user("Carla")
+    await bot.tg.add_member(world.group, carla, by=world.admin)
+    await bot.settle()
+    for user in (world.anna, carla):
+        await bot.handled(await bot.tg.start_private(user))
+    await bot.say(world.group, world.bert, "/idee Moestuin op het plein")
+    await bot.say(world.group, world.anna, "/kampioen 1")
+    await bot.say(world.group, carla, "/meedoen 1")
+    await bot.say(world.group, carla, "/bijwerken 1 Ik heb zaden gekocht")
+    ask = await _last(bot, world.anna)
+    assert "Carla wil nieuws plaatsen over #1" in str(ask["text"])
+    with bot.db.transaction() as uow:
+        idea_id = uow.session.scalar(select(Idea.id))
+
+    _gone_unseen(bot, world, world.anna)
+    answer = await bot.press(
+        world.anna, int(str(ask["message_id"])), world.anna, text="✅ Plaats het nieuws"
+    )
+    assert answer is not None and answer.get("show_alert")
+    assert not any(t.startswith("📣 Nieuws over") for t in await bot.texts(world.group))
+    await bot.handled(await bot.tg.start_private(world.anna, payload=f"kit_{idea_id}"))
+    kit = await bot.last_text(world.anna)
+    assert "Je bent wijkkampioen" not in kit and "Carla" not in kit
+    assert _membership(bot, world.anna) == ("resident", True)

@@ -14,8 +14,8 @@ from tests.support.harness import Harness, World
 # Wednesday 2 December 2026, 10:00 in Amsterdam.
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 TOO_FAR = {
-    "nl": "Die datum ligt te ver vooruit: {}. Kies een moment binnen 731 dagen vanaf vandaag.",
-    "en": "That date is too far ahead: {}. Choose a moment within 731 days from today.",
+    "nl": "Die datum ligt te ver in de toekomst: {}. Kies een moment binnen 2 jaar.",
+    "en": "That date is too far in the future: {}. Choose a moment within 2 years.",
 }
 IMPOSSIBLE = {
     "nl": "Die datum bestaat niet: {}. Schrijf bijvoorbeeld: 5 december 19:30",

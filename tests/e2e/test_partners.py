@@ -297,3 +297,27 @@ async def test_invitation_for_a_facilitator_without_a_private_chat_stays_out_of_
     await _group_leaks_nothing(bot, w)
     with bot.db.transaction() as uow:
         assert uow.session.scalar(select(func.count()).select_from(PartnerInvite)) == 0
+
+
+async def test_a_removed_facilitators_partner_invitation_stops_working(
+    world: World, bot: Harness
+) -> None:
+    """Issue 22, items 1 and 5: the invitation an appointed facilitator asked for ends with
+    their role; nobody links with it afterwards, and they are told nothing."""
+    w = world
+    msg = await bot.tg.send_message(w.group, w.anna, "Ik help graag")
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=msg["message"]["message_id"])
+    await bot.handled(await bot.tg.start_private(w.anna))
+    await _alliance(bot, w)
+    answer = await _invite(bot, w, "Welzijn Oost", who=w.anna)
+    assert answer is not None and "privé gestuurd" in str(answer.get("text"))
+    payload = await _private_link(bot, w.anna)
+
+    await bot.tg.remove_member(w.group, w.anna, kicked=True, by=w.admin)
+    await bot.settle()
+    told_before = len(await bot.texts(w.anna))
+    piet = await bot.tg.create_user("Piet")
+    await bot.handled(await bot.tg.start_private(piet, payload=payload))
+    assert "ken ik niet" in await bot.last_text(piet)
+    assert _linked(bot, "Welzijn Oost") is None
+    assert len(await bot.texts(w.anna)) == told_before

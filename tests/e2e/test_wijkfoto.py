@@ -252,3 +252,16 @@ async def _run_cli(argv: list[str]) -> int:
 
     # The CLI runs its own event loop; run it in a thread beside the test's loop.
     return await asyncio.to_thread(main, argv)
+
+
+async def test_a_chart_telegram_refuses_leaves_the_other_charts(world: World, bot: Harness) -> None:
+    """The first chart is refused: the figures and the two other charts still come, and no
+    apology for a report that did arrive."""
+    await bot.say(world.group, world.anna, "/idee Moestuin")
+    before = len(await bot.tg.messages(world.group))
+    await bot.tg.inject_fault(kind="bad_request", method="sendPhoto", count=1)
+    await bot.say(world.group, world.admin, "/wijkfoto")
+    sent = (await bot.tg.messages(world.group))[before:]
+    assert sent[0]["text"].startswith("📸")
+    assert len([m for m in sent if m.get("photo")]) == 2
+    assert not any("Sorry" in str(m.get("text")) for m in sent)

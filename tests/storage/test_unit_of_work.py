@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from buddybot.clock import FakeClock
-from buddybot.storage.db import AlreadyHandled, Database, UnitOfWork, make_engine
+from buddybot.storage.db import AlreadyHandled, Database, UnitOfWork, make_engine, unavailable
 from buddybot.storage.models import ProcessedUpdate, Wijk
 from tests.support import dbs
 from tests.support.outage import cut_at_commit, drop_connections
@@ -156,3 +156,36 @@ async def test_a_connection_lost_in_the_commit_runs_again_only_for_an_update(
     with pytest.raises(DBAPIError):
         await db.run(lambda uow: _wijk(uow, -2))
     assert await db.run(_count_wijken) == 1
+
+
+async def test_a_database_error_shows_no_values_of_the_statement(db: Database) -> None:
+    """A database error's text is logged and stored (``due_item.last_error``): it names no
+    one, whatever the statement was given."""
+    await db.run(lambda uow: _wijk(uow, -1))
+
+    def same_chat(uow: UnitOfWork) -> None:
+        uow.session.add(
+            Wijk(
+                tg_chat_id=-1,
+                title="Geheime Tuin van Bertha Jansen",
+                language="nl",
+                timezone="Europe/Amsterdam",
+                created_at=uow.now,
+                updated_at=uow.now,
+            )
+        )
+
+    with pytest.raises(IntegrityError) as raised:
+        await db.run(same_chat)
+    shown = f"{raised.value}\n{raised.value!r}"
+    assert "Bertha" not in shown and "Europe/Amsterdam" not in shown
+    assert "hidden due to hide_parameters" in shown
+
+
+def test_only_errors_of_the_database_count_as_its_outage() -> None:
+    assert unavailable(OperationalError("SELECT 1", None, Exception("database is locked")))
+    for other in (OSError("disk full writing a chart"), TimeoutError(), ConnectionRefusedError()):
+        try:
+            raise other
+        except OSError as exc:
+            assert not unavailable(exc), exc

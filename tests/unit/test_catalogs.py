@@ -18,9 +18,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _catalog(lang: str) -> dict[str, str]:
+    """Key to text; a plural entry as one key per form (``span.years[0]``, ...)."""
     with (LOCALES / lang / "LC_MESSAGES" / "buddybot.po").open("rb") as fh:
         cat = read_po(fh)
-    return {str(m.id): str(m.string) for m in cat if m.id and not m.fuzzy}
+    out: dict[str, str] = {}
+    for m in cat:
+        if not m.id or m.fuzzy:
+            continue
+        if m.pluralizable:
+            out |= {f"{m.id[0]}[{i}]": str(form) for i, form in enumerate(m.string)}
+        else:
+            out[str(m.id)] = str(m.string)
+    return out
 
 
 def _fields(text: str) -> set[str]:

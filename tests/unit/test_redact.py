@@ -54,3 +54,30 @@ def test_redact_masks_the_secret_part_and_keeps_the_bot_id() -> None:
     assert redact(f"NetworkError('url=/bot{TOKEN}/sendMessage')") == (
         f"NetworkError('url=/bot7000000003:{MASK}/sendMessage')"
     )
+
+
+def test_a_partner_invitation_link_is_masked_in_every_record() -> None:
+    """PTB at DEBUG logs whole updates and requests: a partner's invitation link in them
+    would let whoever reads the log link themselves as the partner."""
+    protect(TOKEN)
+    invite = "ptn_" + "Ab9_-xYz0123456789abcd"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(_OwnTraceback())
+    logger = logging.getLogger("tests.unit.redact.invite")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("update %s", {"message": {"text": f"/start {invite}"}})
+        logger.debug("sent: https://t.me/buddy_bot?start=%s", invite)
+        try:
+            raise ValueError(f"bad link {invite}")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert invite[4:] not in text
+    assert text.count(f"ptn_{MASK}") == 3  # the update, the URL, the error in the traceback
+    assert redact(f"/start {invite}") == f"/start ptn_{MASK}"

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from buddybot.domain.when import WhenError, format_example, parse_when
+from buddybot.domain.when import WhenError, format_example, parse_when, span
+from buddybot.i18n import t
 
 AMS = "Europe/Amsterdam"
 # Wednesday 2 December 2026, 10:00 in Amsterdam (winter time, UTC+1)
@@ -243,3 +244,20 @@ def test_now_must_be_aware() -> None:
 def test_the_example_in_error_messages_parses(lang: str) -> None:
     when = parse_when(format_example(lang), now=NOW, zone=AMS, lang=lang)
     assert when == utc(2026, 12, 5, 18, 30)
+
+
+@pytest.mark.parametrize(
+    ("days", "nl", "en"),
+    [
+        (731, "2 jaar", "2 years"),
+        (365, "1 jaar", "1 year"),
+        (183, "6 maanden", "6 months"),
+        (30, "1 maand", "1 month"),
+        (100, "100 dagen", "100 days"),
+        (1, "1 dag", "1 day"),
+    ],
+)
+def test_how_far_ahead_is_said_in_years_months_or_days(days: int, nl: str, en: str) -> None:
+    within = span(timedelta(days=days))
+    assert t("nl", "refusal.when_too_far", text="x", within=within).endswith(f"binnen {nl}.")
+    assert t("en", "refusal.when_too_far", text="x", within=within).endswith(f"within {en}.")
