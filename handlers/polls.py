@@ -198,10 +198,19 @@ async def _stop_and_close(bot: Bot, deps: Deps, closing: polls.Closing) -> polls
                 counts=[o.voter_count for o in stopped.options], voters=stopped.total_voter_count
             )
         except (BadRequest, Forbidden, ChatMigrated) as exc:
-            # Deleted by an admin, or the group moved: the stored counts are the result.
+            # Stopped before a failed close (the count was kept), deleted by an admin, or
+            # the group moved: otherwise the stored counts are the result.
+            final = deps.stopped_polls.get(closing.poll_id)
             log.info("poll %s not stopped: %s", closing.poll_id, exc.message)
     poll_id = closing.poll_id
-    return await deps.db.run(lambda uow: polls.close(uow, poll_id, final))
+    try:
+        result = await deps.db.run(lambda uow: polls.close(uow, poll_id, final))
+    except Exception:
+        if final is not None:
+            deps.stopped_polls[poll_id] = final  # for the retry, in this process
+        raise
+    deps.stopped_polls.pop(poll_id, None)
+    return result
 
 
 async def _publish_or_later(bot: Bot, deps: Deps, result: polls.Result) -> None:

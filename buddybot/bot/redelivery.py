@@ -1,10 +1,11 @@
 """Updates Telegram sends again: in webhook mode, one the database could not take.
 
 Telegram pushes an update to the webhook again when the answer is not 200. An update that
-failed because the database was away (after ``Database.run``'s second try) did not commit,
-not even its handled mark, so handling it again later is safe and loses nothing: the webhook
-answers 503 for it. In polling mode there is no such second chance (``getUpdates`` has moved
-past it), so there the usual error handler logs and apologises.
+failed because the database was away (after ``Database.run``'s second try) before its
+handled mark committed left nothing behind, so handling it again later is safe and loses
+nothing: the webhook answers 503 for it. Once the mark committed (a later unit of work of
+the same update failed), a second delivery would be ignored as handled: then, as in polling
+mode (``getUpdates`` has moved past it), the usual error handler logs and apologises.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from buddybot.bot.context import BotContext
-from buddybot.storage.db import unavailable
+from buddybot.storage.db import committed_marks, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ async def note_failure(update: object, context: BotContext) -> None:
     error = context.error
     if failures is None or error is None or not unavailable(error):
         return
-    failures.append(error)
     update_id = update.update_id if isinstance(update, Update) else None
+    marks = committed_marks.get()
+    if marks is not None and update_id in marks:
+        return  # handled in part: sent again it would be ignored, so apologise now
+    failures.append(error)
     log.warning("update %s waits for the database (%s); Telegram sends it again", update_id, error)
     raise ApplicationHandlerStop

@@ -15,6 +15,7 @@ from buddybot.bot.shares import GroupShares
 from buddybot.clock import Clock
 from buddybot.scheduling.due import RetryPolicy
 from buddybot.services.people import Policy
+from buddybot.services.polls import Tally
 from buddybot.settings import Settings
 from buddybot.storage.db import Database
 from buddybot.storage.notices import Notices
@@ -36,6 +37,9 @@ class Deps:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     bot_username: str = ""
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # Telegram's final counts of polls stopped while their vote could not be closed in the
+    # database (an outage): the retry's stopPoll only answers "already closed".
+    stopped_polls: dict[int, Tally] = field(default_factory=dict)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, part_of_update: bool = True) -> None:
         """Run ``work`` in the background, keeping a reference until it is done.

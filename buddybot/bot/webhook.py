@@ -23,6 +23,7 @@ from telegram.ext import Application
 
 from buddybot.bot.redelivery import failures_here
 from buddybot.bot.runtime import spawned_here
+from buddybot.storage.db import committed_marks
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,11 @@ class WebhookServer:
         failures: list[BaseException] = []
         token = spawned_here.set(started)
         failed = failures_here.set(failures)
+        marked = committed_marks.set(set())
         try:
             await self.app.update_processor.process_update(update, self.app.process_update(update))
         finally:
+            committed_marks.reset(marked)
             failures_here.reset(failed)
             spawned_here.reset(token)
         # The card edits this update started land before the chat's next update can reach

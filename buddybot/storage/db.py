@@ -37,6 +37,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -53,6 +54,10 @@ from buddybot.settings import Settings
 from buddybot.storage.models import Base, ProcessedUpdate
 
 T = TypeVar("T")
+
+# The updates whose handled mark committed, collected by whoever sets a set here (the
+# webhook: an update whose mark committed must not be sent again, it would be ignored).
+committed_marks: ContextVar[set[int] | None] = ContextVar("committed_marks", default=None)
 
 
 log = logging.getLogger(__name__)
@@ -210,12 +215,16 @@ class Database:
         trying again at once would not help, Telegram's redelivery or the next tick does."""
         attempt = _Attempt()
         try:
-            return await self._run_once(work, update_id, attempt, self.clock.now())
+            result = await self._run_once(work, update_id, attempt, self.clock.now())
         except DBAPIError as exc:
             if not exc.connection_invalidated or (attempt.committing and update_id is None):
                 raise
             log.warning("database connection lost; the unit of work runs again on a new one")
-        return await self._run_once(work, update_id, _Attempt(), self.clock.now())
+            result = await self._run_once(work, update_id, _Attempt(), self.clock.now())
+        marks = committed_marks.get()
+        if update_id is not None and marks is not None:
+            marks.add(update_id)
+        return result
 
     async def _run_once(
         self,

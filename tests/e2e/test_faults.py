@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.support.harness import Harness, World
-from tests.support.outage import database_away, drop_connections
+from tests.support.outage import close_fails_once, database_away, drop_connections
 
 
 async def _notices(bot: Harness, chat: int) -> list[str]:
@@ -99,4 +99,27 @@ async def test_an_anonymous_vote_missed_in_an_outage_counts_from_telegram(
     await bot.say(world.group, world.admin, "/sluitstemming 1")
     result = next(t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag"))
     assert "1. soep: 2 (67%) 🏆" in result and "2. salade: 1 (33%)" in result
+    assert "Deze uitslag volgt de eindtelling van Telegram" in result
+
+
+async def test_a_final_count_survives_a_close_that_failed(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poll was stopped, then the database failed as the vote closed. The next try's
+    stopPoll only answers "already closed"; the result still follows Telegram's final count,
+    kept from the first stop."""
+    await bot.say(world.group, world.admin, "/stemming Wat eten we? | soep | salade")
+    poll = next(m["poll"] for m in await bot.tg.messages(world.group) if m.get("poll"))
+    await bot.tg.vote(poll["id"], world.anna, [0])
+    await bot.settle()
+    with database_away(bot.db):
+        await bot.db.dispose()
+        await bot.tg.vote(poll["id"], world.bert, [0])
+        await bot.settle()
+    close_fails_once(monkeypatch)
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    assert "Sorry" in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/sluitstemming 1")
+    result = next(t for t in await bot.texts(world.group) if t.startswith("🗳 Uitslag"))
+    assert "1. soep: 2 (100%) 🏆" in result
     assert "Deze uitslag volgt de eindtelling van Telegram" in result

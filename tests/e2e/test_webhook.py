@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from buddybot import app as bot_app
 from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from tests.support.harness import Harness, World, local_settings
-from tests.support.outage import database_away
+from tests.support.outage import close_fails_once, database_away
 
 SECRET = "s3cret-token_1-long-enough-to-guard-it"
 
@@ -201,3 +202,25 @@ async def test_an_update_the_database_could_not_take_is_sent_again(
     texts = await bot.texts(w.group)
     assert "Buddy: nog niemand" in texts[-1]
     assert not any("Sorry" in t for t in texts)
+
+
+async def test_a_command_that_failed_after_its_first_step_is_answered_not_sent_again(
+    hooked: tuple[Harness, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/sluitstemming records itself and stops the Telegram poll, then the database fails
+    as the vote closes. Sent again the command would be ignored as handled, so the webhook
+    answers 200 and the facilitator gets the apology; sent once more by hand, it closes."""
+    bot, _ = hooked
+    w = await World(bot).build()
+    await bot.say(w.group, w.admin, "/stemming Wat eten we? | soep | salade")
+    close_fails_once(monkeypatch)
+    update = await bot.tg.send_message(w.group, w.admin, "/sluitstemming 1")
+    await bot.handled(update)
+    await bot.settle()
+    assert "Sorry" in await bot.last_text(w.group)
+    assert not [t for t in await bot.texts(w.group) if t.startswith("🗳 Uitslag")]
+
+    await bot.say(w.group, w.admin, "/sluitstemming 1")
+    assert bot.app is not None
+    assert bot_app.processor(bot.app).times_handled(update["update_id"]) == 1  # not sent again
+    assert [t for t in await bot.texts(w.group) if t.startswith("🗳 Uitslag")]

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
+from buddybot.services import polls
 from buddybot.storage.db import Database, make_engine
 from tests.support.dbs import PG_ADMIN_URL
 
@@ -73,3 +76,17 @@ def database_away(db: Database) -> Iterator[None]:
     finally:
         for engine, refuse in refusals:
             event.remove(engine, "do_connect", refuse)
+
+
+def close_fails_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database is away just as the next vote closes: in the unit of work that closes it
+    (after the command was recorded and the Telegram poll stopped), and for the poll's final
+    count that Telegram sends on stopping it."""
+    for name in ("close", "counts"):
+        real = getattr(polls, name)
+
+        def fail(*args: Any, name: str = name, real: Any = real, **kwargs: Any) -> Any:
+            monkeypatch.setattr(polls, name, real)
+            raise OperationalError(f"poll {name}", {}, Exception("the database went away"))
+
+        monkeypatch.setattr(polls, name, fail)
