@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,24 +215,27 @@ def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> di
 
 
 def remember_named(
-    uow: UnitOfWork, tg_user_id: int, tg_chat_id: int, message_id: int, kind: str
+    uow: UnitOfWork, tg_user_ids: Sequence[int], tg_chat_id: int, message_id: int, kind: str
 ) -> None:
-    """A message in a group that only announced this person: removed when they are
-    forgotten."""
-    person = queries.person_by_tg(uow.session, tg_user_id)
+    """A message in a group that names these people: removed when any of them is
+    forgotten. People not stored (never seen, or forgotten) are skipped."""
     wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
-    if person is None or wijk is None:
+    if wijk is None:
         return
-    uow.session.add(
-        NamedMessage(
-            person_id=person.id,
-            wijk_id=wijk.id,
-            tg_chat_id=tg_chat_id,
-            message_id=message_id,
-            kind=kind,
-            at=uow.now,
+    for tg_user_id in dict.fromkeys(tg_user_ids):
+        person = queries.person_by_tg(uow.session, tg_user_id)
+        if person is None:
+            continue
+        uow.session.add(
+            NamedMessage(
+                person_id=person.id,
+                wijk_id=wijk.id,
+                tg_chat_id=tg_chat_id,
+                message_id=message_id,
+                kind=kind,
+                at=uow.now,
+            )
         )
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,3 +294,28 @@ async def test_stale_rows_are_pruned_and_fresh_ones_kept(world: World, bot: Harn
         assert not list(uow.session.scalars(select(DueItem).where(DueItem.status == "done")))
         members = {m.person_id for m in uow.session.scalars(select(Membership))}
     assert members == {admin.id, anna.id}  # Bert left long ago; Anna is still here
+
+
+async def test_forgetting_removes_the_thanks_the_invitation_hint_and_the_team_list(
+    world: World, bot: Harness
+) -> None:
+    """Group answers that name the person in passing go too: the thanks for held news,
+    the hint to open a private chat first, and /wie's list of the team."""
+    w = world
+    await bot.say(w.group, w.bert, "/idee Leesclub")
+    await bot.handled(await bot.tg.start_private(w.bert))
+    await bot.say(w.group, w.anna, "/meedoen 1")
+    await bot.say(w.group, w.anna, "/bijwerken 1 Ik neem boeken mee")
+    assert (await bot.last_text(w.group)).startswith("Dank je, Anna!")
+    hello = (await bot.say(w.group, w.anna, "Ik wil helpen"))["message"]["message_id"]
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=hello)
+    await bot.say(w.group, w.anna, "/partner Bibliotheek | cultuur | ruimte | bieb@x.nl")
+    card = next(m for m in reversed(await bot.tg.messages(w.group)) if "Bibliotheek" in m["text"])
+    await bot.press(w.group, card["message_id"], w.anna, text="🔗 Uitnodiging voor de partner")
+    assert (await bot.last_text(w.group)).startswith("Anna, ik kan je nog niet privé schrijven")
+    await bot.say(w.group, w.bert, "/wie")
+    assert "Anna" in await bot.last_text(w.group)
+
+    await _forget(bot, w.anna)
+
+    assert not [t for t in await bot.texts(w.group) if "Anna" in t]
