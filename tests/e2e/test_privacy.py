@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
 
+from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.storage import queries
 from buddybot.storage.models import DueItem, Idea, Membership, Prompt
 from tests.support.harness import Harness, World
@@ -319,3 +324,43 @@ async def test_forgetting_removes_the_thanks_the_invitation_hint_and_the_team_li
     await _forget(bot, w.anna)
 
     assert not [t for t in await bot.texts(w.group) if "Anna" in t]
+
+
+async def _run_until_it_stops(tmp_path: Path, **settings: str) -> str:
+    """``buddybot run`` as a process with a real-looking token; Telegram's address redirects,
+    so it stops at once. What it printed."""
+    token = "7000000003:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    async with FakegramServer(token=token, bot_username="wijkbot") as server:
+        async with FakegramClient(server.url) as tg:
+            await tg.inject_fault(kind="redirect", method="getMe", count=20)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BUDDYBOT_")}
+        env.update(
+            BUDDYBOT_TOKEN=token,
+            BUDDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+            BUDDYBOT_API_BASE_URL=server.api_base_url,
+            BUDDYBOT_API_FILE_URL=server.file_base_url,
+            **settings,
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "buddybot.cli",
+            "run",
+            cwd=tmp_path,  # no stray .env is read
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            out, err = await proc.communicate()
+    return (out + err).decode()
+
+
+async def test_a_bot_without_its_own_erasure_key_warns_once_at_start(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    printed = await _run_until_it_stops(tmp_path / "a")
+    assert printed.count("BUDDYBOT_ERASURE_KEY is not set") == 1, printed
+    assert "buddybot erasure-key" in printed
+    printed = await _run_until_it_stops(tmp_path / "b", BUDDYBOT_ERASURE_KEY="k" * 40)
+    assert "BUDDYBOT_ERASURE_KEY" not in printed, printed
