@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
@@ -30,6 +30,7 @@ from buddybot.storage.models import (
     Membership,
     NamedMessage,
     Partner,
+    PartnerInvite,
     Person,
     Poll,
     PollVote,
@@ -143,9 +144,9 @@ def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
 
 
 def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> dict[str, Any]:
-    """What the person made or started: meetings, announcements, votes, partner links, the
-    questions of the bot still open to them (with what they typed so far), and the group
-    messages that named them."""
+    """What the person made or started: meetings, announcements, votes, partner links and
+    invitations, helpers' news they approved, the questions of the bot still open to them
+    (with what they typed so far), and the group messages that named them."""
     s = uow.session
     meetings = [
         {
@@ -191,6 +192,40 @@ def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> di
             .where(IdeaPartner.linked_by == person.id)
         )
     ]
+    invitations = [
+        {
+            "partner": row.name,
+            "as": (
+                "made"
+                if row.PartnerInvite.created_by == person.id
+                else "used"
+                if row.PartnerInvite.used_by == person.id
+                else "linked_before"
+            ),
+            "created": _iso(row.PartnerInvite.created_at),
+            "expires": _iso(row.PartnerInvite.expires_at),
+            "used": _iso(row.PartnerInvite.used_at),
+        }
+        for row in s.execute(
+            select(PartnerInvite, Partner.name)
+            .join(Partner, Partner.id == PartnerInvite.partner_id)
+            .where(
+                (PartnerInvite.created_by == person.id)
+                | (PartnerInvite.used_by == person.id)
+                | (PartnerInvite.replaces_person_id == person.id)
+            )
+            .order_by(PartnerInvite.created_at)
+        )
+    ]
+    approved = [
+        {"wijk": wijk_titles.get(row.wijk_id, ""), "idea": row.number, "at": _iso(row.at)}
+        for row in s.execute(
+            select(Idea.wijk_id, Idea.number, IdeaEvent.at)
+            .join(Idea, Idea.id == IdeaEvent.idea_id)
+            .where(_approved_by(person.id))
+            .order_by(IdeaEvent.at)
+        )
+    ]
     prompts = [
         {
             "wijk": wijk_titles.get(p.wijk_id, "") if p.wijk_id else None,
@@ -209,9 +244,18 @@ def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> di
         "announcements_created": announcements,
         "votes_started": polls,
         "partner_links_made": links,
+        "partner_invitations": invitations,
+        "news_approved": approved,
         "open_questions": prompts,
         "group_messages_naming_me": named,
     }
+
+
+def _approved_by(person_id: int) -> ColumnElement[bool]:
+    """Helpers' news this person approved (``ideas.decide_news``)."""
+    return (IdeaEvent.kind == "update") & (
+        IdeaEvent.detail["approved_by"].as_integer() == person_id
+    )
 
 
 def remember_named(
@@ -322,10 +366,13 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
 
 def _forget_their_words(uow: UnitOfWork, person: Person, championed: list[int]) -> None:
     """Events keep the fact that something happened, not who did it nor what they wrote:
-    the text of their news goes, and so does the mention of them in a confirmation."""
+    the text of their news goes, and so does the mention of them in a confirmation or an
+    approval of someone else's news."""
     for event in uow.session.scalars(select(IdeaEvent).where(IdeaEvent.actor_id == person.id)):
         if event.detail.get("text") is not None:
             event.detail = {k: v for k, v in event.detail.items() if k != "text"}
+    for event in uow.session.scalars(select(IdeaEvent).where(_approved_by(person.id))):
+        event.detail = {k: v for k, v in event.detail.items() if k != "approved_by"}
     if championed:
         for event in uow.session.scalars(
             select(IdeaEvent).where(IdeaEvent.idea_id.in_(championed), IdeaEvent.kind == "champion")

@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, text
 
 from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.storage import queries
-from buddybot.storage.models import DueItem, Idea, Membership, Prompt
+from buddybot.storage.models import DueItem, Idea, IdeaEvent, Membership, Prompt
 from tests.support.harness import Harness, World
 
 
@@ -254,6 +254,38 @@ async def test_my_data_covers_what_they_made_and_their_open_questions(
     ]
     assert [q["question"] for q in data["open_questions"]] == ["idea"]
     assert {n["message"] for n in data["group_messages_naming_me"]} == {"role_facilitator"}
+
+
+async def test_my_data_lists_partner_invitations_and_approved_news_and_forgetting_drops_them(
+    world: World, bot: Harness
+) -> None:
+    w = world
+    hello = (await bot.say(w.group, w.anna, "Ik wil helpen"))["message"]["message_id"]
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=hello)
+    await bot.handled(await bot.tg.start_private(w.anna))
+    await bot.say(w.group, w.anna, "/partner Bibliotheek | cultuur | ruimte | bieb@x.nl")
+    card = next(m for m in reversed(await bot.tg.messages(w.group)) if "Bibliotheek" in m["text"])
+    await bot.press(w.group, card["message_id"], w.anna, text="🔗 Uitnodiging voor de partner")
+    await bot.say(w.group, w.anna, "/idee Leesclub")
+    await bot.say(w.group, w.bert, "/meedoen 1")
+    await bot.say(w.group, w.bert, "/bijwerken 1 Ik neem boeken mee")
+    ask = (await bot.tg.messages(w.anna))[-1]
+    await bot.press(w.anna, ask["message_id"], w.anna, text="✅ Plaats het nieuws")
+    assert "Ik neem boeken mee" in await bot.last_text(w.group)
+
+    await bot.say(w.anna, w.anna, "/mijngegevens")
+    doc = (await bot.tg.messages(w.anna))[-1]
+    data = json.loads(await bot.tg.document(w.anna, doc["message_id"]))
+    assert [(i["partner"], i["as"]) for i in data["partner_invitations"]] == [
+        ("Bibliotheek", "made")
+    ]
+    assert [(n["idea"], n["wijk"]) for n in data["news_approved"]] == [(1, "Wijk Oost")]
+
+    await _forget(bot, w.anna)
+    with bot.db.transaction() as uow:
+        details = [e.detail for e in uow.session.scalars(select(IdeaEvent))]
+    assert any(d.get("text") == "Ik neem boeken mee" for d in details)  # Bert's news stays
+    assert not [d for d in details if "approved_by" in d]
 
 
 async def test_an_error_log_line_carries_ids_not_names_or_text(
