@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, and_, delete, select
 
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
@@ -253,9 +253,8 @@ def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> di
 
 def _approved_by(person_id: int) -> ColumnElement[bool]:
     """Helpers' news this person approved (``ideas.decide_news``)."""
-    return (IdeaEvent.kind == "update") & (
-        IdeaEvent.detail["approved_by"].as_integer() == person_id
-    )
+    approver: ColumnElement[int] = IdeaEvent.detail["approved_by"].as_integer()
+    return and_(IdeaEvent.kind == "update", approver == person_id)
 
 
 def remember_named(
