@@ -123,7 +123,9 @@ class Settings(BaseSettings):
         default=timedelta(hours=6), gt=timedelta(0), description="how often stale rows go"
     )
     prompt_retention: timedelta = Field(
-        default=timedelta(days=14), description="how long an unanswered question is kept"
+        default=timedelta(days=14),
+        description="how long an unanswered question, and a helper's news nobody approved "
+        "or refused, is kept",
     )
     due_retention: timedelta = Field(
         default=timedelta(days=30),
@@ -132,6 +134,10 @@ class Settings(BaseSettings):
     left_member_retention: timedelta = Field(
         default=timedelta(days=180),
         description="how long a membership is kept after the person left the group",
+    )
+    invite_retention: timedelta = Field(
+        default=timedelta(days=1),
+        description="how long a partner's invitation is kept after it was used or expired",
     )
 
     @field_validator("superadmins", mode="before")

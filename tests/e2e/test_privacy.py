@@ -6,17 +6,27 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
+from buddybot.clock import FakeClock
 from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.storage import queries
-from buddybot.storage.models import DueItem, Idea, IdeaEvent, Membership, Prompt
-from tests.support.harness import Harness, World
+from buddybot.storage.models import (
+    DueItem,
+    Idea,
+    IdeaEvent,
+    Membership,
+    Partner,
+    PartnerInvite,
+    Prompt,
+)
+from tests.support.harness import Harness, World, local_settings
 
 
 async def _busy_anna(bot: Harness, w: World) -> None:
@@ -396,3 +406,54 @@ async def test_a_bot_without_its_own_erasure_key_warns_once_at_start(tmp_path: P
     assert "buddybot erasure-key" in printed
     printed = await _run_until_it_stops(tmp_path / "b", BUDDYBOT_ERASURE_KEY="k" * 40)
     assert "BUDDYBOT_ERASURE_KEY" not in printed, printed
+
+
+async def test_undecided_news_and_used_or_expired_invitations_are_pruned(
+    world: World, bot: Harness
+) -> None:
+    from buddybot import app as bot_app
+
+    w = world
+    await bot.say(w.group, w.bert, "/idee Leesclub")
+    await bot.handled(await bot.tg.start_private(w.bert))
+    await bot.say(w.group, w.anna, "/meedoen 1")
+    await bot.say(w.group, w.anna, "/bijwerken 1 Ik neem boeken mee")  # Bert never decides
+    await bot.handled(await bot.tg.start_private(w.admin))
+    for name in ("Bibliotheek", "Buurthuis"):
+        await bot.say(w.group, w.admin, f"/partner {name} | cultuur | ruimte | info@x.nl")
+        card = next(m for m in reversed(await bot.tg.messages(w.group)) if name in m["text"])
+        await bot.press(w.group, card["message_id"], w.admin, text="🔗 Uitnodiging voor de partner")
+    links = re.findall(r"start=(ptn_[A-Za-z0-9_-]+)", " ".join(await bot.texts(w.admin)))
+    assert len(links) == 2
+    await bot.handled(await bot.tg.start_private(w.anna, payload=links[0]))  # used at once
+    assert bot.deps is not None
+
+    bot.clock.advance(timedelta(days=2))
+    pruned = await bot_app.run_prune(bot.deps)
+    assert (pruned.held_news, pruned.invites) == (0, 1)  # the used one
+    bot.clock.advance(bot.settings.prompt_retention)
+    pruned = await bot_app.run_prune(bot.deps)
+    assert (pruned.held_news, pruned.invites) == (1, 1)  # the news, the expired one
+    with bot.db.transaction() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(PartnerInvite)) == 0
+        assert "Ik neem boeken mee" not in repr(
+            [e.detail for e in uow.session.scalars(select(IdeaEvent))]
+        )
+        linked = uow.session.scalar(select(Partner.person_id).where(Partner.name == "Bibliotheek"))
+        assert linked is not None  # the partner's link stays
+
+
+async def test_pruning_starts_one_tick_after_start(
+    server: FakegramServer, tg: FakegramClient, database_url: str, clock: FakeClock
+) -> None:
+    """A bot that restarts more often than ``PRUNE_EVERY`` still prunes."""
+    settings = local_settings(server, database_url, tick_seconds=timedelta(seconds=30))
+    harness = Harness(server, tg, settings, clock)
+    await harness.start(polling=False)
+    try:
+        assert harness.app is not None and harness.app.job_queue is not None
+        (job,) = harness.app.job_queue.get_jobs_by_name("prune")
+        assert job.next_t is not None
+        assert job.next_t - datetime.now(UTC) <= timedelta(seconds=31)
+    finally:
+        await harness.close()
