@@ -68,7 +68,12 @@ async def my_data(turn: Turn) -> None:
 @command
 async def forget_me(turn: Turn) -> None:
     _private_only(turn)
-    await turn.run(lambda uow, caller: None, remember=False)
+
+    def stored(uow: UnitOfWork, caller: Caller) -> None:
+        if caller.person is None:  # forgotten already (or never seen): nothing to confirm
+            raise Refusal("nothing_stored")
+
+    await turn.run(stored, remember=False)
     markup = InlineKeyboardMarkup(
         [
             [

@@ -240,6 +240,16 @@ async def test_a_forgotten_person_is_not_stored_again_by_talking(
         assert queries.person_by_tg(uow.session, world.anna) is not None
 
 
+async def test_forget_me_twice_says_nothing_is_stored_without_buttons(
+    world: World, bot: Harness
+) -> None:
+    await _forget(bot, world.anna)
+    await bot.say(world.anna, world.anna, "/vergeetmij")
+    answer = (await bot.tg.messages(world.anna))[-1]
+    assert answer["text"] == "Ik bewaar niets over jou."
+    assert not answer.get("reply_markup")
+
+
 async def test_my_data_covers_what_they_made_and_their_open_questions(
     world: World, bot: Harness
 ) -> None:
