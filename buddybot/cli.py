@@ -1,4 +1,4 @@
-"""``buddybot run | migrate | check | export | purge | erasure-key | demo``."""
+"""``buddybot run | migrate | check | export | purge | forget-again | erasure-key | demo``."""
 
 from __future__ import annotations
 
@@ -230,6 +230,35 @@ def cmd_erasure_key(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget_again(args: argparse.Namespace) -> int:
+    """After restoring a backup: erase again everyone who was forgotten (PRIVACY.md)."""
+    from sqlalchemy import select
+
+    from buddybot.services import privacy
+    from buddybot.services.people import Policy
+    from buddybot.storage.db import Database
+    from buddybot.storage.models import ErasedPerson
+
+    settings = _settings()
+    hashes: list[str] = []
+    if args.erased_from:
+        live = Database(args.erased_from, SystemClock(), read_only=True)
+        try:
+            with live.transaction() as uow:
+                hashes = list(uow.session.scalars(select(ErasedPerson.tg_hash)))
+        finally:
+            asyncio.run(live.dispose())
+    policy = Policy(erasure_key=settings.erasure_secret)
+    db = Database.for_settings(settings, SystemClock())
+    try:
+        with db.transaction() as uow:
+            count = privacy.forget_again(uow, policy, hashes)
+    finally:
+        asyncio.run(db.dispose())
+    print(f"erased again: {count} forgotten people")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from buddybot.demo import run_demo
 
@@ -261,6 +290,17 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("--wijk", type=int, required=True, help="the wijk's id")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge.set_defaults(fn=cmd_purge)
+    again = sub.add_parser(
+        "forget-again",
+        help="after restoring a backup: erase again everyone who was forgotten (see PRIVACY.md)",
+    )
+    again.add_argument(
+        "--erased-from",
+        metavar="DATABASE_URL",
+        help="also take the forgotten from this database (a copy of the live one, kept "
+        "before the restore)",
+    )
+    again.set_defaults(fn=cmd_forget_again)
     sub.add_parser(
         "erasure-key",
         help="print the erasure key derived from the token, as a line for .env (keep it "

@@ -300,7 +300,11 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
     kept, so that a mere message does not store them again."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    person = person_to_change(uow, caller.person)
+    return erase(uow, policy, person_to_change(uow, caller.person))
+
+
+def erase(uow: UnitOfWork, policy: Policy, person: Person) -> Forgotten:
+    """``forget`` for this person; what changes in the groups is returned, not done."""
     s = uow.session
     name = display_name(person)
     involved = s.execute(
@@ -361,6 +365,23 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
         messages=messages,
         name=name,
     )
+
+
+def forget_again(uow: UnitOfWork, policy: Policy, also_erased: Sequence[str] = ()) -> int:
+    """After a backup was restored: everyone forgotten since is erased again. Their keyed
+    hashes come from ``erased_person`` (and ``also_erased``, kept from the live database
+    before the restore; added to it). Group messages are not touched: they were changed
+    when the person was first forgotten. Returns how many people were erased."""
+    s = uow.session
+    for tg_hash in also_erased:
+        queries.insert_ignore(
+            s, ErasedPerson, {"tg_hash": tg_hash, "erased_at": uow.now}, ["tg_hash"]
+        )
+    erased = set(s.scalars(select(ErasedPerson.tg_hash)))
+    again = [p for p in s.scalars(select(Person)) if erased_hash(policy, p.tg_user_id) in erased]
+    for person in again:
+        erase(uow, policy, person)
+    return len(again)
 
 
 def _forget_their_words(uow: UnitOfWork, person: Person, championed: list[int]) -> None:

@@ -19,6 +19,7 @@ from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.storage import queries
 from buddybot.storage.models import (
     DueItem,
+    ErasedPerson,
     Idea,
     IdeaEvent,
     Membership,
@@ -26,7 +27,7 @@ from buddybot.storage.models import (
     PartnerInvite,
     Prompt,
 )
-from tests.support.harness import Harness, World, local_settings
+from tests.support.harness import TOKEN, Harness, World, local_settings
 
 
 async def _busy_anna(bot: Harness, w: World) -> None:
@@ -141,6 +142,44 @@ async def test_cli_purge(world: World, bot: Harness, monkeypatch: pytest.MonkeyP
     assert await asyncio.to_thread(main, ["purge", "--wijk", "99", "--yes"]) == 1
     assert await asyncio.to_thread(main, ["purge", "--wijk", "1", "--yes"]) == 0
     assert "Moestuin" not in _everything(bot)
+
+
+async def test_after_restoring_a_backup_forget_again_erases_the_forgotten_once_more(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The bot's database plays a backup from before Anna was forgotten; the live database
+    (kept aside before the restore) holds her keyed hash in ``erased_person``."""
+    from buddybot.cli import main
+    from buddybot.services.people import erased_hash
+    from buddybot.storage.db import Database, make_engine
+    from buddybot.storage.migrate import upgrade
+
+    await _busy_anna(bot, world)
+    live_url = f"sqlite:///{tmp_path / 'live.db'}"
+    engine = make_engine(live_url)
+    upgrade(engine)
+    engine.dispose()
+    live = Database(live_url, bot.clock)
+    assert bot.deps is not None
+    with live.transaction() as uow:
+        anna_hash = erased_hash(bot.deps.policy, world.anna)
+        uow.session.add(ErasedPerson(tg_hash=anna_hash, erased_at=uow.now))
+    await live.dispose()
+    assert "'Anna'" in _everything(bot)
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("BUDDYBOT_DATABASE_URL", bot.settings.database_url)
+    monkeypatch.setenv("BUDDYBOT_TOKEN", TOKEN)
+    monkeypatch.delenv("BUDDYBOT_ERASURE_KEY", raising=False)
+    args = ["forget-again", "--erased-from", live_url]
+    assert await asyncio.to_thread(main, args) == 0
+
+    everything = _everything(bot)
+    assert str(world.anna) not in everything and "'Anna'" not in everything
+    assert "Moestuin op het plein" in everything and "'Bert'" in everything
+    # Her hash is in the restored database now: talking does not store her again.
+    await bot.say(world.group, world.anna, "Hallo allemaal")
+    assert str(world.anna) not in _everything(bot)
 
 
 # -- forgetting holds (issue 22, item 8) ----------------------------------------------------
