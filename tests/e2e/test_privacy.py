@@ -252,7 +252,8 @@ async def test_a_message_that_cannot_be_deleted_is_blanked(world: World, bot: Ha
     )
     await _forget(bot, world.anna)
     blanked = {m["message_id"]: m for m in await bot.tg.messages(world.group)}[news["message_id"]]
-    assert blanked["text"] == "De tekst van dit bericht is weggehaald op verzoek van een buurtbewoner."
+    removed = "De tekst van dit bericht is weggehaald op verzoek van een buurtbewoner."
+    assert blanked["text"] == removed
 
 
 async def test_a_forgotten_person_is_not_stored_again_by_talking(
