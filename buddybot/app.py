@@ -245,7 +245,7 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None) -> BotA
     app.job_queue.run_repeating(
         prune,
         interval=s.prune_every,
-        first=s.prune_every,
+        first=s.tick_seconds,  # soon after start: a bot that restarts often still prunes
         name="prune",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
@@ -306,14 +306,20 @@ async def prune(context: BotContext) -> None:
 async def run_prune(deps: Deps) -> retention.Pruned:
     s = deps.settings
     keep = retention.Retention(
-        prompts=s.prompt_retention, due_items=s.due_retention, left_members=s.left_member_retention
+        prompts=s.prompt_retention,
+        due_items=s.due_retention,
+        left_members=s.left_member_retention,
+        invites=s.invite_retention,
     )
     pruned = await deps.db.run(lambda uow: retention.prune(uow, keep))
     log.info(
-        "pruned %s unanswered questions, %s finished due items, %s old memberships",
+        "pruned %s unanswered questions, %s finished due items, %s old memberships, "
+        "%s undecided news, %s used or expired partner invitations",
         pruned.prompts,
         pruned.due_items,
         pruned.memberships,
+        pruned.held_news,
+        pruned.invites,
     )
     return pruned
 

@@ -1,4 +1,4 @@
-"""``buddybot run | migrate | check | demo``."""
+"""``buddybot run | migrate | check | export | purge | forget-again | erasure-key | demo``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from buddybot import redact
 from buddybot.clock import SystemClock
-from buddybot.settings import Settings, SettingsError, load_settings
+from buddybot.settings import ERASURE_HEX, Settings, SettingsError, load_settings
 
 EXIT_CRASH = 1
 EXIT_SETTINGS = 2
@@ -23,6 +23,13 @@ EXIT_MIGRATIONS = 4
 NO_TOKEN = (
     "No bot token: set BUDDYBOT_TOKEN (create a bot with @BotFather in Telegram to get one). "
     "To try buddybot without a token, run: buddybot demo"
+)
+
+
+ERASURE_KEY_DERIVED = (
+    "BUDDYBOT_ERASURE_KEY is not set: forgotten people are recognised with a key derived "
+    "from the bot token, and after a new token they would be stored again. Set it now: "
+    "`buddybot erasure-key` prints the value that keeps them recognised (see SECURITY.md)."
 )
 
 
@@ -88,6 +95,8 @@ def cmd_run(_: argparse.Namespace) -> int:
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
     )
     _logging(settings.log_level)
+    if not settings.erasure_key_set:
+        logging.getLogger("buddybot").warning(ERASURE_KEY_DERIVED)
     try:
         asyncio.run(_run(settings))
     except Exception:
@@ -206,6 +215,50 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_erasure_key(_: argparse.Namespace) -> int:
+    """Print the erasure key in use as a setting line, so that it survives a new token."""
+    settings = _settings()
+    if settings.erasure_key_set:
+        print("BUDDYBOT_ERASURE_KEY is already set: keep it as it is.", file=sys.stderr)
+        return 0
+    if settings.token is None:
+        print(
+            "No bot token: no key is derived from it. Set any long random value.", file=sys.stderr
+        )
+        return EXIT_SETTINGS
+    print(f"BUDDYBOT_ERASURE_KEY={ERASURE_HEX}{settings.erasure_secret.hex()}")
+    return 0
+
+
+def cmd_forget_again(args: argparse.Namespace) -> int:
+    """After restoring a backup: erase again everyone who was forgotten (PRIVACY.md)."""
+    from sqlalchemy import select
+
+    from buddybot.services import privacy
+    from buddybot.services.people import Policy
+    from buddybot.storage.db import Database
+    from buddybot.storage.models import ErasedPerson
+
+    settings = _settings()
+    hashes: list[str] = []
+    if args.erased_from:
+        live = Database(args.erased_from, SystemClock(), read_only=True)
+        try:
+            with live.transaction() as uow:
+                hashes = list(uow.session.scalars(select(ErasedPerson.tg_hash)))
+        finally:
+            asyncio.run(live.dispose())
+    policy = Policy(erasure_key=settings.erasure_secret)
+    db = Database.for_settings(settings, SystemClock())
+    try:
+        with db.transaction() as uow:
+            count = privacy.forget_again(uow, policy, hashes)
+    finally:
+        asyncio.run(db.dispose())
+    print(f"erased again: {count} forgotten people")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from buddybot.demo import run_demo
 
@@ -237,6 +290,22 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("--wijk", type=int, required=True, help="the wijk's id")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge.set_defaults(fn=cmd_purge)
+    again = sub.add_parser(
+        "forget-again",
+        help="after restoring a backup: erase again everyone who was forgotten (see PRIVACY.md)",
+    )
+    again.add_argument(
+        "--erased-from",
+        metavar="DATABASE_URL",
+        help="also take the forgotten from this database (a copy of the live one, kept "
+        "before the restore)",
+    )
+    again.set_defaults(fn=cmd_forget_again)
+    sub.add_parser(
+        "erasure-key",
+        help="print the erasure key derived from the token, as a line for .env (keep it "
+        "before a new token, so forgotten people stay recognised)",
+    ).set_defaults(fn=cmd_erasure_key)
     demo = sub.add_parser(
         "demo", help="play a neighbourhood story against a local fake Telegram (no token needed)"
     )

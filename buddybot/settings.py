@@ -27,6 +27,7 @@ TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
 LANGUAGES = ("nl", "en")
 WEBHOOK_SECRET_MIN = 32
+ERASURE_HEX = "hex:"  # an erasure key given as hex digits (any bytes)
 
 
 _DATABASES = tuple(
@@ -115,13 +116,16 @@ class Settings(BaseSettings):
     erasure_key: SecretStr | None = Field(
         default=None,
         description="key of the hash kept of forgotten Telegram ids; default: derived from "
-        "the token (set it, so that a new token keeps recognising them)",
+        "the token (set it, so that a new token keeps recognising them); 'hex:…' gives the "
+        "key as hex digits (`buddybot erasure-key` prints the one derived from the token)",
     )
     prune_every: timedelta = Field(
         default=timedelta(hours=6), gt=timedelta(0), description="how often stale rows go"
     )
     prompt_retention: timedelta = Field(
-        default=timedelta(days=14), description="how long an unanswered question is kept"
+        default=timedelta(days=14),
+        description="how long an unanswered question, and a helper's news nobody approved "
+        "or refused, is kept",
     )
     due_retention: timedelta = Field(
         default=timedelta(days=30),
@@ -130,6 +134,10 @@ class Settings(BaseSettings):
     left_member_retention: timedelta = Field(
         default=timedelta(days=180),
         description="how long a membership is kept after the person left the group",
+    )
+    invite_retention: timedelta = Field(
+        default=timedelta(days=1),
+        description="how long a partner's invitation is kept after it was used or expired",
     )
 
     @field_validator("superadmins", mode="before")
@@ -173,6 +181,17 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite:///… or postgresql://…")
         return value
 
+    @field_validator("erasure_key")
+    @classmethod
+    def _hex_key(cls, value: SecretStr | None) -> SecretStr | None:
+        raw = value.get_secret_value() if value is not None else ""
+        if raw.startswith(ERASURE_HEX):
+            try:
+                bytes.fromhex(raw.removeprefix(ERASURE_HEX))
+            except ValueError:
+                raise ValueError("after 'hex:' only hex digits (0-9, a-f)") from None
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         # Without the secret anyone who finds the URL could post updates "from" an admin.
@@ -198,10 +217,19 @@ class Settings(BaseSettings):
     def erasure_secret(self) -> bytes:
         """The key of the hash of forgotten ids: ``erasure_key``, or one derived from the
         token (never the token itself)."""
-        if self.erasure_key is not None and self.erasure_key.get_secret_value():
-            return self.erasure_key.get_secret_value().encode()
+        if self.erasure_key_set:
+            assert self.erasure_key is not None
+            raw = self.erasure_key.get_secret_value()
+            if raw.startswith(ERASURE_HEX):
+                return bytes.fromhex(raw.removeprefix(ERASURE_HEX))
+            return raw.encode()
         token = self.token.get_secret_value() if self.token else ""
         return hashlib.sha256(b"buddybot erasure key\0" + token.encode()).digest()
+
+    @property
+    def erasure_key_set(self) -> bool:
+        """False: the key is derived from the token, and a new token loses it."""
+        return self.erasure_key is not None and bool(self.erasure_key.get_secret_value())
 
 
 class SettingsError(Exception):

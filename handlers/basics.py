@@ -10,6 +10,7 @@ from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.commands import visible
 from buddybot.handlers.common import Turn, button, command, safe_edit
+from buddybot.handlers.privacy import remember_named
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas, people
 from buddybot.services.errors import Refusal
@@ -165,15 +166,19 @@ async def who(turn: Turn) -> None:
         await turn.reply(turn.t("who.none"))
         return
     lines: list[Html] = []
+    named: set[int] = set()
     for wijk, team in teams:
         # Telegram admins steer too; their names come from Telegram (cached).
-        admins = await turn.deps.admins.names(turn.context.bot, wijk.tg_chat_id)
-        names = sorted(set(team.facilitators) | set(admins))
+        admins = await turn.deps.admins.admins(turn.context.bot, wijk.tg_chat_id)
+        names = sorted(set(team.facilitators) | set(admins.values()))
+        named |= set(team.tg_user_ids) | set(admins)
         lines.append(turn.t("who.wijk", title=wijk.title))
         lines.append(turn.t("who.buddy", names=", ".join(team.buddy) or turn.t("who.nobody")))
         lines.append(turn.t("who.facilitators", names=", ".join(names) or turn.t("who.nobody")))
     lines.append(turn.t("who.explain"))
-    await turn.reply(join_lines(lines))
+    msg = await turn.reply(join_lines(lines))
+    # The answer names each of them: removed when any of them is forgotten.
+    await remember_named(turn.deps, sorted(named), msg, "who")
 
 
 def _language_buttons(scope: str) -> InlineKeyboardMarkup:

@@ -525,7 +525,9 @@ async def _ask_approval(turn: Turn, news: ideas.News, name: str) -> None:
     if not asked:
         await turn.deps.db.run(lambda uow: ideas.drop_held(uow, held_id))
         raise Refusal("update_no_approver", number=card.number)
-    await turn.reply(turn.t("update.held", number=card.number, name=name))
+    msg = await turn.reply(turn.t("update.held", number=card.number, name=name))
+    if turn.actor is not None:  # the thanks names them: gone when they are forgotten
+        await remember_named(turn.deps, turn.actor.tg_user_id, msg, "news_held")
 
 
 async def still_there(turn: Turn, tg_chat_id: int | None) -> None:

@@ -20,6 +20,7 @@ from buddybot.handlers.common import (
     safe_edit,
     standing,
 )
+from buddybot.handlers.privacy import remember_named
 from buddybot.handlers.replies import After, Form
 from buddybot.i18n import Html, join_lines, t, when
 from buddybot.services import partners
@@ -289,12 +290,13 @@ async def invite_button(turn: Turn) -> str | None:
         token = made.token
         await turn.deps.db.run(lambda uow: partners.drop_invite(uow, token))
         start = f"https://t.me/{turn.deps.bot_username}"
-        await turn.reply(
+        msg = await turn.reply(
             turn.t("partner.invite_private_first", name=turn.actor.first_name),
             markup=InlineKeyboardMarkup(
                 [[InlineKeyboardButton(turn.t("button.continue_private"), url=start)]]
             ),
         )
+        await remember_named(turn.deps, turn.actor.tg_user_id, msg, "invite_private_first")
         return None
     return turn.t("partner.invite_sent")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import TelegramError
@@ -67,7 +68,12 @@ async def my_data(turn: Turn) -> None:
 @command
 async def forget_me(turn: Turn) -> None:
     _private_only(turn)
-    await turn.run(lambda uow, caller: None, remember=False)
+
+    def stored(uow: UnitOfWork, caller: Caller) -> None:
+        if caller.person is None:  # forgotten already (or never seen): nothing to confirm
+            raise Refusal("nothing_stored")
+
+    await turn.run(stored, remember=False)
     markup = InlineKeyboardMarkup(
         [
             [
@@ -133,14 +139,17 @@ async def _remove(bot: Bot, chat_id: int, message_id: int, lang: str) -> None:
         log.warning("message %s in %s not blanked: %s", message_id, chat_id, exc)
 
 
-async def remember_named(deps: Deps, tg_user_id: int, msg: Message | None, kind: str) -> None:
-    """Remember a group message that only announced this person (see ``forget_yes``)."""
+async def remember_named(
+    deps: Deps, tg_user_ids: int | Sequence[int], msg: Message | None, kind: str
+) -> None:
+    """Remember a group message that names these people (see ``forget_yes``)."""
     if msg is None or msg.chat.type == "private":
         return
+    ids = [tg_user_ids] if isinstance(tg_user_ids, int) else list(tg_user_ids)
+    if not ids:
+        return
     chat_id, message_id = msg.chat_id, msg.message_id
-    await deps.db.run(
-        lambda uow: privacy.remember_named(uow, tg_user_id, chat_id, message_id, kind)
-    )
+    await deps.db.run(lambda uow: privacy.remember_named(uow, ids, chat_id, message_id, kind))
 
 
 @button

@@ -364,11 +364,13 @@ def appoint(
 class Team:
     buddy: list[str]
     facilitators: list[str]
+    tg_user_ids: list[int]  # everyone listed: a group message naming them goes when forgotten
 
 
 def team(uow: UnitOfWork, wijk: Wijk) -> Team:
     buddy: list[str] = []
     facilitators: list[str] = []
+    tg_user_ids: list[int] = []
     rows = uow.session.execute(
         select(Membership.role, Person)
         .join(Person, Person.id == Membership.person_id)
@@ -381,7 +383,8 @@ def team(uow: UnitOfWork, wijk: Wijk) -> Team:
     )
     for row in rows:
         (buddy if row.role == Role.BUDDY else facilitators).append(display_name(row.Person))
-    return Team(buddy=buddy, facilitators=facilitators)
+        tg_user_ids.append(row.Person.tg_user_id)
+    return Team(buddy=buddy, facilitators=facilitators, tg_user_ids=tg_user_ids)
 
 
 def member_joined(uow: UnitOfWork, policy: Policy, chat: ChatRef, actor: ActorRef) -> None:

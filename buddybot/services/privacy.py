@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, select
 
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
@@ -29,6 +30,7 @@ from buddybot.storage.models import (
     Membership,
     NamedMessage,
     Partner,
+    PartnerInvite,
     Person,
     Poll,
     PollVote,
@@ -142,9 +144,9 @@ def my_data(uow: UnitOfWork, caller: Caller) -> dict[str, Any]:
 
 
 def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> dict[str, Any]:
-    """What the person made or started: meetings, announcements, votes, partner links, the
-    questions of the bot still open to them (with what they typed so far), and the group
-    messages that named them."""
+    """What the person made or started: meetings, announcements, votes, partner links and
+    invitations, helpers' news they approved, the questions of the bot still open to them
+    (with what they typed so far), and the group messages that named them."""
     s = uow.session
     meetings = [
         {
@@ -190,6 +192,40 @@ def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> di
             .where(IdeaPartner.linked_by == person.id)
         )
     ]
+    invitations = [
+        {
+            "partner": row.name,
+            "as": (
+                "made"
+                if row.PartnerInvite.created_by == person.id
+                else "used"
+                if row.PartnerInvite.used_by == person.id
+                else "linked_before"
+            ),
+            "created": _iso(row.PartnerInvite.created_at),
+            "expires": _iso(row.PartnerInvite.expires_at),
+            "used": _iso(row.PartnerInvite.used_at),
+        }
+        for row in s.execute(
+            select(PartnerInvite, Partner.name)
+            .join(Partner, Partner.id == PartnerInvite.partner_id)
+            .where(
+                (PartnerInvite.created_by == person.id)
+                | (PartnerInvite.used_by == person.id)
+                | (PartnerInvite.replaces_person_id == person.id)
+            )
+            .order_by(PartnerInvite.created_at)
+        )
+    ]
+    approved = [
+        {"wijk": wijk_titles.get(row.wijk_id, ""), "idea": row.number, "at": _iso(row.at)}
+        for row in s.execute(
+            select(Idea.wijk_id, Idea.number, IdeaEvent.at)
+            .join(Idea, Idea.id == IdeaEvent.idea_id)
+            .where(_approved_by(person.id))
+            .order_by(IdeaEvent.at)
+        )
+    ]
     prompts = [
         {
             "wijk": wijk_titles.get(p.wijk_id, "") if p.wijk_id else None,
@@ -208,30 +244,41 @@ def _made_by(uow: UnitOfWork, person: Person, wijk_titles: dict[int, str]) -> di
         "announcements_created": announcements,
         "votes_started": polls,
         "partner_links_made": links,
+        "partner_invitations": invitations,
+        "news_approved": approved,
         "open_questions": prompts,
         "group_messages_naming_me": named,
     }
 
 
+def _approved_by(person_id: int) -> ColumnElement[bool]:
+    """Helpers' news this person approved (``ideas.decide_news``)."""
+    approver: ColumnElement[int] = IdeaEvent.detail["approved_by"].as_integer()
+    return and_(IdeaEvent.kind == "update", approver == person_id)
+
+
 def remember_named(
-    uow: UnitOfWork, tg_user_id: int, tg_chat_id: int, message_id: int, kind: str
+    uow: UnitOfWork, tg_user_ids: Sequence[int], tg_chat_id: int, message_id: int, kind: str
 ) -> None:
-    """A message in a group that only announced this person: removed when they are
-    forgotten."""
-    person = queries.person_by_tg(uow.session, tg_user_id)
+    """A message in a group that names these people: removed when any of them is
+    forgotten. People not stored (never seen, or forgotten) are skipped."""
     wijk = queries.wijk_by_chat(uow.session, tg_chat_id)
-    if person is None or wijk is None:
+    if wijk is None:
         return
-    uow.session.add(
-        NamedMessage(
-            person_id=person.id,
-            wijk_id=wijk.id,
-            tg_chat_id=tg_chat_id,
-            message_id=message_id,
-            kind=kind,
-            at=uow.now,
+    for tg_user_id in dict.fromkeys(tg_user_ids):
+        person = queries.person_by_tg(uow.session, tg_user_id)
+        if person is None:
+            continue
+        uow.session.add(
+            NamedMessage(
+                person_id=person.id,
+                wijk_id=wijk.id,
+                tg_chat_id=tg_chat_id,
+                message_id=message_id,
+                kind=kind,
+                at=uow.now,
+            )
         )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +300,11 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
     kept, so that a mere message does not store them again."""
     if caller.person is None:
         raise Refusal("who_are_you")
-    person = person_to_change(uow, caller.person)
+    return erase(uow, policy, person_to_change(uow, caller.person))
+
+
+def erase(uow: UnitOfWork, policy: Policy, person: Person) -> Forgotten:
+    """``forget`` for this person; what changes in the groups is returned, not done."""
     s = uow.session
     name = display_name(person)
     involved = s.execute(
@@ -316,12 +367,32 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
     )
 
 
+def forget_again(uow: UnitOfWork, policy: Policy, also_erased: Sequence[str] = ()) -> int:
+    """After a backup was restored: everyone forgotten since is erased again. Their keyed
+    hashes come from ``erased_person`` (and ``also_erased``, kept from the live database
+    before the restore; added to it). Group messages are not touched: they were changed
+    when the person was first forgotten. Returns how many people were erased."""
+    s = uow.session
+    for tg_hash in also_erased:
+        queries.insert_ignore(
+            s, ErasedPerson, {"tg_hash": tg_hash, "erased_at": uow.now}, ["tg_hash"]
+        )
+    erased = set(s.scalars(select(ErasedPerson.tg_hash)))
+    again = [p for p in s.scalars(select(Person)) if erased_hash(policy, p.tg_user_id) in erased]
+    for person in again:
+        erase(uow, policy, person)
+    return len(again)
+
+
 def _forget_their_words(uow: UnitOfWork, person: Person, championed: list[int]) -> None:
     """Events keep the fact that something happened, not who did it nor what they wrote:
-    the text of their news goes, and so does the mention of them in a confirmation."""
+    the text of their news goes, and so does the mention of them in a confirmation or an
+    approval of someone else's news."""
     for event in uow.session.scalars(select(IdeaEvent).where(IdeaEvent.actor_id == person.id)):
         if event.detail.get("text") is not None:
             event.detail = {k: v for k, v in event.detail.items() if k != "text"}
+    for event in uow.session.scalars(select(IdeaEvent).where(_approved_by(person.id))):
+        event.detail = {k: v for k, v in event.detail.items() if k != "approved_by"}
     if championed:
         for event in uow.session.scalars(
             select(IdeaEvent).where(IdeaEvent.idea_id.in_(championed), IdeaEvent.kind == "champion")

@@ -6,20 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 
 from buddybot.scheduling.due import Status
+from buddybot.services.ideas import HELD
 from buddybot.storage.db import UnitOfWork
-from buddybot.storage.models import DueItem, Membership, Prompt
+from buddybot.storage.models import DueItem, IdeaEvent, Membership, PartnerInvite, Prompt
 
 FINISHED = [Status.DONE, Status.SKIPPED, Status.FAILED, Status.CANCELLED]
 
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    prompts: timedelta  # a question nobody answered (with what was typed so far)
+    prompts: timedelta  # a question nobody answered (with what was typed so far), and
+    # a helper's news nobody approved or refused (with its text)
     due_items: timedelta  # scheduled work that is finished, with its last error
     left_members: timedelta  # a membership after the person left the group
+    invites: timedelta  # a partner's invitation after it was used or expired
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,8 @@ class Pruned:
     prompts: int
     due_items: int
     memberships: int
+    held_news: int
+    invites: int
 
 
 def prune(uow: UnitOfWork, keep: Retention) -> Pruned:
@@ -46,8 +51,22 @@ def prune(uow: UnitOfWork, keep: Retention) -> Pruned:
             Membership.left.is_(True), Membership.last_seen_at < uow.now - keep.left_members
         )
     )
+    held = s.execute(
+        delete(IdeaEvent).where(IdeaEvent.kind == HELD, IdeaEvent.at < uow.now - keep.prompts)
+    )
+    # A used or expired invitation opens nothing any more; the partner's link stays.
+    invites = s.execute(
+        delete(PartnerInvite).where(
+            or_(
+                PartnerInvite.used_at < uow.now - keep.invites,
+                PartnerInvite.expires_at < uow.now - keep.invites,
+            )
+        )
+    )
     return Pruned(
         prompts=prompts.rowcount,  # type: ignore[attr-defined]
         due_items=due_items.rowcount,  # type: ignore[attr-defined]
         memberships=members.rowcount,  # type: ignore[attr-defined]
+        held_news=held.rowcount,  # type: ignore[attr-defined]
+        invites=invites.rowcount,  # type: ignore[attr-defined]
     )

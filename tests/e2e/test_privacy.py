@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from datetime import timedelta
+import os
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
+from buddybot.clock import FakeClock
+from buddybot.fakegram import FakegramClient, FakegramServer
 from buddybot.storage import queries
-from buddybot.storage.models import DueItem, Idea, Membership, Prompt
-from tests.support.harness import Harness, World
+from buddybot.storage.models import (
+    DueItem,
+    ErasedPerson,
+    Idea,
+    IdeaEvent,
+    Membership,
+    Partner,
+    PartnerInvite,
+    Prompt,
+)
+from tests.support.harness import TOKEN, Harness, World, local_settings
 
 
 async def _busy_anna(bot: Harness, w: World) -> None:
@@ -128,6 +144,44 @@ async def test_cli_purge(world: World, bot: Harness, monkeypatch: pytest.MonkeyP
     assert "Moestuin" not in _everything(bot)
 
 
+async def test_after_restoring_a_backup_forget_again_erases_the_forgotten_once_more(
+    world: World, bot: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The bot's database plays a backup from before Anna was forgotten; the live database
+    (kept aside before the restore) holds her keyed hash in ``erased_person``."""
+    from buddybot.cli import main
+    from buddybot.services.people import erased_hash
+    from buddybot.storage.db import Database, make_engine
+    from buddybot.storage.migrate import upgrade
+
+    await _busy_anna(bot, world)
+    live_url = f"sqlite:///{tmp_path / 'live.db'}"
+    engine = make_engine(live_url)
+    upgrade(engine)
+    engine.dispose()
+    live = Database(live_url, bot.clock)
+    assert bot.deps is not None
+    with live.transaction() as uow:
+        anna_hash = erased_hash(bot.deps.policy, world.anna)
+        uow.session.add(ErasedPerson(tg_hash=anna_hash, erased_at=uow.now))
+    await live.dispose()
+    assert "'Anna'" in _everything(bot)
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("BUDDYBOT_DATABASE_URL", bot.settings.database_url)
+    monkeypatch.setenv("BUDDYBOT_TOKEN", TOKEN)
+    monkeypatch.delenv("BUDDYBOT_ERASURE_KEY", raising=False)
+    args = ["forget-again", "--erased-from", live_url]
+    assert await asyncio.to_thread(main, args) == 0
+
+    everything = _everything(bot)
+    assert str(world.anna) not in everything and "'Anna'" not in everything
+    assert "Moestuin op het plein" in everything and "'Bert'" in everything
+    # Her hash is in the restored database now: talking does not store her again.
+    await bot.say(world.group, world.anna, "Hallo allemaal")
+    assert str(world.anna) not in _everything(bot)
+
+
 # -- forgetting holds (issue 22, item 8) ----------------------------------------------------
 
 
@@ -198,7 +252,8 @@ async def test_a_message_that_cannot_be_deleted_is_blanked(world: World, bot: Ha
     )
     await _forget(bot, world.anna)
     blanked = {m["message_id"]: m for m in await bot.tg.messages(world.group)}[news["message_id"]]
-    assert blanked["text"] == "Dit bericht is weggehaald op verzoek van een buurtbewoner."
+    removed = "De tekst van dit bericht is weggehaald op verzoek van een buurtbewoner."
+    assert blanked["text"] == removed
 
 
 async def test_a_forgotten_person_is_not_stored_again_by_talking(
@@ -225,6 +280,16 @@ async def test_a_forgotten_person_is_not_stored_again_by_talking(
         assert queries.person_by_tg(uow.session, world.anna) is not None
 
 
+async def test_forget_me_twice_says_nothing_is_stored_without_buttons(
+    world: World, bot: Harness
+) -> None:
+    await _forget(bot, world.anna)
+    await bot.say(world.anna, world.anna, "/vergeetmij")
+    answer = (await bot.tg.messages(world.anna))[-1]
+    assert answer["text"] == "Ik bewaar niets over jou."
+    assert not answer.get("reply_markup")
+
+
 async def test_my_data_covers_what_they_made_and_their_open_questions(
     world: World, bot: Harness
 ) -> None:
@@ -249,6 +314,38 @@ async def test_my_data_covers_what_they_made_and_their_open_questions(
     ]
     assert [q["question"] for q in data["open_questions"]] == ["idea"]
     assert {n["message"] for n in data["group_messages_naming_me"]} == {"role_facilitator"}
+
+
+async def test_my_data_lists_partner_invitations_and_approved_news_and_forgetting_drops_them(
+    world: World, bot: Harness
+) -> None:
+    w = world
+    hello = (await bot.say(w.group, w.anna, "Ik wil helpen"))["message"]["message_id"]
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=hello)
+    await bot.handled(await bot.tg.start_private(w.anna))
+    await bot.say(w.group, w.anna, "/partner Bibliotheek | cultuur | ruimte | bieb@x.nl")
+    card = next(m for m in reversed(await bot.tg.messages(w.group)) if "Bibliotheek" in m["text"])
+    await bot.press(w.group, card["message_id"], w.anna, text="🔗 Uitnodiging voor de partner")
+    await bot.say(w.group, w.anna, "/idee Leesclub")
+    await bot.say(w.group, w.bert, "/meedoen 1")
+    await bot.say(w.group, w.bert, "/bijwerken 1 Ik neem boeken mee")
+    ask = (await bot.tg.messages(w.anna))[-1]
+    await bot.press(w.anna, ask["message_id"], w.anna, text="✅ Plaats het nieuws")
+    assert "Ik neem boeken mee" in await bot.last_text(w.group)
+
+    await bot.say(w.anna, w.anna, "/mijngegevens")
+    doc = (await bot.tg.messages(w.anna))[-1]
+    data = json.loads(await bot.tg.document(w.anna, doc["message_id"]))
+    assert [(i["partner"], i["as"]) for i in data["partner_invitations"]] == [
+        ("Bibliotheek", "made")
+    ]
+    assert [(n["idea"], n["wijk"]) for n in data["news_approved"]] == [(1, "Wijk Oost")]
+
+    await _forget(bot, w.anna)
+    with bot.db.transaction() as uow:
+        details = [e.detail for e in uow.session.scalars(select(IdeaEvent))]
+    assert any(d.get("text") == "Ik neem boeken mee" for d in details)  # Bert's news stays
+    assert not [d for d in details if "approved_by" in d]
 
 
 async def test_an_error_log_line_carries_ids_not_names_or_text(
@@ -294,3 +391,119 @@ async def test_stale_rows_are_pruned_and_fresh_ones_kept(world: World, bot: Harn
         assert not list(uow.session.scalars(select(DueItem).where(DueItem.status == "done")))
         members = {m.person_id for m in uow.session.scalars(select(Membership))}
     assert members == {admin.id, anna.id}  # Bert left long ago; Anna is still here
+
+
+async def test_forgetting_removes_the_thanks_the_invitation_hint_and_the_team_list(
+    world: World, bot: Harness
+) -> None:
+    """Group answers that name the person in passing go too: the thanks for held news,
+    the hint to open a private chat first, and /wie's list of the team."""
+    w = world
+    await bot.say(w.group, w.bert, "/idee Leesclub")
+    await bot.handled(await bot.tg.start_private(w.bert))
+    await bot.say(w.group, w.anna, "/meedoen 1")
+    await bot.say(w.group, w.anna, "/bijwerken 1 Ik neem boeken mee")
+    assert (await bot.last_text(w.group)).startswith("Dank je, Anna!")
+    hello = (await bot.say(w.group, w.anna, "Ik wil helpen"))["message"]["message_id"]
+    await bot.say(w.group, w.admin, "/facilitator", reply_to=hello)
+    await bot.say(w.group, w.anna, "/partner Bibliotheek | cultuur | ruimte | bieb@x.nl")
+    card = next(m for m in reversed(await bot.tg.messages(w.group)) if "Bibliotheek" in m["text"])
+    await bot.press(w.group, card["message_id"], w.anna, text="🔗 Uitnodiging voor de partner")
+    assert (await bot.last_text(w.group)).startswith("Anna, ik kan je nog niet privé schrijven")
+    await bot.say(w.group, w.bert, "/wie")
+    assert "Anna" in await bot.last_text(w.group)
+
+    await _forget(bot, w.anna)
+
+    assert not [t for t in await bot.texts(w.group) if "Anna" in t]
+
+
+async def _run_until_it_stops(tmp_path: Path, **settings: str) -> str:
+    """``buddybot run`` as a process with a real-looking token; Telegram's address redirects,
+    so it stops at once. What it printed."""
+    token = "7000000003:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    async with FakegramServer(token=token, bot_username="wijkbot") as server:
+        async with FakegramClient(server.url) as tg:
+            await tg.inject_fault(kind="redirect", method="getMe", count=20)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BUDDYBOT_")}
+        env.update(
+            BUDDYBOT_TOKEN=token,
+            BUDDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+            BUDDYBOT_API_BASE_URL=server.api_base_url,
+            BUDDYBOT_API_FILE_URL=server.file_base_url,
+            **settings,
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "buddybot.cli",
+            "run",
+            cwd=tmp_path,  # no stray .env is read
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            out, err = await proc.communicate()
+    return (out + err).decode()
+
+
+async def test_a_bot_without_its_own_erasure_key_warns_once_at_start(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    printed = await _run_until_it_stops(tmp_path / "a")
+    assert printed.count("BUDDYBOT_ERASURE_KEY is not set") == 1, printed
+    assert "buddybot erasure-key" in printed
+    printed = await _run_until_it_stops(tmp_path / "b", BUDDYBOT_ERASURE_KEY="k" * 40)
+    assert "BUDDYBOT_ERASURE_KEY" not in printed, printed
+
+
+async def test_undecided_news_and_used_or_expired_invitations_are_pruned(
+    world: World, bot: Harness
+) -> None:
+    from buddybot import app as bot_app
+
+    w = world
+    await bot.say(w.group, w.bert, "/idee Leesclub")
+    await bot.handled(await bot.tg.start_private(w.bert))
+    await bot.say(w.group, w.anna, "/meedoen 1")
+    await bot.say(w.group, w.anna, "/bijwerken 1 Ik neem boeken mee")  # Bert never decides
+    await bot.handled(await bot.tg.start_private(w.admin))
+    for name in ("Bibliotheek", "Buurthuis"):
+        await bot.say(w.group, w.admin, f"/partner {name} | cultuur | ruimte | info@x.nl")
+        card = next(m for m in reversed(await bot.tg.messages(w.group)) if name in m["text"])
+        await bot.press(w.group, card["message_id"], w.admin, text="🔗 Uitnodiging voor de partner")
+    links = re.findall(r"start=(ptn_[A-Za-z0-9_-]+)", " ".join(await bot.texts(w.admin)))
+    assert len(links) == 2
+    await bot.handled(await bot.tg.start_private(w.anna, payload=links[0]))  # used at once
+    assert bot.deps is not None
+
+    bot.clock.advance(timedelta(days=2))
+    pruned = await bot_app.run_prune(bot.deps)
+    assert (pruned.held_news, pruned.invites) == (0, 1)  # the used one
+    bot.clock.advance(bot.settings.prompt_retention)
+    pruned = await bot_app.run_prune(bot.deps)
+    assert (pruned.held_news, pruned.invites) == (1, 1)  # the news, the expired one
+    with bot.db.transaction() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(PartnerInvite)) == 0
+        assert "Ik neem boeken mee" not in repr(
+            [e.detail for e in uow.session.scalars(select(IdeaEvent))]
+        )
+        linked = uow.session.scalar(select(Partner.person_id).where(Partner.name == "Bibliotheek"))
+        assert linked is not None  # the partner's link stays
+
+
+async def test_pruning_starts_one_tick_after_start(
+    server: FakegramServer, tg: FakegramClient, database_url: str, clock: FakeClock
+) -> None:
+    """A bot that restarts more often than ``PRUNE_EVERY`` still prunes."""
+    settings = local_settings(server, database_url, tick_seconds=timedelta(seconds=30))
+    harness = Harness(server, tg, settings, clock)
+    await harness.start(polling=False)
+    try:
+        assert harness.app is not None and harness.app.job_queue is not None
+        (job,) = harness.app.job_queue.get_jobs_by_name("prune")
+        assert job.next_t is not None
+        assert job.next_t - datetime.now(UTC) <= timedelta(seconds=31)
+    finally:
+        await harness.close()

@@ -121,3 +121,25 @@ def test_the_rate_limiter_never_exceeds_telegrams_window(per_second: int, per_mi
         assert len(sent) == len(chat_ids)
         assert min(b - a for a, b in zip(sent, sent[cap:], strict=False)) > window
         assert sent[-1] - sent[0] <= 2 * window * len(sent) / cap
+
+
+def test_the_printed_erasure_key_still_recognises_the_forgotten_after_a_new_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SECURITY.md's token revoke: `buddybot erasure-key` first, its line into .env, then the
+    new token; the key of the hash of forgotten ids stays the same."""
+    monkeypatch.chdir(ROOT / "tests")  # no .env here
+    monkeypatch.setenv("BUDDYBOT_TOKEN", "123:old")
+    monkeypatch.delenv("BUDDYBOT_ERASURE_KEY", raising=False)
+    before = load_settings().erasure_secret
+    assert main(["erasure-key"]) == 0
+    name, value = capsys.readouterr().out.strip().split("=", 1)
+    assert name == "BUDDYBOT_ERASURE_KEY"
+    monkeypatch.setenv("BUDDYBOT_TOKEN", "123:new")
+    assert load_settings().erasure_secret != before  # a new token alone would lose them
+    monkeypatch.setenv(name, value)
+    assert load_settings().erasure_secret == before
+    assert main(["erasure-key"]) == 0 and "already set" in capsys.readouterr().err
+    monkeypatch.setenv(name, "hex:not-hex")
+    with pytest.raises(SettingsError, match="BUDDYBOT_ERASURE_KEY"):
+        load_settings()
