@@ -9,6 +9,13 @@ each call would miss those). It is set once, when the charts are first loaded, t
 value the bot ever uses, so charts drawn at once on several threads all see it.
 """
 
+import warnings
+
 import matplotlib
 
 matplotlib.rcParams["text.parse_math"] = False
+
+# A character the font lacks is drawn as an empty box. Matplotlib warns with the character
+# itself, a piece of a neighbour's text: it must not reach the logs (PRIVACY.md), and the box
+# is all anyone can do about it.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)

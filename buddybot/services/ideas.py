@@ -20,6 +20,7 @@ from buddybot.domain.roles import Role
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name, person_to_change
+from buddybot.services.refs import Recipient
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
@@ -811,15 +812,6 @@ def still_in_wijk(uow: UnitOfWork, idea: Idea, person: Person) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Approver:
-    """A champion or author asked privately to approve a helper's news."""
-
-    tg_user_id: int
-    language: str | None
-    tg_language_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class News:
     """A progress line: posted (``held`` False), or a helper's line held until a confirmed
     champion or the author approves it (``held_id`` the held event, ``ask`` who to ask)."""
@@ -827,7 +819,7 @@ class News:
     card: Card
     held: bool = False
     held_id: int | None = None
-    ask: list[Approver] = field(default_factory=list)
+    ask: list[Recipient] = field(default_factory=list)
     text: str = ""
 
 
@@ -858,7 +850,7 @@ def _is_helper(uow: UnitOfWork, idea: Idea, person: Person) -> bool:
     return _involvement(uow, idea, person, Kind.HELPER) is not None
 
 
-def _approvers(uow: UnitOfWork, idea: Idea, helper: Person) -> list[Approver]:
+def _approvers(uow: UnitOfWork, idea: Idea, helper: Person) -> list[Recipient]:
     """Who may approve a helper's news, and can be asked privately: the confirmed champions;
     when none of them can be reached privately, the author (or the facilitator who typed
     the idea in, while still one, ``is_own``). Only those still in the wijk."""
@@ -880,13 +872,15 @@ def _approvers(uow: UnitOfWork, idea: Idea, helper: Person) -> list[Approver]:
     return _reachable(uow, idea, helper, owners)
 
 
-def _reachable(uow: UnitOfWork, idea: Idea, helper: Person, people: list[Person]) -> list[Approver]:
-    out: list[Approver] = []
+def _reachable(
+    uow: UnitOfWork, idea: Idea, helper: Person, people: list[Person]
+) -> list[Recipient]:
+    out: list[Recipient] = []
     for person in people:
         if person.id == helper.id or person.erased or not person.private_ok:
             continue
         if still_in_wijk(uow, idea, person):
-            out.append(Approver(person.tg_user_id, person.language, person.tg_language_code))
+            out.append(Recipient(person.tg_user_id, person.language, person.tg_language_code))
     return out
 
 

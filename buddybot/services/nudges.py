@@ -22,6 +22,7 @@ from buddybot.services import ideas as ideas_
 from buddybot.services import partners as partners_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.meetings import Status as MeetingStatus
+from buddybot.services.refs import Recipient
 from buddybot.storage import queries
 from buddybot.storage.db import UnitOfWork
 from buddybot.storage.models import (
@@ -36,13 +37,6 @@ from buddybot.storage.models import (
     Person,
     Wijk,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    tg_user_id: int
-    language: str | None
-    tg_language_code: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,3 +37,12 @@ class Authority:
 
     telegram_admin: bool = False
     anonymous_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone the bot writes to privately, in their language."""
+
+    tg_user_id: int
+    language: str | None
+    tg_language_code: str | None
