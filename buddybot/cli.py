@@ -240,6 +240,14 @@ def cmd_forget_again(args: argparse.Namespace) -> int:
     from buddybot.storage.models import ErasedPerson
 
     settings = _settings()
+    if not settings.erasure_key_set and not (settings.token and settings.token.get_secret_value()):
+        # A key derived from no token matches no stored hash: nobody would be erased again.
+        print(
+            "set BUDDYBOT_ERASURE_KEY (or the bot's token) first: without the key that made"
+            " them, the forgotten cannot be recognised",
+            file=sys.stderr,
+        )
+        return EXIT_SETTINGS
     hashes: list[str] = []
     if args.erased_from:
         live = Database(args.erased_from, SystemClock(), read_only=True)

@@ -6,7 +6,8 @@ from functools import cache
 
 from telegram import InlineKeyboardMarkup
 
-from buddybot.handlers import callbacks
+from buddybot.domain.roles import STEERING
+from buddybot.handlers import callbacks, partners
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.commands import visible
 from buddybot.handlers.common import Turn, button, command, safe_edit
@@ -43,11 +44,10 @@ async def start(turn: Turn) -> None:
     if args and args[0].startswith("kit_") and callbacks.is_id(args[0][4:]) and not turn.in_group:
         await _kit(turn, int(args[0][4:]))
         return
-    if args and args[0].startswith("p"):
-        from buddybot.handlers.partners import accept_invite
-
-        if await accept_invite(turn, args[0]):
-            return
+    if args and args[0].startswith(partners.INVITE_PREFIX) and await partners.accept_invite(
+        turn, args[0]
+    ):
+        return
 
     def work(uow: UnitOfWork, caller: people.Caller) -> tuple[people.Caller, list[Wijk]]:
         found = people.my_wijken(uow, caller.person) if caller.person else []
@@ -140,7 +140,7 @@ async def help_(turn: Turn) -> None:
         if in_group or caller.person is None:
             return caller.facilitator
         return caller.superadmin or any(
-            role in ("facilitator", "buddy") for _, role in people.my_wijken(uow, caller.person)
+            role in STEERING for _, role in people.my_wijken(uow, caller.person)
         )
 
     facilitator = await turn.run(work, need_admin=True, remember=False)

@@ -25,6 +25,7 @@ from telegram.error import BadRequest
 
 from buddybot.bot.admins import Standing
 from buddybot.bot.context import BotContext
+from buddybot.bot.live import LiveMessages
 from buddybot.bot.runtime import Deps
 from buddybot.handlers import callbacks
 from buddybot.i18n import Html, supported, t
@@ -153,14 +154,20 @@ class Turn:
         return await msg.reply_text(text, reply_markup=markup)
 
 
-async def standing(deps: Deps, bot: Bot, tg_chat_id: int, tg_user_id: int) -> Standing | None:
+async def standing(
+    deps: Deps, bot: Bot, tg_chat_id: int, tg_user_id: int, live: LiveMessages | None = None
+) -> Standing | None:
     """A person's place in a group, for a power used outside it (``AdminCache.standing``:
     Telegram is asked where the bot hears of no leaves). Someone Telegram says is gone
-    loses their roles there now (``people.end_membership``). None: Telegram could not be
-    asked, and the caller grants no power that rests on the group."""
+    loses their roles there now (``people.end_membership``), and the cards that named them
+    as champion are brought up to date (with ``live``). None: Telegram could not be asked,
+    and the caller grants no power that rests on the group."""
     found = await deps.admins.standing(bot, tg_chat_id, tg_user_id)
     if found is not None and not found.present:
-        await deps.db.run(lambda uow: people.end_membership(uow, tg_chat_id, tg_user_id))
+        changed = await deps.db.run(lambda uow: people.end_membership(uow, tg_chat_id, tg_user_id))
+        if live is not None:
+            for idea_id in changed:
+                live.request(bot, "idea", idea_id)
     return found
 
 
@@ -262,6 +269,9 @@ async def draw(chart: Callable[[], T], what: str) -> T | None:
     ``buddybot.charts``, and what comes next (a champion call) still happens."""
     try:
         return await asyncio.to_thread(chart)
-    except Exception:  # any failure of the drawing
-        charts_log.exception("%s: chart not drawn", what)
+    except Exception as exc:  # any failure of the drawing
+        # The error's text may quote the words drawn (a title): only its kind at ERROR,
+        # the traceback at DEBUG, which is documented to hold texts.
+        charts_log.error("%s: chart not drawn (%s)", what, type(exc).__name__)
+        charts_log.debug("%s: chart not drawn", what, exc_info=True)
         return None

@@ -248,7 +248,9 @@ async def show(turn: Turn) -> None:
 @button
 async def show_button(turn: Turn) -> str | None:
     idea_id = button_id(turn, Button.SHOW_IDEA)
-    card = await turn.run(lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)))
+    card = await turn.run(
+        lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)), remember=False
+    )
     await post_card(turn, card, turn.lang)
     return None
 
@@ -536,7 +538,9 @@ async def still_there(turn: Turn, tg_chat_id: int | None) -> None:
     the group; one who is not loses their roles there now, and the unit of work after
     this refuses them (``ideas.still_in_wijk``)."""
     if tg_chat_id is not None and turn.actor is not None:
-        await standing(turn.deps, turn.context.bot, tg_chat_id, turn.actor.tg_user_id)
+        await standing(
+            turn.deps, turn.context.bot, tg_chat_id, turn.actor.tg_user_id, turn.context.live
+        )
 
 
 def _news_button(approve: bool) -> Callback:
@@ -580,7 +584,7 @@ def _news_button(approve: bool) -> Callback:
             if done.helper_tg_user_id is not None:  # their name and words, gone on forgetting
                 await remember_named(turn.deps, done.helper_tg_user_id, msg, "news")
             refresher(turn).request(bot, card.id)
-        elif done.helper_tg_user_id is not None:
+        elif done.helper_tg_user_id is not None and done.helper_private:
             lang = done.helper_language or turn.lang
             try:
                 await bot.send_message(
@@ -652,7 +656,9 @@ async def status_back_button(turn: Turn) -> str | None:
     query = turn.update.callback_query
     assert query is not None
     idea_id = button_id(turn, Button.STATUS_BACK)
-    card = await turn.run(lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)))
+    card = await turn.run(
+        lambda uow, caller: ideas.card(uow, ideas.by_id(uow, caller, idea_id)), remember=False
+    )
     await safe_edit(query, markup=card_markup(turn.lang, card))
     return None
 

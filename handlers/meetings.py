@@ -17,6 +17,7 @@ from buddybot.bot import send
 from buddybot.bot.live import View
 from buddybot.bot.runtime import Deps
 from buddybot.domain import ics, language
+from buddybot.domain.plain_text import plain
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
@@ -528,7 +529,7 @@ async def add_idea_button(turn: Turn) -> str | None:
 
     caller = await turn.run(work)
     assert turn.chat is not None
-    name = turn.actor.first_name if turn.actor else ""
+    name = plain(turn.actor.first_name) if turn.actor else ""
     msg = await turn.context.bot.send_message(
         turn.chat.tg_chat_id,
         turn.t("idea.ask_named", name=name),

@@ -142,7 +142,7 @@ async def park_button(turn: Turn) -> str | None:
     chat_id = await turn.deps.db.run(lambda uow: nudges.wijk_chat_of_idea(uow, idea_id))
     if chat_id is None:
         raise Refusal("stale_button")
-    found = await standing(turn.deps, turn.context.bot, chat_id, tg_user_id)
+    found = await standing(turn.deps, turn.context.bot, chat_id, tg_user_id, turn.context.live)
     admin, roles_hold = (found.admin, True) if found is not None else (False, False)
 
     def park(uow: UnitOfWork, _caller: Caller) -> tuple[ideas.StatusChange, Wijk | None]:

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from buddybot.domain import language
+from buddybot.domain.plain_text import plain
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import (
@@ -267,10 +268,7 @@ async def invite_button(turn: Turn) -> str | None:
     if relink:
         await safe_edit(query, markup=None)
     person = caller.person
-    if person is None or turn.actor is None:  # an anonymous admin has no private chat
-        token = made.token
-        await turn.deps.db.run(lambda uow: partners.drop_invite(uow, token))
-        raise Refusal("who_are_you")
+    assert person is not None and turn.actor is not None  # partners.invite refuses others
     home = caller.wijk.language
     lang = language.for_person(person.language, person.tg_language_code, home, home)
     text = t(
@@ -291,7 +289,7 @@ async def invite_button(turn: Turn) -> str | None:
         await turn.deps.db.run(lambda uow: partners.drop_invite(uow, token))
         start = f"https://t.me/{turn.deps.bot_username}"
         msg = await turn.reply(
-            turn.t("partner.invite_private_first", name=turn.actor.first_name),
+            turn.t("partner.invite_private_first", name=plain(turn.actor.first_name)),
             markup=InlineKeyboardMarkup(
                 [[InlineKeyboardButton(turn.t("button.continue_private"), url=start)]]
             ),
@@ -313,7 +311,9 @@ async def accept_invite(turn: Turn, payload: str) -> bool:
     await turn.reply(turn.t("partner.invite_accepted", name=done.partner.name))
     tell = done.tell
     if tell is not None and not done.appointed:  # a Telegram admin when they asked: still?
-        found = await standing(turn.deps, turn.context.bot, done.tg_chat_id, tell)
+        found = await standing(
+            turn.deps, turn.context.bot, done.tg_chat_id, tell, turn.context.live
+        )
         tell = tell if found is not None and found.admin else None
     if tell is not None:
         lang = done.tell_language or turn.lang

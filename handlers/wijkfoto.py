@@ -131,7 +131,7 @@ async def _admin_of(turn: Turn) -> tuple[set[int], set[int]]:
     chats = await turn.deps.db.run(lambda uow: people.wijk_chats_of(uow, tg_user_id))
     admin, unknown = set(), set()
     for chat_id in chats:
-        found = await standing(turn.deps, turn.context.bot, chat_id, tg_user_id)
+        found = await standing(turn.deps, turn.context.bot, chat_id, tg_user_id, turn.context.live)
         if found is None:
             unknown.add(chat_id)
         elif found.admin:

@@ -119,9 +119,6 @@ class AdminCache:
     async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
         return user_id in await self.admins(bot, chat_id)
 
-    async def names(self, bot: Bot, chat_id: int) -> list[str]:
-        return sorted((await self.admins(bot, chat_id)).values())
-
     async def changed(self, *chat_ids: int) -> None:
         """The admins of these chats changed (or the chat moved): forget them here and
         tell the other replicas. A failure to tell is logged: their answers age out."""

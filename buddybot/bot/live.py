@@ -3,7 +3,8 @@
 A change asks for a refresh. When no edit of that message is running, one starts in the
 background; changes that come in while it runs only mark it stale, and one more edit
 follows with the newest state. Edits count against the group's flood budget, so ten quick
-presses give two or three edits, not ten.
+presses give two or three edits, not ten. Each edit counts against the share of the person
+whose change it shows last (``bot.shares``), not of whoever started the first one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
 from buddybot.bot.runtime import Deps
+from buddybot.bot.shares import ACTING
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,13 @@ class LiveMessages:
         self._renderers = dict(renderers)
         self._running: set[tuple[str, int]] = set()
         self._stale: set[tuple[str, int]] = set()
+        self._asker: dict[tuple[str, int], int | None] = {}  # whose change the next edit shows
 
     def request(self, bot: Bot, kind: str, item_id: int, view: View | None = None) -> None:
         """``view``: the message as the caller just computed it in its own transaction,
         which spares the first edit a database round; later edits render afresh."""
         key = (kind, item_id)
+        self._asker[key] = ACTING.get()
         if key in self._running:
             self._stale.add(key)
             return
@@ -45,6 +49,7 @@ class LiveMessages:
     async def _run(self, bot: Bot, key: tuple[str, int], view: View | None) -> None:
         try:
             while True:
+                ACTING.set(self._asker.pop(key, None))  # this task's own context
                 if view is not None:
                     # A stale mark set after the request is newer than this view: keep it,
                     # so the loop renders once more.
@@ -58,6 +63,7 @@ class LiveMessages:
         finally:
             self._running.discard(key)
             self._stale.discard(key)
+            self._asker.pop(key, None)
 
     async def _edit(self, bot: Bot, key: tuple[str, int]) -> None:
         view = await self._renderers[key[0]](self.deps, key[1])

@@ -84,10 +84,6 @@ class GroupShares:
         self._warned[key] = now
         return True
 
-    @property
-    def tracked(self) -> int:
-        return len(self._sent.keys() | self._warned.keys())
-
     def _prune(self, now: datetime) -> None:
         cutoff = now - WINDOW
         self._sent = {k: t for k, t in self._sent.items() if t and t[-1] > cutoff}

@@ -11,6 +11,10 @@ class Role(StrEnum):
     BUDDY = "buddy"
 
 
+# The roles given in the bot that steer a wijk (while the person is still in its group).
+STEERING = (Role.FACILITATOR, Role.BUDDY)
+
+
 def is_facilitator(
     *,
     role: str | None,
@@ -19,7 +23,7 @@ def is_facilitator(
     superadmin: bool,
 ) -> bool:
     """Group admins (also anonymous ones), appointed facilitators, the buddy, super-admins."""
-    return superadmin or telegram_admin or anonymous_admin or role in (Role.FACILITATOR, Role.BUDDY)
+    return superadmin or telegram_admin or anonymous_admin or role in STEERING
 
 
 def may_appoint(*, telegram_admin: bool, anonymous_admin: bool, superadmin: bool) -> bool:

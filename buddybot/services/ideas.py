@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from buddybot.domain import language, lifecycle, similar, themes
 from buddybot.domain.lifecycle import State
 from buddybot.domain.plain_text import plain
-from buddybot.domain.roles import Role
+from buddybot.domain.roles import STEERING
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name, person_to_change
@@ -189,7 +189,7 @@ _STEERS = select(Membership.id).where(
     Membership.wijk_id == bindparam("wijk"),
     Membership.person_id == bindparam("person"),
     Membership.left.is_(False),
-    Membership.role.in_([Role.FACILITATOR.value, Role.BUDDY.value]),
+    Membership.role.in_(STEERING),
 )
 
 
@@ -831,7 +831,8 @@ class Decided:
     approved: bool
     text: str
     helper: str  # the helper's name, for the line in the group
-    helper_tg_user_id: int | None  # to tell them a "no"
+    helper_tg_user_id: int | None  # the group line names them (forgotten with them)
+    helper_private: bool  # a "no" can be told privately
     helper_language: str | None
     tg_chat_id: int  # the idea's group
     group_language: str
@@ -962,7 +963,8 @@ def decide_news(uow: UnitOfWork, caller: Caller, event_id: int, approve: bool) -
         approved=approve,
         text=text,
         helper=display_name(helper),
-        helper_tg_user_id=helper.tg_user_id if helper and helper.private_ok else None,
+        helper_tg_user_id=helper.tg_user_id if helper else None,
+        helper_private=helper is not None and helper.private_ok,
         helper_language=language.for_person(
             helper.language, helper.tg_language_code, wijk.language, wijk.language
         )

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select, update
 
 from buddybot.domain import lifecycle
 from buddybot.domain.nudges import LAST_RUNG, Step, next_allowed, step_for
-from buddybot.domain.roles import Role
+from buddybot.domain.roles import STEERING
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services import ideas as ideas_
 from buddybot.services import partners as partners_
@@ -247,7 +247,7 @@ def facilitators(uow: UnitOfWork, wijk: Wijk, telegram_admins: list[int]) -> lis
         uow.session.scalars(
             select(Membership.person_id).where(
                 Membership.wijk_id == wijk.id,
-                Membership.role.in_([Role.FACILITATOR, Role.BUDDY]),
+                Membership.role.in_(STEERING),
                 Membership.left.is_(False),
             )
         )
@@ -408,9 +408,6 @@ def opt_out(uow: UnitOfWork, tg_user_id: int) -> None:
     if person is None:
         raise Refusal("who_are_you")
     person.no_nudges = True
-
-
-STEERING = (Role.FACILITATOR, Role.BUDDY)
 
 
 def park_from_nudge(

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from buddybot.domain import language, matching, themes
 from buddybot.domain.plain_text import plain
-from buddybot.domain.roles import Role
+from buddybot.domain.roles import STEERING
 from buddybot.services import ideas as ideas_
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import (
@@ -173,6 +173,8 @@ def invite(
     may then replace this one account, and no other. A new invitation ends older unused
     ones of the partner."""
     wijk = require_facilitator(caller)
+    if caller.person is None:  # an anonymous admin: no private chat to send it to
+        raise Refusal("who_are_you")
     _partner(uow, wijk, partner_id)
     # Locked: of two facilitators asking at once, one deletes and adds after the other,
     # so at most one unused invitation of the partner remains.
@@ -246,7 +248,7 @@ def accept_invite(uow: UnitOfWork, caller: Caller, token: str) -> Accepted:
         partner=partner,
         wijk_title=wijk.title,
         tg_chat_id=wijk.tg_chat_id,
-        appointed=member is not None and member.role in (Role.FACILITATOR, Role.BUDDY),
+        appointed=member is not None and member.role in STEERING,
         tell=facilitator.tg_user_id if facilitator else None,
         tell_language=language.for_person(
             facilitator.language, facilitator.tg_language_code, wijk.language, wijk.language

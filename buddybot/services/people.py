@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, select
 
 from buddybot.domain import language
 from buddybot.domain.plain_text import plain, plain_or_none
-from buddybot.domain.roles import Role, is_facilitator, may_appoint
+from buddybot.domain.roles import STEERING, Role, is_facilitator, may_appoint
 from buddybot.i18n import supported
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.refs import ActorRef, Authority, ChatRef
@@ -289,7 +289,7 @@ def steers(uow: UnitOfWork, policy: Policy, tg_chat_id: int, tg_user_id: int) ->
     if wijk is None or person is None:
         return False
     member = queries.membership(uow.session, wijk.id, person.id)
-    return member is not None and not member.left and member.role in (Role.FACILITATOR, Role.BUDDY)
+    return member is not None and not member.left and member.role in STEERING
 
 
 def set_person_language(uow: UnitOfWork, caller: Caller, code: str) -> str:
@@ -397,11 +397,6 @@ def member_joined(uow: UnitOfWork, policy: Policy, chat: ChatRef, actor: ActorRe
     if person is None and was_erased(uow, policy, actor.tg_user_id):
         return
     member_seen(uow, wijk.id, ensure_person(uow, actor, person).id)
-
-
-def member_left(uow: UnitOfWork, chat: ChatRef, actor: ActorRef) -> list[int]:
-    """The person left the group or was removed; see ``end_membership``."""
-    return end_membership(uow, chat.tg_chat_id, actor.tg_user_id)
 
 
 def end_membership(uow: UnitOfWork, tg_chat_id: int, tg_user_id: int) -> list[int]:

@@ -13,7 +13,6 @@ from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import (
     Caller,
     Policy,
-    display_name,
     erased_hash,
     person_to_change,
 )
@@ -290,7 +289,6 @@ class Forgotten:
     # person, and questions the bot asked them in a group: deleted (or blanked where
     # Telegram refuses).
     messages: list[tuple[int, int, str]]
-    name: str
 
 
 def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
@@ -306,7 +304,6 @@ def forget(uow: UnitOfWork, policy: Policy, caller: Caller) -> Forgotten:
 def erase(uow: UnitOfWork, policy: Policy, person: Person) -> Forgotten:
     """``forget`` for this person; what changes in the groups is returned, not done."""
     s = uow.session
-    name = display_name(person)
     involved = s.execute(
         select(Involvement.idea_id, Involvement.kind).where(Involvement.person_id == person.id)
     ).all()
@@ -363,7 +360,6 @@ def erase(uow: UnitOfWork, policy: Policy, person: Person) -> Forgotten:
         meetings_touched=meetings,
         released=released,
         messages=messages,
-        name=name,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.domain.plain_text import plain
-from buddybot.domain.roles import Role
+from buddybot.domain.roles import STEERING
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller, require_facilitator
@@ -119,22 +119,17 @@ def steered(
         return []
     if caller.superadmin:
         return list(uow.session.scalars(select(Wijk).where(Wijk.active).order_by(Wijk.title)))
-    rows = uow.session.scalars(
-        select(Wijk)
+    rows = uow.session.execute(
+        select(Wijk, Membership.role)
         .join(Membership, Membership.wijk_id == Wijk.id)
         .where(Membership.person_id == caller.person.id, Wijk.active, Membership.left.is_(False))
         .order_by(Wijk.title)
     )
     out = []
-    for wijk in rows:
-        member = uow.session.scalar(
-            select(Membership.role).where(
-                Membership.wijk_id == wijk.id, Membership.person_id == caller.person.id
-            )
-        )
+    for wijk, role in rows:
         if unknown and wijk.tg_chat_id in unknown:
             continue
-        if member in (Role.FACILITATOR, Role.BUDDY) or wijk.tg_chat_id in telegram_admin_of:
+        if role in STEERING or wijk.tg_chat_id in telegram_admin_of:
             out.append(wijk)
     return out
 

@@ -156,3 +156,7 @@ async def test_without_admin_rights_a_champion_who_left_unseen_has_no_private_po
     kit = await bot.last_text(world.anna)
     assert "Je bent wijkkampioen" not in kit and "Carla" not in kit
     assert _membership(bot, world.anna) == ("resident", True)
+    # The card in the group no longer names her as its champion.
+    await bot.settle()
+    card = next(m for m in await bot.tg.messages(world.group) if m["text"].startswith("💡"))
+    assert "Anna" not in card["text"], card["text"]

@@ -172,6 +172,11 @@ async def test_after_restoring_a_backup_forget_again_erases_the_forgotten_once_m
     monkeypatch.setenv("BUDDYBOT_TOKEN", TOKEN)
     monkeypatch.delenv("BUDDYBOT_ERASURE_KEY", raising=False)
     args = ["forget-again", "--erased-from", live_url]
+    # Without the token or the key that made the hashes nobody can be recognised: refused.
+    monkeypatch.delenv("BUDDYBOT_TOKEN")
+    assert await asyncio.to_thread(main, args) == 2
+    assert "'Anna'" in _everything(bot)
+    monkeypatch.setenv("BUDDYBOT_TOKEN", TOKEN)
     assert await asyncio.to_thread(main, args) == 0
 
     everything = _everything(bot)
@@ -183,6 +188,26 @@ async def test_after_restoring_a_backup_forget_again_erases_the_forgotten_once_m
 
 
 # -- forgetting holds (issue 22, item 8) ----------------------------------------------------
+
+
+async def test_approved_news_of_a_helper_without_a_private_chat_goes_when_they_are_forgotten(
+    world: World, bot: Harness
+) -> None:
+    """Bert helps and posts news from the group only; Anna (the author) approves it, so the
+    group reads it under his name. When Bert later asks to be forgotten, that line goes."""
+    w = world
+    await bot.handled(await bot.tg.start_private(w.anna))
+    await bot.say(w.group, w.anna, "/idee Moestuin op het plein")
+    await bot.say(w.group, w.bert, "/meedoen 1")
+    await bot.say(w.group, w.bert, "/bijwerken 1 Ik heb een schep geregeld")
+    ask = (await bot.tg.messages(w.anna))[-1]
+    await bot.press(w.anna, ask["message_id"], w.anna, text="✅ Plaats het nieuws")
+    news = [m for m in await bot.tg.messages(w.group) if m["text"].startswith("📣 Nieuws over")]
+    assert len(news) == 1 and "Bert" in news[0]["text"]
+
+    await _forget(bot, w.bert)
+    left = {m["message_id"] for m in await bot.tg.messages(w.group)}
+    assert news[0]["message_id"] not in left
 
 
 async def _anna_named_everywhere(bot: Harness, w: World) -> None:
