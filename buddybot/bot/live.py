@@ -39,17 +39,19 @@ class LiveMessages:
         """``view``: the message as the caller just computed it in its own transaction,
         which spares the first edit a database round; later edits render afresh."""
         key = (kind, item_id)
-        self._asker[key] = ACTING.get()
         if key in self._running:
             self._stale.add(key)
+            self._asker[key] = ACTING.get()
             return
         self._running.add(key)
-        self.deps.spawn(self._run(bot, key, view))
+        self.deps.spawn(self._run(bot, key, view, ACTING.get()))
 
-    async def _run(self, bot: Bot, key: tuple[str, int], view: View | None) -> None:
+    async def _run(
+        self, bot: Bot, key: tuple[str, int], view: View | None, asker: int | None
+    ) -> None:
         try:
             while True:
-                ACTING.set(self._asker.pop(key, None))  # this task's own context
+                ACTING.set(asker)  # this task's own context
                 if view is not None:
                     # A stale mark set after the request is newer than this view: keep it,
                     # so the loop renders once more.
@@ -60,6 +62,7 @@ class LiveMessages:
                     await self._edit(bot, key)
                 if key not in self._stale:
                     return
+                asker = self._asker.pop(key, None)  # whose change the next edit shows
         finally:
             self._running.discard(key)
             self._stale.discard(key)

@@ -7,6 +7,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from buddybot.bot.live import LiveMessages, View
+from buddybot.bot.shares import ACTING
 
 
 class FakeDeps:
@@ -65,3 +66,26 @@ async def test_a_burst_of_presses_gives_few_edits_ending_with_the_newest() -> No
     await deps.settle()
     assert len(bot.edits) <= 3
     assert bot.edits[-1] == "10"
+
+
+async def test_each_edit_counts_for_the_person_whose_change_it_shows() -> None:
+    """Anna's press starts the edit; Bert's press while it runs only marks the card stale.
+    The second edit shows Bert's change, so it counts against Bert's share, not Anna's."""
+    db = {"card": "A"}
+    live, deps = _live(db)
+    bot = FakeBot()
+    acting: list[int | None] = []
+    edit = bot.edit_message_text
+
+    async def edit_as(text: str, chat_id: int, message_id: int, **kw: object) -> None:
+        acting.append(ACTING.get())
+        await edit(text, chat_id, message_id, **kw)
+
+    bot.edit_message_text = edit_as  # type: ignore[method-assign]
+    ACTING.set(1)
+    live.request(bot, "idea", 1, (-1, 7, "A", None))  # type: ignore[arg-type]
+    ACTING.set(2)
+    db["card"] = "A+B"
+    live.request(bot, "idea", 1)  # type: ignore[arg-type]
+    await deps.settle()
+    assert bot.edits == ["A", "A+B"] and acting == [1, 2]
