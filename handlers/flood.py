@@ -9,9 +9,8 @@ admins and facilitators have no share."""
 
 from __future__ import annotations
 
-from collections import deque
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import Chat, Update
 from telegram.constants import ChatID
@@ -20,48 +19,29 @@ from telegram.ext import ApplicationHandlerStop
 
 from buddybot.bot.context import BotContext
 from buddybot.bot.shares import ACTING
+from buddybot.domain.minute_window import MinuteWindow
 from buddybot.i18n import supported, t
 from buddybot.services import people
 
-WINDOW = timedelta(minutes=1)
-PRUNE_EVERY = 1000  # calls between two sweeps of people who went quiet
-
 
 class FloodGuard:
+    """At most ``limit`` commands, replies to the bot and presses a minute per person."""
+
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._seen: dict[int, deque[datetime]] = {}
-        self._warned: dict[int, datetime] = {}
-        self._calls = 0
+        self._window: MinuteWindow[int] = MinuteWindow()
 
     @property
     def tracked(self) -> int:
         """People the guard keeps anything about."""
-        return len(self._seen.keys() | self._warned.keys())
+        return self._window.tracked
 
     def allow(self, user_id: int, now: datetime) -> tuple[bool, bool]:
         """(allowed, warn now)."""
-        self._calls += 1
-        if self._calls % PRUNE_EVERY == 0:
-            self._prune(now)
-        times = self._seen.setdefault(user_id, deque())
-        while times and times[0] <= now - WINDOW:
-            times.popleft()
-        if len(times) < self.limit:
-            times.append(now)
+        if self._window.count(user_id, now) < self.limit:
+            self._window.add(user_id, now)
             return True, False
-        warned = self._warned.get(user_id)
-        if warned is None or warned <= now - WINDOW:
-            self._warned[user_id] = now
-            return False, True
-        return False, False
-
-    def _prune(self, now: datetime) -> None:
-        """Forget everyone quiet for a whole window: otherwise a city's bot keeps an entry
-        for every resident who ever sent a command, for as long as it runs."""
-        cutoff = now - WINDOW
-        self._seen = {u: times for u, times in self._seen.items() if times and times[-1] > cutoff}
-        self._warned = {u: at for u, at in self._warned.items() if at > cutoff}
+        return False, self._window.warn_once(user_id, now)
 
 
 def _for_the_bot(update: Update, bot_id: int) -> bool:

@@ -16,18 +16,14 @@ One update can go over the share by the few messages it sends; the next one is s
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from buddybot.clock import Clock
-
-WINDOW = timedelta(minutes=1)
-PRUNE_EVERY = 1000  # charges between two sweeps of shares that went quiet
+from buddybot.domain.minute_window import MinuteWindow
 
 # The Telegram user whose update is being handled (set by the flood guard for every
 # update; a task started while handling it, like a card edit, inherits it).
@@ -49,45 +45,23 @@ COUNTED = frozenset(
 
 
 class GroupShares:
-    """Per person per group: the sends of the last minute, at most ``limit``."""
+    """Per person per group: the sends of the last minute, against ``limit``."""
 
     def __init__(self, clock: Clock, limit: int) -> None:
         self.limit = limit
         self._clock = clock
-        self._sent: dict[tuple[int, int], deque[datetime]] = {}
-        self._warned: dict[tuple[int, int], datetime] = {}
-        self._charges = 0
-
-    def _recent(self, key: tuple[int, int], now: datetime) -> deque[datetime]:
-        times = self._sent.setdefault(key, deque())
-        while times and times[0] <= now - WINDOW:
-            times.popleft()
-        return times
+        self._window: MinuteWindow[tuple[int, int]] = MinuteWindow()
 
     def used_up(self, user_id: int, chat_id: int) -> bool:
-        return len(self._recent((user_id, chat_id), self._clock.now())) >= self.limit
+        return self._window.count((user_id, chat_id), self._clock.now()) >= self.limit
 
     def charge(self, user_id: int, chat_id: int) -> None:
         """Count one send into the group."""
-        now = self._clock.now()
-        self._charges += 1
-        if self._charges % PRUNE_EVERY == 0:
-            self._prune(now)
-        self._recent((user_id, chat_id), now).append(now)
+        self._window.add((user_id, chat_id), self._clock.now())
 
     def first_refusal(self, user_id: int, chat_id: int) -> bool:
         """True once a minute per person and group: when to tell them why."""
-        now, key = self._clock.now(), (user_id, chat_id)
-        warned = self._warned.get(key)
-        if warned is not None and warned > now - WINDOW:
-            return False
-        self._warned[key] = now
-        return True
-
-    def _prune(self, now: datetime) -> None:
-        cutoff = now - WINDOW
-        self._sent = {k: t for k, t in self._sent.items() if t and t[-1] > cutoff}
-        self._warned = {k: at for k, at in self._warned.items() if at > cutoff}
+        return self._window.warn_once((user_id, chat_id), self._clock.now())
 
 
 def _group(data: dict[str, Any]) -> int | None:

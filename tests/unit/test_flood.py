@@ -11,7 +11,8 @@ from telegram.ext import AIORateLimiter
 
 from buddybot.bot.shares import ACTING, GroupShares, SharedRateLimiter
 from buddybot.clock import FakeClock
-from buddybot.handlers.flood import PRUNE_EVERY, WINDOW, FloodGuard
+from buddybot.domain.minute_window import PRUNE_EVERY, WINDOW
+from buddybot.handlers.flood import FloodGuard
 from tests.support.virtual_time import run_virtual
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
