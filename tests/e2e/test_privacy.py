@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from buddybot.storage.models import (
     Prompt,
 )
 from tests.support.harness import TOKEN, Harness, World, local_settings
+from tests.support.process import run_until_it_stops
 
 
 async def _busy_anna(bot: Harness, w: World) -> None:
@@ -444,33 +443,9 @@ async def test_forgetting_removes_the_thanks_the_invitation_hint_and_the_team_li
 
 
 async def _run_until_it_stops(tmp_path: Path, **settings: str) -> str:
-    """``buddybot run`` as a process with a real-looking token; Telegram's address redirects,
-    so it stops at once. What it printed."""
+    """``buddybot run`` as a process with a real-looking token; it stops at once."""
     token = "7000000003:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-    async with FakegramServer(token=token, bot_username="wijkbot") as server:
-        async with FakegramClient(server.url) as tg:
-            await tg.inject_fault(kind="redirect", method="getMe", count=20)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BUDDYBOT_")}
-        env.update(
-            BUDDYBOT_TOKEN=token,
-            BUDDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
-            BUDDYBOT_API_BASE_URL=server.api_base_url,
-            BUDDYBOT_API_FILE_URL=server.file_base_url,
-            **settings,
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "buddybot.cli",
-            "run",
-            cwd=tmp_path,  # no stray .env is read
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        async with asyncio.timeout(60):
-            out, err = await proc.communicate()
-    return (out + err).decode()
+    return (await run_until_it_stops(tmp_path, token, **settings))[1]
 
 
 async def test_a_bot_without_its_own_erasure_key_warns_once_at_start(tmp_path: Path) -> None:

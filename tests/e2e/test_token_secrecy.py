@@ -5,9 +5,7 @@ value is searched for it."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from buddybot.redact import MASK
 from buddybot.storage.models import DueItem
 from tests.support.harness import BOT_USERNAME, Harness, World, local_settings
 from tests.support.harness import TOKEN as FAKEGRAM_TOKEN
+from tests.support.process import run_until_it_stops
 
 # Shaped like a real token: upper and lower case (PTB lowercases parts of error texts).
 TOKEN = "7000000002:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -136,31 +135,8 @@ async def test_a_redirect_is_answered_as_an_error_not_followed(
 async def test_a_bot_that_stops_on_a_network_error_prints_no_token(tmp_path: Path) -> None:
     """``buddybot run`` at DEBUG, as a process: Telegram's address redirects, so the bot cannot
     start; what the process prints (its own log and its last error) holds no token."""
-    async with FakegramServer(token=TOKEN, bot_username=BOT_USERNAME) as server:
-        async with FakegramClient(server.url) as tg:
-            await tg.inject_fault(kind="redirect", method="getMe", count=20)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BUDDYBOT_")}
-        env.update(
-            BUDDYBOT_TOKEN=TOKEN,
-            BUDDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
-            BUDDYBOT_API_BASE_URL=server.api_base_url,
-            BUDDYBOT_API_FILE_URL=server.file_base_url,
-            BUDDYBOT_LOG_LEVEL="DEBUG",
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "buddybot.cli",
-            "run",
-            cwd=tmp_path,  # no stray .env is read
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        async with asyncio.timeout(60):
-            out, err = await proc.communicate()
-    printed = (out + err).decode()
-    assert proc.returncode == 1, printed
+    code, printed = await run_until_it_stops(tmp_path, TOKEN, BUDDYBOT_LOG_LEVEL="DEBUG")
+    assert code == 1, printed
     assert "buddybot stopped on an error" in printed
     assert f"/bot7000000002:{MASK}/getMe" in printed
     assert SECRET_PART.lower() not in printed.lower()
