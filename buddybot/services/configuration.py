@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from sqlalchemy import select
+
+from buddybot.domain import lifecycle
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller, require_facilitator, wijk_to_change
 from buddybot.storage.db import UnitOfWork
+from buddybot.storage.models import Idea, Wijk
 
 ON = {"aan", "on", "ja", "yes"}
 OFF = {"uit", "off", "nee", "no"}
@@ -51,9 +56,27 @@ def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkSetting
         updated = current.with_(nudge_cap=int(value))
     else:
         raise Refusal("setting_unknown", setting=key[:20])
+    if updated.nudge_after != current.nudge_after:
+        _move_next_nudges(uow, wijk, timedelta(seconds=updated.nudge_after - current.nudge_after))
     wijk.settings = updated.dump()
     wijk.updated_at = uow.now
     return updated
+
+
+def _move_next_nudges(uow: UnitOfWork, wijk: Wijk, shift: timedelta) -> None:
+    """A new quiet time holds for the ideas that exist too: each open idea's next rung moves
+    by the change (an idea 2 days quiet under "na 7" is nudged in 3 days under "na 5"),
+    and never into the past: one already due under the new time comes due now."""
+    ideas = uow.session.scalars(
+        select(Idea).where(
+            Idea.wijk_id == wijk.id,
+            Idea.nudge_due_at.is_not(None),
+            Idea.status.in_([s.value for s in lifecycle.OPEN]),
+        )
+    )
+    for idea in ideas:
+        if idea.nudge_due_at is not None:
+            idea.nudge_due_at = max(idea.nudge_due_at + shift, uow.now)
 
 
 DAY_NAMES = [

@@ -175,7 +175,7 @@ async def test_opt_out_and_settings(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.anna, "/instellingen na 3")
     assert "alleen een facilitator" in await bot.last_text(world.group)
     await bot.say(world.group, world.admin, "/instellingen na 3")
-    assert "stil na 3.0 dagen" in await bot.last_text(world.group)
+    assert "stil na 3 dagen" in await bot.last_text(world.group)
     await bot.say(world.group, world.admin, "/instellingen stilte 22:00-08:00")
     assert "tussen 22:00 en 08:00" in await bot.last_text(world.group)
     await bot.say(world.group, world.admin, "/instellingen stilte altijd")
@@ -186,6 +186,31 @@ async def test_opt_out_and_settings(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.anna, "/idee Derde plan")
     await _at(bot, bot.clock.now() + 4 * WEEK)
     assert _count(bot) == before
+
+
+async def test_a_new_quiet_time_moves_the_next_nudge_of_existing_ideas(
+    world: World, bot: Harness
+) -> None:
+    await bot.say(world.group, world.anna, "/idee Moestuin")
+    start = bot.clock.now()
+    await bot.say(world.group, world.admin, "/instellingen na 5")
+    await _at(bot, start + timedelta(days=5) - timedelta(minutes=1))
+    assert await _nudges(bot, world.group) == []
+    await _at(bot, start + timedelta(days=5))
+    (nudge,) = await _nudges(bot, world.group)
+    assert "#1 Moestuin" in nudge
+
+
+async def test_the_quiet_time_reads_as_people_say_it(world: World, bot: Harness) -> None:
+    await bot.say(world.group, world.admin, "/instellingen na 5")
+    assert "Een idee is stil na 5 dagen zonder activiteit." in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/instellingen na 1")
+    assert "stil na 1 dag zonder" in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/instellingen na 0,5")
+    assert "stil na 12 uur zonder" in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/language en")
+    await bot.say(world.group, world.admin, "/settings after 5")
+    assert "An idea is quiet after 5 days without activity." in await bot.last_text(world.group)
 
 
 async def test_park_from_a_private_nudge(world: World, bot: Harness) -> None:
