@@ -7,7 +7,6 @@ import re
 
 from telegram import (
     Bot,
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -39,7 +38,7 @@ from buddybot.handlers.idea_views import (
     status_markup,
 )
 from buddybot.handlers.privacy import remember_named
-from buddybot.handlers.replies import After, ask
+from buddybot.handlers.replies import After, ask, put_question
 from buddybot.i18n import Html, join_lines, t
 from buddybot.services import ideas, partners, prompts, wijken
 from buddybot.services.errors import Refusal
@@ -181,10 +180,7 @@ async def idea(turn: Turn) -> None:
         return
     # No text: ask for it; the person's reply to this question is the idea.
     placeholder = str(turn.t("idea.placeholder"))
-    msg = await turn.reply(
-        turn.t("idea.ask"),
-        markup=ForceReply(selective=True, input_field_placeholder=placeholder),
-    )
+    msg = await put_question(turn, turn.t("idea.ask"), placeholder=placeholder)
     if msg is not None:
         await ask(turn, caller, msg.message_id, "idea", on_behalf_of=on_behalf_of)
 

@@ -529,11 +529,13 @@ async def add_idea_button(turn: Turn) -> str | None:
 
     caller = await turn.run(work)
     assert turn.chat is not None
-    name = plain(turn.actor.first_name) if turn.actor else ""
+    # A mention, so that the selective reply box shows for the one who pressed only.
+    user = turn.update.effective_user
+    name = Html(user.mention_html(plain(user.first_name))) if user else ""
     msg = await turn.context.bot.send_message(
         turn.chat.tg_chat_id,
         turn.t("idea.ask_named", name=name),
-        reply_markup=ForceReply(selective=False),
+        reply_markup=ForceReply(selective=True),
     )
     await ask(turn, caller, msg.message_id, "idea", on_behalf_of=None)
     if turn.actor is not None:  # it names them, also once answered

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from telegram import ForceReply
+from telegram import ForceReply, Message
 
+from buddybot.domain.plain_text import plain
 from buddybot.handlers.common import Callback, Turn, command
+from buddybot.handlers.privacy import remember_named
+from buddybot.i18n import Html
 from buddybot.services import ideas, prompts
 from buddybot.services.people import Caller
 from buddybot.storage.db import UnitOfWork
@@ -39,6 +42,28 @@ async def ask(turn: Turn, caller: Caller, message_id: int, kind: str, **payload:
             payload=dict(payload),
         )
     )
+
+
+async def put_question(
+    turn: Turn, question: Html, *, placeholder: str | None = None
+) -> Message | None:
+    """Send a dialogue's question with a reply box for the person asked only. The box is a
+    selective ForceReply, which Telegram shows to the sender of the message it replies to
+    and to the people it mentions: a typed message is quoted; after a button press (the
+    pressed message is the bot's own) the question mentions the one who pressed."""
+    markup = ForceReply(selective=True, input_field_placeholder=placeholder)
+    user, query = turn.update.effective_user, turn.update.callback_query
+    if query is None or user is None or not turn.in_group or turn.chat is None:
+        return await turn.reply(question, markup=markup)
+    mention = Html(user.mention_html(plain(user.first_name)))
+    text = turn.t("dialogue.for", name=mention, question=question)
+    pressed = turn.update.effective_message
+    if pressed is not None:  # in the pressed message's chat and forum topic, not quoting it
+        msg = await pressed.reply_text(text, reply_markup=markup, do_quote=False)
+    else:
+        msg = await turn.context.bot.send_message(turn.chat.tg_chat_id, text, reply_markup=markup)
+    await remember_named(turn.deps, user.id, msg, "question")
+    return msg
 
 
 def answers(steps: Mapping[str, Step]) -> Callback:
@@ -112,7 +137,7 @@ class Form:
         await self._ask(turn, caller, self.fields[0], {})
 
     async def _ask(self, turn: Turn, caller: Caller, field: str, payload: dict[str, str]) -> None:
-        msg = await turn.reply(turn.t(self.questions[field]), markup=ForceReply(selective=True))
+        msg = await put_question(turn, turn.t(self.questions[field]))
         if msg is not None:
             await ask(turn, caller, msg.message_id, f"{self.name}.{field}", **payload)
 

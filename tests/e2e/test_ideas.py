@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +9,7 @@ from sqlalchemy import select
 
 from buddybot.storage.models import Idea, IdeaEvent, Wijk
 from tests.support.harness import Harness, World
+from tests.support.questions import last_question
 
 JSON = dict[str, Any]
 
@@ -73,12 +73,11 @@ async def test_html_in_a_title_is_shown_literally(world: World, bot: Harness) ->
 
 
 async def test_without_text_the_bot_asks_and_takes_the_reply(world: World, bot: Harness) -> None:
-    await bot.say(world.group, world.bert, "/idee")
+    said = await bot.say(world.group, world.bert, "/idee")
     ask = await _last(bot, world.group)
     assert "Wat is je idee?" in ask["text"]
-    sent = (await bot.tg.calls("sendMessage"))[-1]["params"]
-    markup = sent["reply_markup"]
-    assert (json.loads(markup) if isinstance(markup, str) else markup)["force_reply"] is True
+    question = await last_question(bot, world.group)  # the reply box is Bert's only
+    assert question.box_for(message_id=said["message"]["message_id"])
     # Someone else's reply does not count.
     await bot.say(world.group, world.anna, "Ik weet er ook een", reply_to=ask["message_id"])
     assert await _stored(bot, world.group) == []

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from buddybot.storage.models import DueItem, Meeting
 from tests.support.harness import Harness, World
+from tests.support.questions import last_question
 
 JSON = dict[str, Any]
 # Wednesday 2 December 2026, 10:00 in Amsterdam.
@@ -282,6 +283,8 @@ async def test_catch_up_skips_reminders_of_a_started_meeting_and_follows_up(
     await bot.press(wijk.group, follow["message_id"], wijk.bert, text="💡 Idee toevoegen")
     question = await _last(bot, wijk.group)
     assert "Bert, wat is je idee?" in question["text"]
+    asked = await last_question(bot, wijk.group)  # the reply box is Bert's only
+    assert asked.box_for(user_id=wijk.bert) and not asked.box_for(user_id=wijk.anna)
     await bot.say(
         wijk.group, wijk.bert, "Buurtmoestuin\nDat kwam op tafel", reply_to=question["message_id"]
     )

@@ -13,6 +13,7 @@ from buddybot.scheduling import nudges as nudging
 from buddybot.services import nudges as nudge_service
 from buddybot.storage.models import Idea, Nudge, Wijk
 from tests.support.harness import Harness, World
+from tests.support.questions import last_question
 
 JSON = dict[str, Any]
 # The world is made on Friday 27 November 2026 at 11:00 in Amsterdam.
@@ -100,7 +101,14 @@ async def test_the_step_fits_the_situation(world: World, bot: Harness) -> None:
     )
     assert toast is not None and "Een facilitator plant het" in str(toast["text"])
     await bot.press(world.group, nudge["message_id"], world.admin, text="📅 #3 Plan een overleg")
-    assert "Wanneer is de bijeenkomst?" in await bot.last_text(world.group)
+    # The pressed message is the bot's: the question names the one who pressed, so that
+    # only they get the reply box; each next question quotes their answer.
+    when = await last_question(bot, world.group)
+    assert "Wanneer is de bijeenkomst?" in when.text
+    assert when.box_for(user_id=world.admin) and not when.box_for(user_id=world.anna)
+    answer = await bot.say(world.group, world.admin, "vrijdag 19:30", reply_to=when.message_id)
+    place = await last_question(bot, world.group)
+    assert place.box_for(message_id=answer["message"]["message_id"])
 
 
 async def test_partner_step_when_a_matching_partner_is_not_linked(
