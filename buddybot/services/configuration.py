@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from buddybot.domain import lifecycle
+from buddybot.domain.nudges import LAST_RUNG
 from buddybot.domain.wijk_settings import WijkSettings
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller, require_facilitator, wijk_to_change
@@ -56,7 +57,9 @@ def change(uow: UnitOfWork, caller: Caller, key: str, value: str) -> WijkSetting
         updated = current.with_(nudge_cap=int(value))
     else:
         raise Refusal("setting_unknown", setting=key[:20])
-    if updated.nudge_after != current.nudge_after:
+    if updated.nudges and not current.nudges:
+        _restart_ladders(uow, wijk, timedelta(seconds=updated.nudge_after))
+    elif updated.nudge_after != current.nudge_after:
         _move_next_nudges(uow, wijk, timedelta(seconds=updated.nudge_after - current.nudge_after))
     wijk.settings = updated.dump()
     wijk.updated_at = uow.now
@@ -98,3 +101,19 @@ def _days(value: str) -> tuple[int, ...]:
         else:
             return ()
     return tuple(sorted(found))
+
+
+def _restart_ladders(uow: UnitOfWork, wijk: Wijk, after: timedelta) -> None:
+    """Nudges back on: a tick that came while they were off left open ideas without a next
+    rung. Those with rungs to go are due again ``after`` their last activity (now at
+    the earliest)."""
+    ideas = uow.session.scalars(
+        select(Idea).where(
+            Idea.wijk_id == wijk.id,
+            Idea.nudge_due_at.is_(None),
+            Idea.nudge_level < LAST_RUNG,
+            Idea.status.in_([s.value for s in lifecycle.OPEN]),
+        )
+    )
+    for idea in ideas:
+        idea.nudge_due_at = max(idea.last_activity_at + after, uow.now)

@@ -209,6 +209,19 @@ async def test_a_new_quiet_time_moves_the_next_nudge_of_existing_ideas(
     assert "#1 Moestuin" in nudge
 
 
+async def test_nudges_back_on_reach_ideas_that_went_quiet_meanwhile(
+    world: World, bot: Harness
+) -> None:
+    await bot.say(world.group, world.anna, "/idee Moestuin")
+    start = bot.clock.now()
+    await bot.say(world.group, world.admin, "/instellingen herinneringen uit")
+    await _at(bot, start + WEEK)
+    await bot.say(world.group, world.admin, "/instellingen herinneringen aan")
+    await _at(bot, bot.clock.now() + timedelta(minutes=1))
+    (nudge,) = await _nudges(bot, world.group)
+    assert "#1 Moestuin" in nudge
+
+
 async def test_the_quiet_time_reads_as_people_say_it(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.admin, "/instellingen na 5")
     assert "Een idee is stil na 5 dagen zonder activiteit." in await bot.last_text(world.group)
