@@ -65,3 +65,16 @@ async def test_a_photo_without_a_command_stays_plain_talk(world: World, bot: Har
     await bot.say(world.group, world.anna, "Kijk, het nieuwe bankje /idee", photo=True)
     assert await bot.texts(world.group) == before
     assert _titles(bot, world.group) == []
+
+
+async def test_commands_in_captions_count_for_the_flood_limit(world: World, bot: Harness) -> None:
+    limit = bot.settings.person_actions_per_minute
+    updates = [
+        await bot.tg.send_message(world.group, world.bert, "/wie", photo=True)
+        for _ in range(limit + 5)
+    ]
+    for u in updates:
+        await bot.handled(u)
+    texts = await bot.texts(world.group)
+    assert sum("Rustig aan" in t for t in texts) == 1
+    assert sum(t.startswith("Wijk Oost") for t in texts) == limit
