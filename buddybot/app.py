@@ -45,6 +45,7 @@ from buddybot.bot.shares import SharedRateLimiter
 from buddybot.handlers import (
     announcements,
     basics,
+    command_words,
     commands,
     errors,
     flood,
@@ -265,6 +266,9 @@ def add_handlers(app: BotApp, deps: Deps) -> None:
     app.add_handler(ChatMemberHandler(membership.member_change, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
     app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, membership.member_gone))
+    # First the commands CommandHandler would misread (``/ideeën``, a photo's caption).
+    for names, command in COMMANDS:
+        app.add_handler(command_words.TypedCommandHandler(names, command, MESSAGES))
     for names, command in COMMANDS:
         app.add_handler(CommandHandler(names, command, filters=MESSAGES))
     for kind, on_press in BUTTONS:

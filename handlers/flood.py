@@ -52,7 +52,7 @@ def _for_the_bot(update: Update, bot_id: int) -> bool:
     msg = update.message
     if msg is None:
         return False
-    if (msg.text or "").startswith("/"):
+    if (msg.text or msg.caption or "").startswith("/"):  # a command, also in a caption
         return True
     replied = msg.reply_to_message
     return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id

@@ -94,9 +94,9 @@ async def render_card(deps: Deps, idea_id: int) -> View | None:
 
 
 def command_text(turn: Turn) -> str:
-    """Everything after the command word, with its line breaks."""
+    """Everything after the command word, with its line breaks (text or a photo's caption)."""
     msg = turn.update.effective_message
-    text = (msg.text or "") if msg else ""
+    text = (msg.text or msg.caption or "") if msg else ""
     parts = text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
 

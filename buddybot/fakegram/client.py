@@ -208,8 +208,10 @@ class FakegramClient:
         reply_to: int | None = None,
         anonymous_admin: bool = False,
         entities: list[JSON] | None = None,
+        photo: bool = False,
     ) -> JSON:
-        """Post as a person; returns the Update (``update_id`` + ``message``)."""
+        """Post as a person; returns the Update (``update_id`` + ``message``). With ``photo``
+        the text is the caption of a photo."""
         return cast(
             JSON,
             await self._raw(
@@ -220,6 +222,7 @@ class FakegramClient:
                 reply_to=reply_to,
                 anonymous_admin=anonymous_admin,
                 entities=entities,
+                photo=photo,
             ),
         )
 

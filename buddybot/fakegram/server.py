@@ -567,6 +567,7 @@ class FakegramServer:
             reply_to=b.get("reply_to"),
             anonymous_admin=bool(b.get("anonymous_admin", False)),
             entities=b.get("entities"),
+            photo=bool(b.get("photo", False)),
         )
 
     async def _c_send_edited(self, b: dict[str, Any]) -> JSON:

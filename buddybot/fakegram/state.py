@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
@@ -44,6 +45,8 @@ DEFAULT_ALLOWED_UPDATES_EXCLUDED = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
 )
 FLOOD_PER_SECOND = 30
+# What Telegram marks as a command: ASCII letters, digits and _ only, then maybe @bot.
+COMMAND_WORD = re.compile(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", re.ASCII)
 FLOOD_PER_GROUP_MINUTE = 20
 
 
@@ -654,8 +657,9 @@ class FakegramState:
             return True
         if msg.service:
             return True
-        if msg.text and msg.text.startswith("/"):
-            first_word = msg.text.split()[0]
+        typed = msg.text or msg.caption
+        if typed and typed.startswith("/"):
+            first_word = typed.split()[0]
             return "@" not in first_word or first_word.endswith(f"@{bot.username}")
         if msg.reply_to is not None:
             target = chat.messages.get(msg.reply_to)
@@ -677,7 +681,9 @@ class FakegramState:
         reply_to: int | None = None,
         anonymous_admin: bool = False,
         entities: list[JSON] | None = None,
+        photo: bool = False,
     ) -> JSON:
+        """A person writes ``text``; with ``photo`` it is the caption of a photo they send."""
         chat = self._writable_chat(chat_id)
         self.user(user_id)
         if chat.type == "private":
@@ -695,10 +701,14 @@ class FakegramState:
             self.now(),
             shapes.GROUP_ANONYMOUS_BOT_ID if anonymous_admin else user_id,
             sender_chat_id=chat.id if anonymous_admin else None,
-            text=text,
-            entities=list(entities) if entities is not None else command_entities(text),
             reply_to=reply_to,
         )
+        marked = list(entities) if entities is not None else command_entities(text)
+        if photo:
+            msg.file = self.store_file("photo", None, "image/jpeg", b"\xff\xd8 a photo")
+            msg.caption, msg.caption_entities = text or None, marked
+        else:
+            msg.text, msg.entities = text, marked
         self.add_message(chat, msg)
         chat.last_user_message_id = msg.message_id
         upd = self.deliver_message(chat, msg)
@@ -1004,10 +1014,10 @@ class FakegramState:
 
 
 def command_entities(text: str) -> list[JSON]:
-    """The ``bot_command`` entity Telegram adds for a leading ``/cmd`` or ``/cmd@bot``."""
-    if not text.startswith("/") or len(text) < 2:
+    """The ``bot_command`` entity Telegram adds for a leading ``/cmd`` or ``/cmd@bot``. Like
+    Telegram it ends at the first character outside ``[A-Za-z0-9_]``: ``/ideeën`` is the
+    command ``/idee`` followed by "ën"."""
+    match = COMMAND_WORD.match(text)
+    if match is None:
         return []
-    word = text.split(maxsplit=1)[0]
-    if not (word[1:2].isalnum() or word[1:2] == "_"):
-        return []
-    return [{"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}]

@@ -389,3 +389,18 @@ async def test_member_updates_respect_allowed_updates(app: AppT, tg: FakegramCli
     await tg.send_message(chat_id, bert, "hoi")
     ups = await drain(app)
     assert [bool(u.message) for u in ups] == [True]
+
+
+async def test_command_entity_ends_where_telegram_ends_it(app: AppT, tg: FakegramClient) -> None:
+    """Telegram stops a command at the first character outside [A-Za-z0-9_]; a photo's
+    caption gets its command entity in caption_entities."""
+    chat_id, _, bert = await make_group(tg, supergroup=True)
+    await drain(app)
+    sent = Update.de_json(await tg.send_message(chat_id, bert, "/ideeën@buddy_test_bot"), app.bot)
+    assert sent.message is not None
+    assert sent.message.entities[0].length == len("/idee")
+    photo = Update.de_json(await tg.send_message(chat_id, bert, "/steun 3", photo=True), app.bot)
+    assert photo.message is not None and photo.message.text is None and photo.message.photo
+    assert photo.message.caption == "/steun 3"
+    assert photo.message.caption_entities[0].length == len("/steun")
+    assert len(await drain(app)) == 2
