@@ -68,6 +68,10 @@ def _install() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
+    # A handler that fails to write (a closed stream, a full disk) makes logging print the
+    # exception being handled at the time to stderr, unmasked: a Telegram error with the
+    # Bot API URL. Logging's documented switch for production turns that printout off.
+    logging.raiseExceptions = False
 
 
 def _scrub(record: logging.LogRecord) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
+
 from buddybot.redact import MASK, protect, redact
 
 TOKEN = "7000000003:AAFtestSecretPartForTheRedactUnitTest0"
@@ -81,3 +83,26 @@ def test_a_partner_invitation_link_is_masked_in_every_record() -> None:
     assert invite[4:] not in text
     assert text.count(f"ptn_{MASK}") == 3  # the update, the URL, the error in the traceback
     assert redact(f"/start {invite}") == f"/start ptn_{MASK}"
+
+
+def test_a_handler_that_cannot_write_prints_no_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A handler whose stream is closed fails to emit. Logging would then print the
+    exception being handled at the time, the one with the URL, to stderr: not any more."""
+    protect(TOKEN)
+    closed = io.StringIO()
+    closed.close()
+    handler = logging.StreamHandler(closed)
+    logger = logging.getLogger("tests.unit.redact.closed")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ConnectionError(f"GET https://api.telegram.org/bot{TOKEN}/getMe failed")
+        except ConnectionError:
+            logger.error("request failed")
+    finally:
+        logger.removeHandler(handler)
+    printed = capsys.readouterr()
+    assert SECRET not in printed.out + printed.err
