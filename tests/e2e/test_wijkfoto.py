@@ -93,7 +93,7 @@ async def test_wijkfoto_figures_and_charts(world: World, bot: Harness) -> None:
     assert "met wijkkampioen: 1, zonder: 1" in text
     assert "Stille ideeën: 2" in text
     assert "Bijeenkomsten gehouden: 1; 2 keer 'Ik kom'" in text
-    assert "1 stemmingen; gemiddeld stemde 33% van de buren" in text
+    assert "1 stemming; gemiddeld stemde 33% van de buren" in text
     assert "1 partners in de alliantie; 1 koppelingen" in text
     photos = [m for m in sent if m.get("photo")]
     assert len(photos) == 3
