@@ -21,7 +21,7 @@ from buddybot.handlers.common import (
     draw,
     safe_edit,
 )
-from buddybot.i18n import Html, join_lines, t, tn, when
+from buddybot.i18n import Html, Plural, join_lines, t, tn, when
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
 from buddybot.services.errors import Refusal
@@ -254,7 +254,13 @@ def result_text(lang: str, result: polls.Result) -> Html:
     if result.members:
         turnout = round(100 * min(result.voters, result.members) / result.members)
         lines.append(
-            tn(lang, "result.turnout", result.voters, members=result.members, percent=turnout)
+            tn(
+                lang,
+                "result.turnout",
+                result.voters,
+                members=Plural("count.neighbours", result.members),
+                percent=turnout,
+            )
         )
     else:
         lines.append(tn(lang, "result.voters", result.voters))
