@@ -16,7 +16,7 @@ from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit, standing
 from buddybot.handlers.idea_views import state_name
 from buddybot.handlers.meetings import FORM as MEETING_FORM
-from buddybot.i18n import Html, join_lines, t
+from buddybot.i18n import Html, Plural, join_lines, t
 from buddybot.scheduling import nudges as nudging
 from buddybot.services import configuration, ideas, nudges, wijken
 from buddybot.services.errors import Refusal
@@ -220,7 +220,7 @@ async def settings_command(turn: Turn) -> None:
     )
     lines.append(turn.t("settings.after", days=round(current.nudge_after / 86400, 1)))
     lines.append(turn.t("settings.quiet", start=current.quiet_start, end=current.quiet_end))
-    lines.append(turn.t("settings.cap", cap=current.nudge_cap))
+    lines.append(turn.t("settings.cap", cap=Plural("count.reminders", current.nudge_cap)))
     day_names = [str(turn.t(f"day.{d}")) for d in current.nudge_days]
     lines.append(turn.t("settings.days", days=", ".join(day_names)))
     lines.append(turn.t("settings.help"))
