@@ -8,7 +8,7 @@ from buddybot.domain import lifecycle
 from buddybot.domain.lifecycle import State
 from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
-from buddybot.i18n import Html, join_lines, t
+from buddybot.i18n import Html, join_lines, t, tn
 from buddybot.services import ideas
 
 NAMES_SHOWN = 5
@@ -24,7 +24,7 @@ def people(lang: str, group: ideas.People) -> str:
     rest = group.count - len(names)
     text = ", ".join(names)
     if rest > 0:
-        text = f"{text} +{rest}" if text else str(t(lang, "card.people_count", count=rest))
+        text = f"{text} +{rest}" if text else str(tn(lang, "card.people_count", rest))
     return text
 
 
@@ -40,17 +40,15 @@ def card_text(lang: str, card: ideas.Card) -> Html:
         lines.append(t(lang, "card.themes", themes=names))
     if card.supporters.count:
         lines.append(
-            t(
+            tn(
                 lang,
                 "card.supporters",
-                count=card.supporters.count,
+                card.supporters.count,
                 who=people(lang, card.supporters),
             )
         )
     if card.helpers.count:
-        lines.append(
-            t(lang, "card.helpers", count=card.helpers.count, who=people(lang, card.helpers))
-        )
+        lines.append(tn(lang, "card.helpers", card.helpers.count, who=people(lang, card.helpers)))
     if card.champions.count:
         lines.append(t(lang, "card.champions", who=people(lang, card.champions)))
     elif card.open:
@@ -58,7 +56,7 @@ def card_text(lang: str, card: ideas.Card) -> Html:
     if card.partners:
         lines.append(t(lang, "card.partners", names=", ".join(card.partners)))
     if card.pending_champions:
-        lines.append(t(lang, "card.pending_champions", count=card.pending_champions))
+        lines.append(tn(lang, "card.pending_champions", card.pending_champions))
     if card.latest_update:
         lines.append(t(lang, "card.update", text=card.latest_update))
     return join_lines(lines)

@@ -39,7 +39,7 @@ from buddybot.handlers.idea_views import (
 )
 from buddybot.handlers.privacy import remember_named
 from buddybot.handlers.replies import After, ask, put_question
-from buddybot.i18n import Html, join_lines, t
+from buddybot.i18n import Html, Plural, join_lines, t, tn
 from buddybot.services import ideas, partners, prompts, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.people import Caller
@@ -265,7 +265,12 @@ async def _after_toggle(turn: Turn, result: ideas.Toggled) -> None:
 
 async def _recruit_call(turn: Turn, chat_id: int, result: ideas.Toggled) -> None:
     card = result.card
-    text = turn.t("recruit.call", number=card.number, title=card.title, count=card.supporters.count)
+    text = turn.t(
+        "recruit.call",
+        number=card.number,
+        title=card.title,
+        count=Plural("count.supporters", card.supporters.count),
+    )
     button = callbacks.button(turn.t("button.champion"), Button.CHAMPION, card.id)
     try:
         await to_group(
@@ -284,9 +289,8 @@ def _toggle_text(turn: Turn, kind: ideas.Kind, result: ideas.Toggled) -> Html:
     return turn.t(
         f"toggle.{kind.value}.{state}",
         number=result.card.number,
-        count=result.card.supporters.count
-        if kind is ideas.Kind.SUPPORTER
-        else result.card.helpers.count,
+        # only the supporter texts say a count; the helper texts name none
+        count=Plural("count.supporters", result.card.supporters.count),
     )
 
 
@@ -409,7 +413,7 @@ def kit_text(lang: str, kit: ideas.Kit, partner_names: list[str] | None = None) 
             lines.append(t(lang, "kit.helper", name=helper.name, handle=handle))
     else:
         lines.append(t(lang, "kit.no_helpers"))
-    lines.append(t(lang, "kit.supporters", count=card.supporters.count))
+    lines.append(tn(lang, "kit.supporters", card.supporters.count))
     if kit.same_interest:
         lines.append(t(lang, "kit.same_interest"))
         for person in kit.same_interest:

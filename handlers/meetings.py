@@ -23,7 +23,7 @@ from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, safe_edit
 from buddybot.handlers.privacy import remember_named
 from buddybot.handlers.replies import After, Form, ask
-from buddybot.i18n import Html, join_lines, t, when
+from buddybot.i18n import Html, Plural, join_lines, t, when
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import meetings
 from buddybot.services.errors import Refusal
@@ -61,7 +61,15 @@ def card_text(lang: str, card: meetings.Card) -> Html:
     if card.reason:
         lines.append(t(lang, "meeting.reason", text=card.reason))
     if card.status is not meetings.Status.CANCELLED:
-        lines.append(t(lang, "meeting.counts", yes=card.yes, maybe=card.maybe, no=card.no))
+        lines.append(
+            t(
+                lang,
+                "meeting.counts",
+                yes=Plural("meeting.count_yes", card.yes),
+                maybe=Plural("meeting.count_maybe", card.maybe),
+                no=Plural("meeting.count_no", card.no),
+            )
+        )
     return join_lines(lines)
 
 
@@ -463,10 +471,21 @@ async def deliver_reminder(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
     card, lang = work.card, work.language
     text = join_lines(
         [
-            t(lang, "reminder.group", hours=_hours(work.offset), title=card.title),
+            t(
+                lang,
+                "reminder.group",
+                hours=Plural("span.hours", _hours(work.offset)),
+                title=card.title,
+            ),
             t(lang, "meeting.when", when=moment(lang, card)),
             t(lang, "meeting.where", place=card.place),
-            t(lang, "meeting.counts", yes=card.yes, maybe=card.maybe, no=card.no),
+            t(
+                lang,
+                "meeting.counts",
+                yes=Plural("meeting.count_yes", card.yes),
+                maybe=Plural("meeting.count_maybe", card.maybe),
+                no=Plural("meeting.count_no", card.no),
+            ),
         ]
     )
     sent = await send.to_group(bot, deps, work.tg_chat_id, text)
@@ -484,7 +503,7 @@ async def deliver_reminder(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
                 t(
                     plang,
                     "reminder.private",
-                    hours=_hours(work.offset),
+                    hours=Plural("span.hours", _hours(work.offset)),
                     title=card.title,
                     when=moment(plang, card),
                     place=card.place,

@@ -220,7 +220,7 @@ async def settings_command(turn: Turn) -> None:
     )
     lines.append(turn.t("settings.after", span=_span(current.nudge_after)))
     lines.append(turn.t("settings.quiet", start=current.quiet_start, end=current.quiet_end))
-    lines.append(turn.t("settings.cap", cap=current.nudge_cap))
+    lines.append(turn.t("settings.cap", cap=Plural("count.reminders", current.nudge_cap)))
     day_names = [str(turn.t(f"day.{d}")) for d in current.nudge_days]
     lines.append(turn.t("settings.days", days=", ".join(day_names)))
     lines.append(turn.t("settings.help"))

@@ -21,7 +21,7 @@ from buddybot.handlers.common import (
     draw,
     safe_edit,
 )
-from buddybot.i18n import Html, join_lines, t, when
+from buddybot.i18n import Html, Plural, join_lines, t, tn, when
 from buddybot.scheduling.due import Status as DueStatus
 from buddybot.services import polls
 from buddybot.services.errors import Refusal
@@ -254,10 +254,16 @@ def result_text(lang: str, result: polls.Result) -> Html:
     if result.members:
         turnout = round(100 * min(result.voters, result.members) / result.members)
         lines.append(
-            t(lang, "result.turnout", voters=result.voters, members=result.members, percent=turnout)
+            tn(
+                lang,
+                "result.turnout",
+                result.voters,
+                members=Plural("count.neighbours", result.members),
+                percent=turnout,
+            )
         )
     else:
-        lines.append(t(lang, "result.voters", voters=result.voters))
+        lines.append(tn(lang, "result.voters", result.voters))
     for card in result.selected:
         lines.append(t(lang, "result.selected", number=card.number, title=card.title))
     if result.recounted:
@@ -272,7 +278,7 @@ def _chart(lang: str, result: polls.Result) -> bytes:
     return result_chart(
         result.question,
         [Bar(r.text, r.count, r.winner) for r in result.ranking],
-        subtitle=str(t(lang, "chart.subtitle", voters=result.voters)),
+        subtitle=str(tn(lang, "chart.subtitle", result.voters)),
         votes_word=str(t(lang, "chart.votes")),
     )
 

@@ -15,7 +15,7 @@ from buddybot.handlers import callbacks
 from buddybot.handlers.callbacks import Button
 from buddybot.handlers.common import Turn, button, button_id, command, draw, standing
 from buddybot.handlers.idea_views import state_name
-from buddybot.i18n import Html, join_lines, t
+from buddybot.i18n import Html, Plural, join_lines, t, tn
 from buddybot.services import export, people, wijkfoto
 from buddybot.services.errors import Refusal
 from buddybot.storage.db import UnitOfWork
@@ -50,8 +50,8 @@ async def profile(turn: Turn) -> None:
 def figures_text(lang: str, f: wijkfoto.Figures) -> Html:
     lines = [
         t(lang, "report.title", title=f.title),
-        t(lang, "report.people", members=f.members, active=f.active_30d),
-        t(lang, "report.new_ideas", count=f.new_ideas_30d),
+        tn(lang, "report.people", f.active_30d, members=Plural("count.neighbours", f.members)),
+        tn(lang, "report.new_ideas", f.new_ideas_30d),
         t(
             lang,
             "report.funnel",
@@ -60,13 +60,13 @@ def figures_text(lang: str, f: wijkfoto.Figures) -> Html:
         ),
         t(lang, "report.champions", with_=f.with_champion, without=f.without_champion),
         t(lang, "report.quiet", count=f.quiet),
-        t(lang, "report.meetings", held=f.meetings_held, yes=f.rsvps_yes),
+        t(lang, "report.meetings", held=f.meetings_held, yes=Plural("count.times", f.rsvps_yes)),
     ]
     if f.turnout is not None:
-        lines.append(t(lang, "report.votes", count=f.votes_closed, percent=round(f.turnout * 100)))
+        lines.append(tn(lang, "report.votes", f.votes_closed, percent=round(f.turnout * 100)))
     else:
         lines.append(t(lang, "report.no_votes"))
-    lines.append(t(lang, "report.partners", partners=f.partners, links=f.links))
+    lines.append(tn(lang, "report.partners", f.partners, links=Plural("count.links", f.links)))
     return join_lines(lines)
 
 

@@ -18,6 +18,7 @@ from buddybot.domain.lifecycle import State
 from buddybot.domain.plain_text import plain
 from buddybot.domain.roles import STEERING
 from buddybot.domain.wijk_settings import WijkSettings
+from buddybot.i18n import Plural
 from buddybot.services.errors import NotAllowed, Refusal
 from buddybot.services.people import Caller, display_name, person_to_change
 from buddybot.services.refs import Recipient
@@ -526,7 +527,7 @@ def propose(
             {"wijk": wijk.id, "person": person.id, "since": uow.now - timedelta(hours=1)},
         )
         if (recent or 0) >= settings.ideas_per_hour:
-            raise Refusal("too_many_ideas", limit=settings.ideas_per_hour)
+            raise Refusal("too_many_ideas", limit=Plural("count.ideas", settings.ideas_per_hour))
     if not force:
         candidates = uow.session.execute(_CANDIDATES, {"wijk": wijk.id}).all()
         close = similar.closest(title, [(c.id, c.title) for c in candidates])
@@ -747,7 +748,11 @@ def volunteer(uow: UnitOfWork, caller: Caller, idea: Idea) -> Championed:
         raise Refusal("already_champion", number=idea.number)
     current = card(uow, idea)
     if current.champions.count + current.pending_champions >= settings.max_champions:
-        raise Refusal("champions_full", number=idea.number, maximum=settings.max_champions)
+        raise Refusal(
+            "champions_full",
+            number=idea.number,
+            maximum=Plural("count.champions", settings.max_champions),
+        )
     confirmed = not settings.champion_confirmation
     uow.session.add(
         Involvement(

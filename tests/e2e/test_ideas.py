@@ -108,7 +108,11 @@ async def test_english_group_gets_english_cards(bot: Harness) -> None:
     assert "green" in card["text"]
     assert _labels(card)[0] == "👍 Support (0)"
     await bot.say(w.group, w.bert, "/support 1")
-    assert "You support #1. 1 supporters now." in await bot.last_text(w.group)
+    assert "You support #1. 1 supporter now." in await bot.last_text(w.group)
+    assert "👍 1 supporter: Bert" in (await _card(bot, w.group, card["message_id"]))["text"]
+    await bot.say(w.group, w.anna, "/support 1")
+    assert "You support #1. 2 supporters now." in await bot.last_text(w.group)
+    assert "👍 2 supporters: Bert, Anna" in (await _card(bot, w.group, card["message_id"]))["text"]
 
 
 async def test_support_and_join_toggle_and_edit_the_card(world: World, bot: Harness) -> None:
@@ -117,16 +121,16 @@ async def test_support_and_join_toggle_and_edit_the_card(world: World, bot: Harn
     answer = await bot.press(world.group, mid, world.bert, text="👍 Steun (0)")
     assert answer is not None and "Je steunt #1" in str(answer["text"])
     updated = await _card(bot, world.group, mid)
-    assert "👍 1 steun: Bert" in updated["text"]
+    assert "👍 1 steunt: Bert" in updated["text"]
     assert _labels(updated)[0] == "👍 Steun (1)"
     await bot.press(world.group, mid, world.bert, data=f"1:sup:{_id(card)}")  # again: undo
     undone = await _card(bot, world.group, mid)
     assert "👍 1 steun" not in undone["text"] and _labels(undone)[0] == "👍 Steun (0)"
     await bot.say(world.group, world.anna, "/meedoen 1")
     assert "Je doet mee met #1" in await bot.last_text(world.group)
-    assert "🙋 1 doen mee: Anna" in (await _card(bot, world.group, mid))["text"]
+    assert "🙋 1 doet mee: Anna" in (await _card(bot, world.group, mid))["text"]
     await bot.say(world.group, world.bert, "/steun #1")
-    assert "👍 1 steun: Bert" in (await _card(bot, world.group, mid))["text"]
+    assert "👍 1 steunt: Bert" in (await _card(bot, world.group, mid))["text"]
 
 
 def _id(card: JSON) -> int:
@@ -142,10 +146,10 @@ async def test_names_can_be_kept_private(world: World, bot: Harness) -> None:
     assert toast is not None and "je naam staat er niet bij" in str(toast["text"])
     await bot.press(world.group, card["message_id"], world.bert, data=f"1:sup:{_id(card)}")
     text = (await _card(bot, world.group, card["message_id"]))["text"]
-    assert "👍 1 steun: 1 buren" in text and "Bert" not in text
+    assert "👍 1 steunt: 1 buur" in text and "Bert" not in text
     await bot.press(world.bert, home["message_id"], world.bert, data="1:nm")
     await bot.press(world.group, card["message_id"], world.anna, data=f"1:sup:{_id(card)}")
-    assert "👍 2 steun: Bert, Anna" in (await _card(bot, world.group, card["message_id"]))["text"]
+    assert "👍 2 steunen: Bert, Anna" in (await _card(bot, world.group, card["message_id"]))["text"]
 
 
 async def test_a_press_keeps_the_author_on_the_card_unless_they_hide_their_name(
@@ -202,7 +206,7 @@ async def test_near_duplicate_offers_to_support_the_existing_idea(
     assert other is not None and "iemand anders" in str(other["text"])
     await bot.press(world.group, ask["message_id"], world.bert, text="👍 Steun #1")
     cards = await bot.texts(world.group)
-    assert any("👍 1 steun: Bert" in t for t in cards)
+    assert any("👍 1 steunt: Bert" in t for t in cards)
 
     await bot.say(world.group, world.bert, "/idee Moestuin op het plein!")
     ask2 = await _last(bot, world.group)

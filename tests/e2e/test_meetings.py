@@ -91,6 +91,17 @@ async def test_english_group(bot: Harness) -> None:
     card = await _announce(bot, w, "tomorrow at 8pm | Library | Kick-off")
     assert "Thursday 3 December 2026 at 20:00" in card["text"]
     assert "Meeting #1: Kick-off" in card["text"]
+    await bot.press(w.group, card["message_id"], w.anna, text="✅ I'm coming (0)")
+    one = await _message(bot, w.group, card["message_id"])
+    assert "✅ 1 coming · 🤔 0 maybe · ❌ 0 can't come" in one["text"]
+
+
+async def test_one_answer_is_said_in_the_singular(wijk: World, bot: Harness) -> None:
+    card = await _announce(bot, wijk, "vrijdag 19:30 | Buurthuis | Startavond")
+    await bot.press(wijk.group, card["message_id"], wijk.anna, text="✅ Ik kom (0)")
+    await bot.press(wijk.group, card["message_id"], wijk.bert, text="❌ Kan niet (0)")
+    updated = await _message(bot, wijk.group, card["message_id"])
+    assert "✅ 1 komt · 🤔 0 misschien · ❌ 1 kan niet" in updated["text"]
 
 
 @pytest.mark.parametrize(
@@ -246,7 +257,7 @@ async def test_reminders_at_the_offsets_once_each(wijk: World, bot: Harness) -> 
     await bot.tick()
     await bot.tick()
     (first,) = await _reminders(bot, wijk.group)
-    assert "Over 24 uur: Startavond" in first and "✅ 1 komen" in first
+    assert "Over 24 uur: Startavond" in first and "✅ 1 komt" in first
     assert "Over 24 uur" in await bot.last_text(wijk.anna)
     await bot.restart()  # nothing is sent twice after a restart either
     bot.clock.set(start - timedelta(hours=2))

@@ -190,6 +190,8 @@ async def test_opt_out_and_settings(world: World, bot: Harness) -> None:
     assert "past niet bij stilte" in await bot.last_text(world.group)
     await bot.say(world.group, world.admin, "/instellingen herinneringen uit")
     assert "Herinneringen: uit" in await bot.last_text(world.group)
+    await bot.say(world.group, world.admin, "/instellingen max 1")
+    assert "Maximaal 1 herinnering per dag" in await bot.last_text(world.group)
     before = _count(bot)
     await bot.say(world.group, world.anna, "/idee Derde plan")
     await _at(bot, bot.clock.now() + 4 * WEEK)

@@ -206,6 +206,7 @@ async def test_a_deleted_poll_message_or_a_migration_still_gives_a_result(
     await bot.tick()
     result = next(t for t in await bot.texts(new_id) if t.startswith("🗳 Uitslag"))
     assert "1. salade: 1 (100%) 🏆" in result
+    assert "1 van de 1 buur die ik ken stemde (100%)." in result
     assert _stored(bot).status == "closed"
 
 

@@ -257,7 +257,7 @@ async def test_after_forgetting_no_group_message_names_them(world: World, bot: H
     # The live cards are edited in place: no name, and her answer no longer counted.
     assert "Van een buurtbewoner" in after[idea_card["message_id"]]["text"]
     meeting_now = after[meeting["message_id"]]["text"]
-    assert "Georganiseerd door" not in meeting_now and "✅ 1 komen" in meeting_now
+    assert "Georganiseerd door" not in meeting_now and "✅ 1 komt" in meeting_now
     # What only announced her (role, champion, start kit, her news) is deleted.
     for m in announcements:
         assert m["message_id"] not in after

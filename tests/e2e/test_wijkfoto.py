@@ -88,13 +88,13 @@ async def test_wijkfoto_figures_and_charts(world: World, bot: Harness) -> None:
     await bot.say(world.group, world.admin, "/wijkfoto")
     sent = (await bot.tg.messages(world.group))[before:]
     text = sent[0]["text"]
-    assert "6 buren kent de buddy" in text  # Fatima, Anna, Bert and three neighbours
+    assert "De buddy kent 6 buren" in text  # Fatima, Anna, Bert and three neighbours
     assert "voorgesteld 2 → gekozen 0 → bezig 0 → gerealiseerd 1 · geparkeerd 1" in text
     assert "met wijkkampioen: 1, zonder: 1" in text
     assert "Stille ideeën: 2" in text
     assert "Bijeenkomsten gehouden: 1; 2 keer 'Ik kom'" in text
-    assert "1 stemmingen; gemiddeld stemde 33% van de buren" in text
-    assert "1 partners in de alliantie; 1 koppelingen" in text
+    assert "1 stemming; gemiddeld stemde 33% van de buren" in text
+    assert "1 partner in de alliantie; 1 koppeling met ideeën" in text
     photos = [m for m in sent if m.get("photo")]
     assert len(photos) == 3
     for photo in photos:
@@ -126,7 +126,7 @@ async def test_wijkfoto_charts_that_fail_leave_the_figures(
     before = len(await bot.tg.messages(world.group))
     await bot.say(world.group, world.admin, "/wijkfoto")
     sent = (await bot.tg.messages(world.group))[before:]
-    assert len(sent) == 1 and "buren kent de buddy" in sent[0]["text"]
+    assert len(sent) == 1 and "De buddy kent" in sent[0]["text"]
 
 
 async def test_overview_of_several_wijken_in_private(bot: Harness) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from buddybot.clock import FakeClock
+from buddybot.i18n import Plural
 from buddybot.services import ideas, people, wijken
 from buddybot.services.errors import Refusal
 from buddybot.services.refs import ActorRef, ChatRef
@@ -32,6 +33,9 @@ async def test_five_ideas_an_hour_then_a_refusal(db: Database, clock: FakeClock)
     assert [_propose(db, s) for s in SUBJECTS[:5]] == [1, 2, 3, 4, 5]
     with pytest.raises(Refusal) as refusal:
         _propose(db, SUBJECTS[5])
-    assert (refusal.value.key, refusal.value.params) == ("too_many_ideas", {"limit": 5})
+    assert (refusal.value.key, refusal.value.params) == (
+        "too_many_ideas",
+        {"limit": Plural("count.ideas", 5)},
+    )
     clock.advance(timedelta(minutes=61))
     assert _propose(db, SUBJECTS[5]) == 6  # (the refused one took no number)
