@@ -61,16 +61,19 @@ def card_text(lang: str, card: meetings.Card) -> Html:
     if card.reason:
         lines.append(t(lang, "meeting.reason", text=card.reason))
     if card.status is not meetings.Status.CANCELLED:
-        lines.append(
-            t(
-                lang,
-                "meeting.counts",
-                yes=Plural("meeting.count_yes", card.yes),
-                maybe=Plural("meeting.count_maybe", card.maybe),
-                no=Plural("meeting.count_no", card.no),
-            )
-        )
+        lines.append(answer_counts(lang, card))
     return join_lines(lines)
+
+
+def answer_counts(lang: str, card: meetings.Card) -> Html:
+    """"✅ 1 komt · 🤔 0 misschien · ❌ 2 kunnen niet", each count in its own plural form."""
+    return t(
+        lang,
+        "meeting.counts",
+        yes=Plural("meeting.count_yes", card.yes),
+        maybe=Plural("meeting.count_maybe", card.maybe),
+        no=Plural("meeting.count_no", card.no),
+    )
 
 
 def card_markup(lang: str, card: meetings.Card) -> InlineKeyboardMarkup:
@@ -479,13 +482,7 @@ async def deliver_reminder(bot: Bot, deps: Deps, item: DueItem) -> DueStatus:
             ),
             t(lang, "meeting.when", when=moment(lang, card)),
             t(lang, "meeting.where", place=card.place),
-            t(
-                lang,
-                "meeting.counts",
-                yes=Plural("meeting.count_yes", card.yes),
-                maybe=Plural("meeting.count_maybe", card.maybe),
-                no=Plural("meeting.count_no", card.no),
-            ),
+            answer_counts(lang, card),
         ]
     )
     sent = await send.to_group(bot, deps, work.tg_chat_id, text)
